@@ -1,0 +1,3 @@
+"""straits: Short Straits freight-and-border corridor simulator."""
+
+__version__ = "0.1.0"

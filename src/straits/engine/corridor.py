@@ -1,0 +1,147 @@
+"""Model build: a scenario and its sampled disruptions → one direction's arrays.
+
+This is where names become indices: terminals of a direction are numbered in
+route order, their stages flattened, their departures concatenated, so the
+compiled loop sees only typed arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from straits.engine.demand import poisson_arrivals, rate_per_minute
+from straits.engine.disruptions import (
+    Window,
+    apply_to_departures,
+    booth_schedule,
+    demand_edges_and_factor,
+    speed_schedule,
+)
+from straits.engine.distributions import mean_service_minutes, sample_service_minutes
+from straits.engine.event_loop import (
+    RULE_SHARES,
+    RULE_SHORTEST_EXPECTED_WAIT,
+    DirectionInput,
+)
+from straits.engine.timetable import headway_minutes, route_departures
+from straits.scenario.schema import FerryRoute, Scenario
+
+
+@dataclass(frozen=True)
+class DirectionLayout:
+    """Names and fixed numbers of one direction, indexed as in the arrays."""
+
+    direction: str
+    routes: list[str]
+    terminals: list[str]
+    stage_names: list[list[str]]
+    crossing_minutes: np.ndarray  # per terminal
+    free_flow_minutes: np.ndarray  # per terminal: mean service + half headway + crossing
+    buffer_lorries: np.ndarray  # per terminal
+    departure_scheduled_capacity: np.ndarray  # before disruptions
+    departure_vessel: np.ndarray
+    booth_log: list[tuple[str, str, float, int]]  # (terminal, stage, from minute, booths)
+
+
+def build_direction(
+    scenario: Scenario, direction: str, windows: list[Window], rng_seed: np.random.SeedSequence
+) -> tuple[DirectionInput, DirectionLayout]:
+    """Draw arrivals and service times and lay out the direction's network."""
+    arrivals_ss, choice_ss, captive_ss, services_ss = rng_seed.spawn(4)
+    horizon = scenario.horizon
+    pairs = scenario.terminals_for(direction)
+    routes = [r for r, _ in pairs]
+    terminals = [t for _, t in pairs]
+
+    edges, factor = demand_edges_and_factor(windows, direction, horizon)
+    demand = getattr(scenario.demand, direction)
+    rate = rate_per_minute(demand, scenario.start, edges) * factor
+    arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
+    n = arrivals.shape[0]
+
+    stage_specs = [st for t in terminals for st in scenario.terminals[t].stages]
+    n_stages = np.array([len(scenario.terminals[t].stages) for t in terminals], dtype=np.int64)
+    stage_offset = np.concatenate([[0], np.cumsum(n_stages)[:-1]]).astype(np.int64)
+    service = np.empty((n, len(stage_specs)))
+    for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
+                                       strict=True)):
+        service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
+
+    booths0, changes_t, changes_n, changes_off = [], [], [], [0]
+    speed_t, speed_m, speed_a, speed_off = [], [], [], [0]
+    booth_log = []
+    for t in terminals:
+        for st in scenario.terminals[t].stages:
+            initial, changes = booth_schedule(windows, t, st.name, st.booths)
+            booths0.append(initial)
+            booth_log.append((t, st.name, 0.0, initial))
+            booth_log.extend((t, st.name, m, b) for m, b in changes)
+            changes_t.extend(m for m, _ in changes)
+            changes_n.extend(b for _, b in changes)
+            changes_off.append(len(changes_t))
+            times, mult, add = speed_schedule(windows, t, st.name)
+            speed_t.extend(times)
+            speed_m.extend(mult)
+            speed_a.extend(add)
+            speed_off.append(len(speed_t))
+
+    dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
+    crossing, free_flow = [], []
+    for r, t in pairs:
+        route = scenario.routes[r]
+        departures = route_departures(route, direction, horizon)
+        fleet = route.vessels if isinstance(route, FerryRoute) else 0
+        dep_minutes.append(departures.minutes)
+        dep_sched.append(departures.capacity)
+        dep_vessel.append(departures.vessel)
+        dep_cap.append(apply_to_departures(windows, r, direction, departures, fleet))
+        dep_off.append(dep_off[-1] + departures.minutes.shape[0])
+        crossing.append(route.crossing)
+        service_mean = sum(mean_service_minutes(s.service_time)
+                           for s in scenario.terminals[t].stages)
+        free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
+
+    choice = scenario.route_choice
+    shares = np.array([choice.shares[r] for r in routes])
+    rule = RULE_SHARES if choice.rule == "shares" else RULE_SHORTEST_EXPECTED_WAIT
+    inputs = DirectionInput(
+        arrival_minutes=arrivals,
+        choice_uniform=np.random.default_rng(choice_ss).random(n),
+        captive_uniform=np.random.default_rng(captive_ss).random(n),
+        base_service_minutes=service,
+        rule=rule,
+        captive_share=float(choice.captive_share),
+        share_cumulative=np.cumsum(shares) / shares.sum(),
+        free_flow_minutes=np.array(free_flow),
+        buffer_lorries=np.array([scenario.terminals[t].buffer_lorries for t in terminals],
+                                dtype=np.int64),
+        n_stages=n_stages,
+        stage_offset=stage_offset,
+        booths_initial=np.array(booths0, dtype=np.int64),
+        booth_change_minutes=np.array(changes_t, dtype=float),
+        booth_change_count=np.array(changes_n, dtype=np.int64),
+        booth_change_offset=np.array(changes_off, dtype=np.int64),
+        speed_change_minutes=np.array(speed_t, dtype=float),
+        speed_multiplier=np.array(speed_m, dtype=float),
+        speed_added_minutes=np.array(speed_a, dtype=float),
+        speed_change_offset=np.array(speed_off, dtype=np.int64),
+        departure_minutes=np.concatenate(dep_minutes),
+        departure_capacity=np.concatenate(dep_cap).astype(np.int64),
+        departure_offset=np.array(dep_off, dtype=np.int64),
+        horizon_minutes=float(horizon),
+    )
+    layout = DirectionLayout(
+        direction=direction,
+        routes=routes,
+        terminals=terminals,
+        stage_names=[[s.name for s in scenario.terminals[t].stages] for t in terminals],
+        crossing_minutes=np.array(crossing),
+        free_flow_minutes=np.array(free_flow),
+        buffer_lorries=inputs.buffer_lorries,
+        departure_scheduled_capacity=np.concatenate(dep_sched).astype(np.int64),
+        departure_vessel=np.concatenate(dep_vessel).astype(np.int64),
+        booth_log=booth_log,
+    )
+    return inputs, layout

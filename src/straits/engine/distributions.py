@@ -1,0 +1,62 @@
+"""Sampling the scenario's distributions with a numpy generator."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from straits.scenario.schema import (
+    Deterministic,
+    Empirical,
+    Exponential,
+    FixedDuration,
+    Lognormal,
+    LognormalDuration,
+    TriangularDuration,
+    UniformDuration,
+)
+
+ServiceTimeModel = Exponential | Deterministic | Lognormal | Empirical
+DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
+
+
+def _lognormal(rng: np.random.Generator, mean: float, cv: float, size: int) -> np.ndarray:
+    """Lognormal draws with the given mean and coefficient of variation."""
+    sigma2 = np.log1p(cv * cv)
+    return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), size)
+
+
+def sample_service_minutes(
+    spec: ServiceTimeModel, rng: np.random.Generator, size: int
+) -> np.ndarray:
+    """``size`` service times in minutes."""
+    if isinstance(spec, Exponential):
+        return rng.exponential(spec.mean, size)
+    if isinstance(spec, Deterministic):
+        return np.full(size, spec.value)
+    if isinstance(spec, Lognormal):
+        return _lognormal(rng, spec.mean, spec.cv, size)
+    weights = np.asarray(spec.weights if spec.weights is not None else [1.0] * len(spec.values))
+    return rng.choice(np.asarray(spec.values), size=size, p=weights / weights.sum())
+
+
+def mean_service_minutes(spec: ServiceTimeModel) -> float:
+    """The distribution's mean, used for free-flow times."""
+    if isinstance(spec, Exponential | Lognormal):
+        return spec.mean
+    if isinstance(spec, Deterministic):
+        return spec.value
+    weights = np.asarray(spec.weights if spec.weights is not None else [1.0] * len(spec.values))
+    return float(np.dot(spec.values, weights) / weights.sum())
+
+
+def sample_duration_minutes(spec: DurationModel, rng: np.random.Generator) -> float:
+    """One duration in minutes (a fixed duration still consumes no draw)."""
+    if isinstance(spec, FixedDuration):
+        return spec.value
+    if isinstance(spec, UniformDuration):
+        return float(rng.uniform(spec.low, spec.high))
+    if isinstance(spec, TriangularDuration):
+        if spec.low == spec.high:
+            return spec.low
+        return float(rng.triangular(spec.low, spec.mode, spec.high))
+    return float(_lognormal(rng, spec.mean, spec.cv, 1)[0])

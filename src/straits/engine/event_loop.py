@@ -1,0 +1,369 @@
+"""The corridor event loop: one direction, all its terminals, compiled.
+
+Lorries arrive, pick a terminal, wait at its gate until there is room inside
+(``buffer_lorries``), pass its FIFO stages (banks of booths whose number and
+speed change over time), then wait in the lanes for a departure (a sailing or
+a shuttle with a capacity). The gate and the departures couple the stages, and
+a route choice may look at live queues, so a plain recursion does not apply:
+this is the corridor-specialised event loop of DESIGN.md, with typed arrays,
+linked-list FIFOs and a binary heap of booth completions, compiled by numba.
+
+At equal times events are handled in a fixed order (booth completions, booth
+schedule changes, departures, arrivals), so results are deterministic.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit
+
+RULE_SHARES = 0
+RULE_SHORTEST_EXPECTED_WAIT = 1
+
+_COMPLETION = 0
+_BOOTH_CHANGE = 1
+_DEPARTURE = 2
+_ARRIVAL = 3
+
+
+class DirectionInput(NamedTuple):
+    """Flat arrays describing one direction, ready for the compiled loop.
+
+    Terminals are indexed 0..T-1; their stages are flattened into "global
+    stages" 0..G-1 (terminal t owns ``stage_offset[t]`` to
+    ``stage_offset[t] + n_stages[t] - 1``). Schedules are flattened with
+    ``*_offset`` arrays of length G+1 (or T+1 for departures).
+    """
+
+    arrival_minutes: np.ndarray  # (n,) sorted
+    choice_uniform: np.ndarray  # (n,) draws in [0, 1) for the shares rule
+    captive_uniform: np.ndarray  # (n,) draws deciding who is captive
+    base_service_minutes: np.ndarray  # (n, G) service at nominal speed
+    rule: int
+    captive_share: float
+    share_cumulative: np.ndarray  # (T,)
+    free_flow_minutes: np.ndarray  # (T,) mean stage times + crossing, for choice
+    buffer_lorries: np.ndarray  # (T,) int64
+    n_stages: np.ndarray  # (T,) int64
+    stage_offset: np.ndarray  # (T,) int64
+    booths_initial: np.ndarray  # (G,) int64
+    booth_change_minutes: np.ndarray  # flattened, sorted within each stage
+    booth_change_count: np.ndarray  # int64
+    booth_change_offset: np.ndarray  # (G+1,) int64
+    speed_change_minutes: np.ndarray  # flattened, first entry of each stage is 0
+    speed_multiplier: np.ndarray
+    speed_added_minutes: np.ndarray
+    speed_change_offset: np.ndarray  # (G+1,) int64
+    departure_minutes: np.ndarray  # flattened, sorted within each terminal
+    departure_capacity: np.ndarray  # int64
+    departure_offset: np.ndarray  # (T+1,) int64
+    horizon_minutes: float
+
+
+class DirectionOutput(NamedTuple):
+    terminal: np.ndarray  # (n,) int64
+    gate_entry_minutes: np.ndarray  # (n,) NaN if still outside at the horizon
+    stage_start_minutes: np.ndarray  # (n, S_max)
+    stage_end_minutes: np.ndarray  # (n, S_max)
+    departure_index: np.ndarray  # (n,) int64, into the flattened departures; -1: none
+    departure_load: np.ndarray  # (D,) int64
+
+
+@njit(cache=True)
+def _heap_push(h_time, h_seq, h_lorry, h_stage, size, time, seq, lorry, stage):
+    i = size
+    while i > 0:
+        parent = (i - 1) // 2
+        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
+            break
+        h_time[i] = h_time[parent]
+        h_seq[i] = h_seq[parent]
+        h_lorry[i] = h_lorry[parent]
+        h_stage[i] = h_stage[parent]
+        i = parent
+    h_time[i] = time
+    h_seq[i] = seq
+    h_lorry[i] = lorry
+    h_stage[i] = stage
+    return size + 1
+
+
+@njit(cache=True)
+def _heap_pop(h_time, h_seq, h_lorry, h_stage, size):
+    """Remove the root; the caller has read it already."""
+    size -= 1
+    time = h_time[size]
+    seq = h_seq[size]
+    lorry = h_lorry[size]
+    stage = h_stage[size]
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        right = child + 1
+        if right < size and (
+            h_time[right] < h_time[child]
+            or (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])
+        ):
+            child = right
+        if h_time[child] < time or (h_time[child] == time and h_seq[child] < seq):
+            h_time[i] = h_time[child]
+            h_seq[i] = h_seq[child]
+            h_lorry[i] = h_lorry[child]
+            h_stage[i] = h_stage[child]
+            i = child
+        else:
+            break
+    if size > 0:
+        h_time[i] = time
+        h_seq[i] = seq
+        h_lorry[i] = lorry
+        h_stage[i] = stage
+    return size
+
+
+@njit(cache=True)
+def _push(q, lorry, head, tail, count, next_in_queue):
+    next_in_queue[lorry] = -1
+    if count[q] == 0:
+        head[q] = lorry
+    else:
+        next_in_queue[tail[q]] = lorry
+    tail[q] = lorry
+    count[q] += 1
+
+
+@njit(cache=True)
+def _pop(q, head, count, next_in_queue):
+    lorry = head[q]
+    head[q] = next_in_queue[lorry]
+    count[q] -= 1
+    return lorry
+
+
+@njit(cache=True)
+def simulate_direction(
+    arrival_minutes,
+    choice_uniform,
+    captive_uniform,
+    base_service_minutes,
+    rule,
+    captive_share,
+    share_cumulative,
+    free_flow_minutes,
+    buffer_lorries,
+    n_stages,
+    stage_offset,
+    booths_initial,
+    booth_change_minutes,
+    booth_change_count,
+    booth_change_offset,
+    speed_change_minutes,
+    speed_multiplier,
+    speed_added_minutes,
+    speed_change_offset,
+    departure_minutes,
+    departure_capacity,
+    departure_offset,
+    horizon_minutes,
+):
+    """Run one direction to the horizon; see :class:`DirectionInput`."""
+    n = arrival_minutes.shape[0]
+    n_terminals = share_cumulative.shape[0]
+    n_global = booths_initial.shape[0]
+    s_max = 0
+    for t in range(n_terminals):
+        s_max = max(s_max, n_stages[t])
+
+    terminal = np.full(n, -1, dtype=np.int64)
+    gate_entry = np.full(n, np.nan)
+    stage_start = np.full((n, s_max), np.nan)
+    stage_end = np.full((n, s_max), np.nan)
+    departure_index = np.full(n, -1, dtype=np.int64)
+    departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
+
+    stage_terminal = np.empty(n_global, dtype=np.int64)
+    for t in range(n_terminals):
+        for s in range(n_stages[t]):
+            stage_terminal[stage_offset[t] + s] = t
+
+    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1
+    n_queues = 2 * n_terminals + n_global
+    head = np.full(n_queues, -1, dtype=np.int64)
+    tail = np.full(n_queues, -1, dtype=np.int64)
+    count = np.zeros(n_queues, dtype=np.int64)
+    next_in_queue = np.full(n, -1, dtype=np.int64)
+    lanes = n_terminals + n_global
+
+    busy = np.zeros(n_global, dtype=np.int64)
+    booths_now = booths_initial.copy()
+    booth_ptr = booth_change_offset[:-1].copy()
+    speed_ptr = speed_change_offset[:-1].copy()
+    dep_ptr = departure_offset[:-1].copy()
+    inside = np.zeros(n_terminals, dtype=np.int64)
+
+    heap_capacity = 1
+    for g in range(n_global):
+        most = booths_initial[g]
+        for k in range(booth_change_offset[g], booth_change_offset[g + 1]):
+            most = max(most, booth_change_count[k])
+        heap_capacity += most
+    h_time = np.empty(heap_capacity)
+    h_seq = np.empty(heap_capacity, dtype=np.int64)
+    h_lorry = np.empty(heap_capacity, dtype=np.int64)
+    h_stage = np.empty(heap_capacity, dtype=np.int64)
+    heap_size = 0
+    seq = 0
+
+    next_arrival = 0
+    while True:
+        now = np.inf
+        kind = -1
+        which = -1
+        if heap_size > 0:
+            now = h_time[0]
+            kind = _COMPLETION
+        for g in range(n_global):
+            k = booth_ptr[g]
+            if k < booth_change_offset[g + 1] and booth_change_minutes[k] < now:
+                now = booth_change_minutes[k]
+                kind = _BOOTH_CHANGE
+                which = g
+        for t in range(n_terminals):
+            k = dep_ptr[t]
+            if k < departure_offset[t + 1] and departure_minutes[k] < now:
+                now = departure_minutes[k]
+                kind = _DEPARTURE
+                which = t
+        if next_arrival < n and arrival_minutes[next_arrival] < now:
+            now = arrival_minutes[next_arrival]
+            kind = _ARRIVAL
+        if kind < 0 or now > horizon_minutes:
+            break
+
+        restart_stage = -1
+        admit_terminal = -1
+        if kind == _COMPLETION:
+            lorry = h_lorry[0]
+            g = h_stage[0]
+            heap_size = _heap_pop(h_time, h_seq, h_lorry, h_stage, heap_size)
+            t = stage_terminal[g]
+            s = g - stage_offset[t]
+            busy[g] -= 1
+            stage_end[lorry, s] = now
+            if s + 1 < n_stages[t]:
+                _push(n_terminals + g + 1, lorry, head, tail, count, next_in_queue)
+            else:
+                _push(lanes + t, lorry, head, tail, count, next_in_queue)
+            restart_stage = g
+        elif kind == _BOOTH_CHANGE:
+            booths_now[which] = booth_change_count[booth_ptr[which]]
+            booth_ptr[which] += 1
+            restart_stage = which
+        elif kind == _DEPARTURE:
+            t = which
+            k = dep_ptr[t]
+            dep_ptr[t] += 1
+            room = departure_capacity[k]
+            while room > 0 and count[lanes + t] > 0:
+                lorry = _pop(lanes + t, head, count, next_in_queue)
+                departure_index[lorry] = k
+                departure_load[k] += 1
+                inside[t] -= 1
+                room -= 1
+            admit_terminal = t
+        else:
+            lorry = next_arrival
+            next_arrival += 1
+            t = _choose_terminal(
+                lorry, now, rule, captive_share, choice_uniform, captive_uniform,
+                share_cumulative, free_flow_minutes, count, inside, departure_minutes,
+                departure_capacity, dep_ptr, departure_offset,
+            )
+            terminal[lorry] = t
+            _push(t, lorry, head, tail, count, next_in_queue)
+            admit_terminal = t
+
+        if admit_terminal >= 0:
+            t = admit_terminal
+            while count[t] > 0 and inside[t] < buffer_lorries[t]:
+                lorry = _pop(t, head, count, next_in_queue)
+                gate_entry[lorry] = now
+                inside[t] += 1
+                _push(n_terminals + stage_offset[t], lorry, head, tail, count, next_in_queue)
+            restart_stage = stage_offset[t]
+
+        # start service at the touched stage and, after a completion, at the next one
+        for g in (restart_stage, restart_stage + 1):
+            if g < 0 or g >= n_global:
+                continue
+            if g == restart_stage + 1 and (kind != _COMPLETION
+                                           or stage_terminal[g] != stage_terminal[g - 1]):
+                continue
+            t = stage_terminal[g]
+            s = g - stage_offset[t]
+            q = n_terminals + g
+            while count[q] > 0 and busy[g] < booths_now[g]:
+                lorry = _pop(q, head, count, next_in_queue)
+                k = speed_ptr[g]
+                while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
+                    k += 1
+                speed_ptr[g] = k
+                service = (
+                    base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
+                )
+                stage_start[lorry, s] = now
+                busy[g] += 1
+                heap_size = _heap_push(
+                    h_time, h_seq, h_lorry, h_stage, heap_size, now + service, seq, lorry, g
+                )
+                seq += 1
+
+    return terminal, gate_entry, stage_start, stage_end, departure_index, departure_load
+
+
+@njit(cache=True)
+def _choose_terminal(
+    lorry, now, rule, captive_share, choice_uniform, captive_uniform, share_cumulative,
+    free_flow_minutes, count, inside, departure_minutes, departure_capacity, dep_ptr,
+    departure_offset,
+):
+    """Shares for captive lorries; otherwise the earliest expected crossing.
+
+    The expected time through a terminal is the lorries ahead (at the gate and
+    inside) divided by the departure capacity of the coming hour, plus its
+    free-flow time. A terminal with no departures in the coming hour is
+    avoided; if every terminal is so, the lorry follows the shares.
+    """
+    n_terminals = share_cumulative.shape[0]
+    by_share = n_terminals - 1
+    for t in range(n_terminals):
+        if choice_uniform[lorry] < share_cumulative[t]:
+            by_share = t
+            break
+    if rule == RULE_SHARES or captive_uniform[lorry] < captive_share:
+        return by_share
+    best = -1
+    best_time = np.inf
+    for t in range(n_terminals):
+        capacity_next_hour = 0
+        k = dep_ptr[t]
+        while k < departure_offset[t + 1] and departure_minutes[k] < now + 60.0:
+            capacity_next_hour += departure_capacity[k]
+            k += 1
+        if capacity_next_hour <= 0:
+            continue
+        ahead = count[t] + inside[t]
+        expected = ahead * 60.0 / capacity_next_hour + free_flow_minutes[t]
+        if expected < best_time:
+            best_time = expected
+            best = t
+    return by_share if best < 0 else best
+
+
+def run_direction(direction: DirectionInput) -> DirectionOutput:
+    """Typed entry point: unpack the inputs into the compiled loop."""
+    return DirectionOutput(*simulate_direction(*direction))

@@ -1,0 +1,64 @@
+"""What a replication leaves behind: columnar records, no summaries.
+
+Per lorry: arrival, terminal, gate entry, start and end at every stage, the
+holding area it joined, the departure it took and when it reached the other
+side. Per node: the booth log and every scheduled departure with its
+capacity after disruptions and its load. Metrics are computed from these.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from straits.engine.corridor import DirectionLayout
+from straits.engine.disruptions import Window
+
+
+@dataclass(frozen=True)
+class DirectionRecords:
+    layout: DirectionLayout
+    area_names: list[str]  # holding areas in plan order, then the overflow road
+    arrival_minutes: np.ndarray
+    terminal: np.ndarray  # index into layout.terminals
+    gate_entry_minutes: np.ndarray  # NaN: still outside at the horizon
+    stage_start_minutes: np.ndarray  # (n, max stages), NaN where not reached
+    stage_end_minutes: np.ndarray
+    holding_area: np.ndarray  # index into area_names; -1: no wait at the gate
+    departure_index: np.ndarray  # into the departure arrays; -1: not yet left
+    departure_minutes: np.ndarray  # NaN: not yet left
+    exit_minutes: np.ndarray  # departure + crossing
+    departure_time_minutes: np.ndarray  # every scheduled departure
+    departure_terminal: np.ndarray
+    departure_capacity: np.ndarray  # after disruptions; 0 = cancelled
+    departure_load: np.ndarray
+
+    @property
+    def direction(self) -> str:
+        return self.layout.direction
+
+    @property
+    def lorries(self) -> int:
+        return int(self.arrival_minutes.shape[0])
+
+    @property
+    def crossed(self) -> np.ndarray:
+        """Lorries that boarded a departure by the horizon."""
+        return self.departure_index >= 0
+
+    @property
+    def free_flow_minutes(self) -> np.ndarray:
+        """Each lorry's free-flow time through its terminal."""
+        return self.layout.free_flow_minutes[self.terminal]
+
+
+@dataclass(frozen=True)
+class Records:
+    scenario: str
+    seed: int
+    start: datetime
+    horizon_minutes: float
+    windows: list[Window]
+    directions: dict[str, DirectionRecords]

@@ -1,0 +1,243 @@
+"""Reading scenarios: YAML files and built-ins, ``extends``, and clear errors.
+
+A scenario may start with ``extends: corridor-2015`` (a built-in) or a path
+relative to the file: the parent is read first and the child's mappings are
+merged into it key by key (lists are replaced whole). That is how every
+built-in shares one corridor parameter set and changes only its events.
+
+Every failure becomes a :class:`ScenarioError` with the field path, the line
+where the YAML says it (when known) and what is expected, so the CLI and the
+web can show one clear line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from straits.scenario.schema import Scenario, ScenarioReferenceError
+
+_BUILTIN_PACKAGE = "straits.scenario"
+_BUILTIN_DIR = "builtin"
+_MAX_EXTENDS_DEPTH = 8
+
+
+class ScenarioError(ValueError):
+    """Bad scenario input: ``field`` is a dotted path, ``message`` the fix."""
+
+    def __init__(self, field: str, message: str, source: str = "", line: int | None = None):
+        self.field = field
+        self.message = message
+        self.source = source
+        self.line = line
+        where = source + (f":{line}" if line else "")
+        prefix = f"{where}: " if where else ""
+        super().__init__(f"{prefix}{field}: {message}" if field else f"{prefix}{message}")
+
+
+def builtin_names() -> list[str]:
+    """Names of the scenarios shipped with straits (excluding shared bases)."""
+    folder = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR
+    names = sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
+    return [n for n in names if not n.startswith("corridor")]
+
+
+def builtin_text(name: str) -> str:
+    """YAML text of a built-in scenario or base, by name."""
+    path = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR / f"{name}.yaml"
+    if not path.is_file():
+        raise ScenarioError(
+            "", f"unknown scenario {name!r}; built-ins are {builtin_names()}, or give a .yaml path"
+        )
+    return path.read_text(encoding="utf-8")
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """A validated scenario from a built-in name or a YAML file path."""
+    text, source, base_dir = _locate(name_or_path)
+    return scenario_from_text(text, source=source, base_dir=base_dir)
+
+
+def scenario_from_text(text: str, source: str = "<text>", base_dir: Path | None = None) -> Scenario:
+    """Validate YAML text (following ``extends``) into a scenario."""
+    document = _parse(text, source)
+    merged = _resolve_extends(document, source, base_dir, depth=0)
+    return scenario_from_mapping(merged, source=source, text=text)
+
+
+def scenario_from_mapping(data: dict[str, Any], source: str = "<mapping>",
+                          text: str | None = None) -> Scenario:
+    """Validate a plain mapping (already merged) into a scenario."""
+    try:
+        return Scenario.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, data, source, text) from None
+
+
+def scenario_hash(scenario: Scenario) -> str:
+    """A stable digest of everything that defines the scenario's results."""
+    canonical = json.dumps(scenario.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def scenario_to_yaml(scenario: Scenario) -> str:
+    """The scenario written back as YAML, with units, loadable again."""
+    data = scenario.model_dump(mode="json", exclude_defaults=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True)
+
+
+def _locate(name_or_path: str | Path) -> tuple[str, str, Path | None]:
+    path = Path(name_or_path)
+    looks_like_path = path.suffix in {".yaml", ".yml"} or len(path.parts) > 1
+    if looks_like_path:
+        if not path.is_file():
+            raise ScenarioError("", f"no scenario file at {str(path)!r}")
+        try:
+            return path.read_text(encoding="utf-8"), str(path), path.parent
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ScenarioError("", f"cannot read {str(path)!r}: {exc}") from None
+    return builtin_text(str(name_or_path)), f"builtin:{name_or_path}", None
+
+
+def _parse(text: str, source: str) -> dict[str, Any]:
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ScenarioError("", f"malformed YAML: {problem}", source, line) from None
+    if not isinstance(document, dict):
+        raise ScenarioError("", "a scenario file must be a YAML mapping of fields", source)
+    return document
+
+
+def _resolve_extends(document: dict[str, Any], source: str, base_dir: Path | None,
+                     depth: int) -> dict[str, Any]:
+    parent_ref = document.pop("extends", None)
+    if parent_ref is None:
+        return document
+    if depth >= _MAX_EXTENDS_DEPTH:
+        raise ScenarioError("extends", "too many levels of extends (a cycle?)", source)
+    if not isinstance(parent_ref, str):
+        raise ScenarioError("extends", "give the name of a built-in or a path to a YAML file",
+                            source)
+    if parent_ref.endswith((".yaml", ".yml")):
+        if base_dir is None:
+            raise ScenarioError("extends", "a built-in can only extend another built-in", source)
+        text, parent_source, parent_dir = _locate(base_dir / parent_ref)
+    else:
+        text, parent_source, parent_dir = builtin_text(parent_ref), f"builtin:{parent_ref}", None
+    parent = _resolve_extends(_parse(text, parent_source), parent_source, parent_dir, depth + 1)
+    return _deep_merge(parent, document)
+
+
+def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _first_error(exc: ValidationError, data: dict[str, Any], source: str,
+                 text: str | None) -> ScenarioError:
+    error = exc.errors(include_url=False)[0]
+    loc = tuple(error["loc"])
+    cause = (error.get("ctx") or {}).get("error")
+    if isinstance(cause, ScenarioReferenceError):
+        loc, message = cause.loc, str(cause)
+    else:
+        message = _message(error)
+    loc = _data_path(data, tuple(p for p in loc if not str(p).startswith("function-")))
+    return ScenarioError(_dotted(loc), message, source, _line_of(text, loc))
+
+
+def _message(error: dict[str, Any]) -> str:
+    kind = error["type"]
+    if kind == "missing":
+        return "missing required field"
+    if kind == "extra_forbidden":
+        return "unknown field; check the spelling against docs/scenarios.md"
+    if kind == "union_tag_invalid":
+        expected = error.get("ctx", {}).get("expected_tags", "")
+        return f"unknown kind {error['input']!r}; expected one of {expected}"
+    if kind == "union_tag_not_found":
+        return f"missing '{error['ctx']['discriminator'].strip(chr(39))}' field"
+    message = error["msg"]
+    return message.removeprefix("Value error, ")
+
+
+def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Keep only the parts of a pydantic path that exist in the input.
+
+    Pydantic inserts the chosen union member into paths (``'exponential'``);
+    walking the input drops those, so users see the path they wrote.
+    """
+    kept = []
+    for part in loc:
+        if isinstance(data, dict) and part in data:
+            data = data[part]
+        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
+            data = data[part]
+        elif isinstance(data, dict | list):
+            if isinstance(data, dict) and isinstance(part, str) and part in _TAG_PARTS:
+                continue
+            kept.append(part)
+            data = None
+            continue
+        else:
+            data = None
+        kept.append(part)
+    return tuple(kept)
+
+
+_TAG_PARTS = frozenset(
+    {
+        "exponential", "deterministic", "lognormal", "empirical", "fixed", "uniform",
+        "triangular", "ferry", "tunnel", "strike", "blockade", "closure", "weather",
+        "tunnel_suspension", "sailings_cancelled", "vessels_withdrawn", "border_slowdown",
+        "staffing", "demand_shock",
+    }
+)
+
+
+def _dotted(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _line_of(text: str | None, loc: tuple[Any, ...]) -> int | None:
+    """The 1-based line where ``loc`` sits in the YAML text, or its deepest parent."""
+    if text is None:
+        return None
+    try:
+        node = yaml.compose(text)
+    except yaml.YAMLError:
+        return None
+    line = None
+    for part in loc:
+        child = None
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if key.value == str(part):
+                    child, line = value, key.start_mark.line + 1
+                    break
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if 0 <= part < len(node.value):
+                child = node.value[part]
+                line = child.start_mark.line + 1
+        if child is None:
+            break
+        node = child
+    return line
