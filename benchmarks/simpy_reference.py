@@ -32,8 +32,8 @@ def _lorry(
 def _source(
     env: simpy.Environment,
     booths: simpy.Resource,
-    arrivals: list[float],
-    services: list[float],
+    arrivals: np.ndarray,
+    services: np.ndarray,
     waits: np.ndarray,
 ) -> Generator[simpy.Event, None, None]:
     for index, (arrival, service) in enumerate(zip(arrivals, services, strict=True)):
@@ -48,8 +48,7 @@ def simulate_stage(
     env = simpy.Environment()
     resource = simpy.Resource(env, capacity=booths)
     waits = np.empty(len(arrival_minutes))
-    # Plain floats: SimPy's heap arithmetic on numpy scalars is several times slower.
-    env.process(_source(env, resource, arrival_minutes.tolist(), service_minutes.tolist(), waits))
+    env.process(_source(env, resource, arrival_minutes, service_minutes, waits))
     env.run()
     return waits
 

@@ -184,19 +184,12 @@ def _data_path(data: Any, loc: tuple[Any, ...]) -> tuple[Any, ...]:
     """
     kept = []
     for part in loc:
-        if isinstance(data, dict) and part in data:
-            data = data[part]
-        elif isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data):
-            data = data[part]
-        elif isinstance(data, dict | list):
-            if isinstance(data, dict) and isinstance(part, str) and part in _TAG_PARTS:
-                continue
-            kept.append(part)
-            data = None
+        if isinstance(data, dict) and part not in data and part in _TAG_PARTS:
             continue
-        else:
-            data = None
         kept.append(part)
+        in_dict = isinstance(data, dict) and part in data
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        data = data[part] if in_dict or in_list else None
     return tuple(kept)
 
 
@@ -233,10 +226,10 @@ def _line_of(text: str | None, loc: tuple[Any, ...]) -> int | None:
                 if key.value == str(part):
                     child, line = value, key.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (isinstance(node, yaml.SequenceNode) and isinstance(part, int)
+              and 0 <= part < len(node.value)):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child

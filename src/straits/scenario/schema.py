@@ -16,7 +16,6 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
-    PlainSerializer,
     field_validator,
     model_validator,
 )
@@ -467,7 +466,8 @@ def _check_route_choice(sc: Scenario) -> None:
     if set(sc.route_choice.shares) != set(sc.routes):
         raise ScenarioReferenceError(
             ("route_choice", "shares"),
-            f"give a share for every route {sorted(sc.routes)}, got {sorted(sc.route_choice.shares)}",
+            f"give a share for every route {sorted(sc.routes)}, "
+            f"got {sorted(sc.route_choice.shares)}",
         )
 
 
@@ -480,7 +480,8 @@ def _check_holding(sc: Scenario) -> None:
                 if terminal not in allowed:
                     raise ScenarioReferenceError(
                         ("holding", direction, "areas", i, "serves"),
-                        f"{terminal!r} is not a {direction} terminal; choose from {sorted(allowed)}",
+                        f"{terminal!r} is not a {direction} terminal; "
+                        f"choose from {sorted(allowed)}",
                     )
         if plan.overflow in {a.name for a in plan.areas}:
             raise ScenarioReferenceError(
@@ -538,8 +539,8 @@ __all__ = [
     "SailingsCancelled",
     "Scenario",
     "ScenarioReferenceError",
-    "Stage",
     "Staffing",
+    "Stage",
     "Terminal",
     "TunnelRoute",
     "TunnelSuspension",

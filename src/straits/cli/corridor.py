@@ -1,0 +1,158 @@
+"""Corridor commands: run one replication, list, show and check scenarios."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import pyarrow.parquet as pq
+import typer
+from rich.table import Table
+
+from straits.cli.app import BadInput, app, console, guarded
+from straits.pipeline import RunResult, result_tables, simulate
+from straits.scenario import Scenario, builtin_names, load_scenario, scenario_to_yaml
+from straits.scenario.units import format_minutes
+
+
+@app.command()
+def run(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or path to a YAML file.")] = (
+        "baseline"
+    ),
+    seed: Annotated[int, typer.Option(min=0, help="Random seed of the replication.")] = 1,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the KPIs as JSON.")] = False,
+    out: Annotated[
+        Path | None,
+        typer.Option(help="Also write records, time series and summary.json to this folder."),
+    ] = None,
+    force: Annotated[bool, typer.Option(help="Replace the --out folder if it exists.")] = False,
+) -> None:
+    """Run one replication of a scenario and print its KPIs."""
+
+    def action() -> None:
+        if out is not None:
+            _check_out(out, force)
+        result = simulate(load_scenario(scenario), seed)
+        summary = result.summary
+        if out is not None:
+            write_outputs(out, result, force)
+        if as_json:
+            sys.stdout.write(json.dumps(summary, indent=2) + "\n")
+        else:
+            _print_summary(summary)
+            if out is not None:
+                console.print(f"results written to [bold]{out}[/]")
+
+    guarded(action)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the built-in scenarios."""
+    table = Table(title="Built-in scenarios", show_lines=False)
+    for column in ("name", "start", "horizon", "disruptions", "description"):
+        table.add_column(column, overflow="fold")
+    for name in builtin_names():
+        sc = load_scenario(name)
+        table.add_row(name, f"{sc.start:%Y-%m-%d}", format_minutes(sc.horizon),
+                      str(len(sc.disruptions)), sc.description)
+    console.print(table)
+
+
+@app.command()
+def show(
+    scenario: Annotated[str, typer.Argument(help="Built-in name or path to a YAML file.")],
+) -> None:
+    """Print a scenario in full (with everything it extends) as YAML."""
+    sys.stdout.write(guarded(lambda: scenario_to_yaml(load_scenario(scenario))))
+
+
+@app.command()
+def check(
+    file: Annotated[str, typer.Argument(help="Path to a scenario YAML file (or a built-in).")],
+) -> None:
+    """Validate a scenario file without running it."""
+    sc: Scenario = guarded(lambda: load_scenario(file))
+    console.print(
+        f"ok: {sc.name} — from {sc.start:%Y-%m-%d %H:%M} for {format_minutes(sc.horizon)}, "
+        f"{len(sc.terminals)} terminals, {len(sc.disruptions)} disruptions",
+        highlight=False,
+    )
+
+
+def _check_out(out: Path, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise BadInput(f"--out: {str(out)!r} is a file; give a folder path")
+    if out.exists() and any(out.iterdir()) and not force:
+        raise BadInput(f"--out: {str(out)!r} already has files; choose a new folder or add --force")
+    parent = out.resolve().parent
+    if not parent.is_dir():
+        raise BadInput(f"--out: the parent folder {str(parent)!r} does not exist")
+
+
+def write_outputs(out: Path, result: RunResult, force: bool) -> None:
+    """Write into a temporary sibling folder, then rename it into place, so an
+    error or Ctrl-C never leaves half-written results."""
+    target = out.resolve()
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        for stem, table in result_tables(result).items():
+            pq.write_table(table, staging / f"{stem}.parquet")
+        (staging / "scenario.yaml").write_text(scenario_to_yaml(result.scenario),
+                                               encoding="utf-8")
+        (staging / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
+                                              encoding="utf-8")
+        _swap_into_place(staging, target, force)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(staging: Path, target: Path, force: bool) -> None:
+    if target.exists():
+        if not force and any(target.iterdir()):
+            raise BadInput(f"--out: {str(target)!r} appeared while running; nothing replaced")
+        old = target.with_name(f".{target.name}.old-{os.getpid()}")
+        target.rename(old)
+        staging.rename(target)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        staging.rename(target)
+
+
+def _print_summary(summary: dict) -> None:
+    table = Table(title=f"{summary['scenario']} · seed {summary['seed']} · "
+                        f"{summary['horizon_hours']:g} h from {summary['start']}")
+    for column in ("direction", "arrived", "crossed", "still in", "delay mean min",
+                   "delay p95 min", "peak queue", "peak km", "lorry-h delayed"):
+        table.add_column(column, justify="right")
+    for name, d in summary["directions"].items():
+        table.add_row(
+            name, f"{d['arrived']:,}", f"{d['crossed']:,}", f"{d['in_system_at_end']:,}",
+            f"{d['delay_minutes']['mean']:.1f}", f"{d['delay_minutes']['p95']:.1f}",
+            f"{d['queue_peak_lorries']:,}", f"{d['queue_peak_km']:.1f}",
+            f"{d['lorry_hours_delayed']:,.0f}",
+        )
+    console.print(table)
+    used = {k: v for k, v in summary["holding"].items() if v["hours_active"] > 0}
+    if used:
+        holding = Table(title="Holding areas used")
+        for column in ("area", "direction", "peak lorries", "peak km", "hours active"):
+            holding.add_column(column, justify="right")
+        for name, v in used.items():
+            holding.add_row(name, v["direction"], f"{v['peak_lorries']:,}",
+                            f"{v['peak_km']:.1f}", f"{v['hours_active']:.1f}")
+        console.print(holding)
+    stack = summary["stack_or_brock"]
+    if stack["hours_active"] > 0:
+        console.print(f"Operation Stack/Brock active {stack['hours_active']:.1f} h on "
+                      f"{stack['days_active']} days, first opened {stack['first_opened']}")
+    else:
+        console.print("Operation Stack/Brock not needed.")
+    console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")

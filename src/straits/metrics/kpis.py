@@ -1,0 +1,138 @@
+"""The summary a user reads: one JSON-ready dict per replication.
+
+Every key is documented in docs/kpis.md. Delay is time in the corridor
+beyond the free-flow time (mean service at each stage, half a headway,
+the crossing); lorries still in the corridor at the horizon are counted, and
+their delay so far is included in lorry-hours.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import numpy as np
+
+from straits.engine.records import DirectionRecords, Records
+from straits.metrics.occupancy import occupancy, peak_gate_queue
+from straits.scenario.schema import Scenario
+
+GRID_MINUTES = 1.0
+
+
+def _r(value: float, digits: int = 3) -> float:
+    return round(float(value), digits)
+
+
+def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
+    """KPIs of one replication, with rounded floats so output is byte-stable."""
+    grid = np.arange(0.0, records.horizon_minutes + GRID_MINUTES / 2, GRID_MINUTES)
+    directions, holding = {}, {}
+    stack_minutes = np.zeros(grid.shape[0], dtype=bool)
+    total_hours = 0.0
+    for name, dr in records.directions.items():
+        plan = getattr(scenario.holding, name)
+        occ = occupancy(dr, plan, grid)
+        directions[name] = _direction_kpis(dr, records, occ.km_by_area.sum(axis=0))
+        total_hours += directions[name]["lorry_hours_delayed"]
+        flags = [a.stack_or_brock for a in plan.areas] + [False]
+        for a, area in enumerate(dr.area_names):
+            active = occ.lorries_by_area[a] > 0.5
+            if flags[a]:
+                stack_minutes |= active
+            holding[area] = {
+                "direction": name,
+                "peak_lorries": int(np.floor(occ.lorries_by_area[a].max() + 0.5)),
+                "peak_km": _r(occ.km_by_area[a].max()),
+                "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
+            }
+    return {
+        "scenario": records.scenario,
+        "seed": records.seed,
+        "start": records.start.isoformat(timespec="minutes"),
+        "horizon_hours": _r(records.horizon_minutes / 60.0, 2),
+        "directions": directions,
+        "holding": holding,
+        "stack_or_brock": _stack_kpis(stack_minutes, grid, records),
+        "cost_gbp": _r(total_hours * scenario.cost.delay_gbp_per_lorry_hour, 0),
+        "disruptions": [
+            {
+                "name": w.name,
+                "kind": w.kind,
+                "start": _stamp(records, w.start_minutes),
+                "end": _stamp(records, w.end_minutes),
+                "hours": _r((w.end_minutes - w.start_minutes) / 60.0, 2),
+            }
+            for w in records.windows
+        ],
+    }
+
+
+def _stamp(records: Records, minutes: float) -> str:
+    return (records.start + timedelta(minutes=minutes)).isoformat(timespec="minutes")
+
+
+def delay_minutes(dr: DirectionRecords) -> np.ndarray:
+    """Delay of each lorry that crossed: time to the far side beyond free flow."""
+    crossed = dr.crossed
+    elapsed = dr.exit_minutes[crossed] - dr.arrival_minutes[crossed]
+    return np.maximum(elapsed - dr.free_flow_minutes[crossed], 0.0)
+
+
+def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> dict[str, Any]:
+    crossed = dr.crossed
+    delays = delay_minutes(dr)
+    waiting = ~crossed
+    so_far = np.maximum(
+        records.horizon_minutes - dr.arrival_minutes[waiting] - dr.free_flow_minutes[waiting], 0.0
+    )
+    days = max(records.horizon_minutes / 1440.0, 1e-9)
+    per_day = np.bincount((dr.departure_minutes[crossed] // 1440).astype(np.int64),
+                          minlength=int(np.ceil(days)))
+    full_days = per_day[: int(days)] if days >= 1 else per_day
+    by_route = {}
+    for t, route in enumerate(dr.layout.routes):
+        mine = crossed & (dr.terminal == t)
+        route_per_day = np.bincount((dr.departure_minutes[mine] // 1440).astype(np.int64),
+                                    minlength=int(np.ceil(days)))[: max(int(days), 1)]
+        capacity = dr.departure_capacity[dr.departure_terminal == t].sum()
+        by_route[route] = {
+            "terminal": dr.layout.terminals[t],
+            "arrived": int((dr.terminal == t).sum()),
+            "crossed": int(mine.sum()),
+            "crossed_per_day_max": int(route_per_day.max()) if route_per_day.size else 0,
+            "capacity_lorries": int(capacity),
+            "load_factor": _r(mine.sum() / capacity if capacity else 0.0),
+        }
+    return {
+        "arrived": dr.lorries,
+        "crossed": int(crossed.sum()),
+        "in_system_at_end": int(waiting.sum()),
+        "delay_minutes": {
+            "mean": _r(delays.mean() if delays.size else 0.0),
+            "p50": _r(np.percentile(delays, 50) if delays.size else 0.0),
+            "p95": _r(np.percentile(delays, 95) if delays.size else 0.0),
+            "max": _r(delays.max() if delays.size else 0.0),
+        },
+        "queue_peak_lorries": peak_gate_queue(dr),
+        "queue_peak_km": _r(km.max() if km.size else 0.0),
+        "lorry_hours_delayed": _r((delays.sum() + so_far.sum()) / 60.0, 1),
+        "crossed_per_day": {
+            "mean": _r(full_days.mean() if full_days.size else 0.0, 1),
+            "max": int(full_days.max()) if full_days.size else 0,
+        },
+        "routes": by_route,
+    }
+
+
+def _stack_kpis(active: np.ndarray, grid: np.ndarray, records: Records) -> dict[str, Any]:
+    """When any Stack or Brock area held lorries: hours, calendar days, first opening."""
+    if not active.any():
+        return {"hours_active": 0.0, "days_active": 0, "first_opened": None}
+    start = records.start
+    days = {(start + timedelta(minutes=float(m))).date() for m in grid[active]}
+    return {
+        "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
+        "days_active": len(days),
+        "first_opened": _stamp(records, float(grid[active][0])),
+    }
