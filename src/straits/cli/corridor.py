@@ -127,18 +127,25 @@ def _swap_into_place(staging: Path, target: Path, force: bool) -> None:
 
 
 def _print_summary(summary: dict) -> None:
+    directions = summary["directions"]
     table = Table(title=f"{summary['scenario']} · seed {summary['seed']} · "
                         f"{summary['horizon_hours']:g} h from {summary['start']}")
-    for column in ("direction", "arrived", "crossed", "still in", "delay mean min",
-                   "delay p95 min", "peak queue", "peak km", "lorry-h delayed"):
-        table.add_column(column, justify="right")
-    for name, d in summary["directions"].items():
-        table.add_row(
-            name, f"{d['arrived']:,}", f"{d['crossed']:,}", f"{d['in_system_at_end']:,}",
-            f"{d['delay_minutes']['mean']:.1f}", f"{d['delay_minutes']['p95']:.1f}",
-            f"{d['queue_peak_lorries']:,}", f"{d['queue_peak_km']:.1f}",
-            f"{d['lorry_hours_delayed']:,.0f}",
-        )
+    table.add_column("")
+    for name in directions:
+        table.add_column(name, justify="right")
+    rows = [
+        ("lorries arrived", lambda d: f"{d['arrived']:,}"),
+        ("crossed", lambda d: f"{d['crossed']:,}"),
+        ("still in the corridor at the end", lambda d: f"{d['in_system_at_end']:,}"),
+        ("delay mean / p95 (min)",
+         lambda d: f"{d['delay_minutes']['mean']:.1f} / {d['delay_minutes']['p95']:.1f}"),
+        ("delay max (min)", lambda d: f"{d['delay_minutes']['max']:.1f}"),
+        ("peak queue (lorries / km)",
+         lambda d: f"{d['queue_peak_lorries']:,} / {d['queue_peak_km']:.1f}"),
+        ("lorry-hours delayed", lambda d: f"{d['lorry_hours_delayed']:,.0f}"),
+    ]
+    for label, cell in rows:
+        table.add_row(label, *(cell(d) for d in directions.values()))
     console.print(table)
     used = {k: v for k, v in summary["holding"].items() if v["hours_active"] > 0}
     if used:

@@ -6,17 +6,16 @@ import numpy as np
 
 from straits.scenario.schema import (
     Deterministic,
+    DurationModel,
     Empirical,
     Exponential,
     FixedDuration,
     Lognormal,
-    LognormalDuration,
     TriangularDuration,
     UniformDuration,
 )
 
 ServiceTimeModel = Exponential | Deterministic | Lognormal | Empirical
-DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
 
 
 def _lognormal(rng: np.random.Generator, mean: float, cv: float, size: int) -> np.ndarray:

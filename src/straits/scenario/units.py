@@ -37,12 +37,17 @@ def parse_minutes(value: Any) -> float:
     return float(match.group(1)) * _MINUTES_PER_UNIT[match.group(2)]
 
 
+def _plain(number: float) -> str:
+    """A decimal without exponent or trailing zeros (the parser reads no 1e6)."""
+    return f"{number:.6f}".rstrip("0").rstrip(".")
+
+
 def format_minutes(minutes: float) -> str:
     """The shortest exact unit spelling of a duration, for writing scenarios back."""
     for unit, factor in (("d", 1440.0), ("h", 60.0), ("min", 1.0)):
         if minutes % factor == 0 and minutes >= factor:
-            return f"{minutes / factor:g}{unit}"
-    return f"{minutes * 60:g}s"
+            return f"{_plain(minutes / factor)}{unit}"
+    return f"{_plain(minutes * 60)}s"
 
 
 Minutes = Annotated[

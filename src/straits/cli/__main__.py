@@ -1,0 +1,5 @@
+"""``python -m straits.cli``."""
+
+from straits.cli import main
+
+main()

@@ -1,0 +1,159 @@
+"""The command line: the README's contract, bad input, atomic output."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from straits.cli import app
+
+runner = CliRunner()
+SHORT = "extends: baseline\nname: short\nhorizon: 1d\n"
+
+
+@pytest.fixture
+def short_file(tmp_path: Path) -> Path:
+    path = tmp_path / "short.yaml"
+    path.write_text(SHORT)
+    return path
+
+
+def _json_run(*args: str) -> dict:
+    result = runner.invoke(app, ["run", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_run_json_has_the_documented_keys(short_file):
+    summary = _json_run(str(short_file), "--seed", "4")
+    assert {"scenario", "seed", "horizon_hours", "directions", "holding", "cost_gbp"} <= set(
+        summary
+    )
+    assert summary["seed"] == 4 and summary["horizon_hours"] == 24
+    for direction in ("southbound", "northbound"):
+        d = summary["directions"][direction]
+        assert {"arrived", "crossed", "in_system_at_end", "delay_minutes", "queue_peak_lorries",
+                "queue_peak_km", "lorry_hours_delayed"} <= set(d)
+        assert set(d["delay_minutes"]) >= {"mean", "p50", "p95", "max"}
+    for area in summary["holding"].values():
+        assert {"peak_lorries", "hours_active"} <= set(area)
+
+
+def test_same_seed_same_bytes_different_seed_differs(short_file):
+    a = runner.invoke(app, ["run", str(short_file), "--seed", "9", "--json"]).stdout
+    b = runner.invoke(app, ["run", str(short_file), "--seed", "9", "--json"]).stdout
+    c = runner.invoke(app, ["run", str(short_file), "--seed", "10", "--json"]).stdout
+    assert a == b
+    assert json.loads(a)["directions"] != json.loads(c)["directions"]
+
+
+def test_human_output_is_a_compact_table(short_file):
+    result = runner.invoke(app, ["run", str(short_file)])
+    assert result.exit_code == 0
+    assert "southbound" in result.output and "Stack" in result.output
+
+
+def test_scenarios_lists_the_builtins():
+    result = runner.invoke(app, ["scenarios"])
+    assert result.exit_code == 0
+    assert "baseline" in result.output and "calais-strike-2015" in result.output
+
+
+def test_check_accepts_a_good_file(short_file):
+    result = runner.invoke(app, ["check", str(short_file)])
+    assert result.exit_code == 0 and "ok: short" in result.output
+
+
+BAD_INPUTS = {
+    "malformed YAML": ("extends: baseline\nhorizon: [1d\n", "malformed YAML"),
+    "unknown field": ("extends: baseline\nhorizont: 1d\n", "horizont: unknown field"),
+    "missing field": ("name: x\nhorizon: 1d\n", "start: missing required field"),
+    "wrong unit": ("extends: baseline\nhorizon: 2 weeks\n", "horizon: expected a duration"),
+    "negative capacity": (
+        "extends: baseline\nterminals:\n  dover:\n    buffer_lorries: -1\n",
+        "terminals.dover.buffer_lorries: Input should be greater than or equal to 1",
+    ),
+    "disruption outside the horizon": (
+        "extends: baseline\ndisruptions:\n  - {kind: strike, target: dover, "
+        "start: 2015-07-01T00:00, duration: 1d}\n",
+        "disruptions[0].start: starts outside the horizon",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+@pytest.mark.parametrize("command", ["run", "check"])
+def test_bad_scenario_files_exit_2_with_one_line(tmp_path, case, command):
+    text, expected = BAD_INPUTS[case]
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    result = runner.invoke(app, [command, str(path)])
+    assert result.exit_code == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert expected in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+
+
+def test_unknown_scenario_name_exits_2():
+    result = runner.invoke(app, ["run", "atlantis"])
+    assert result.exit_code == 2
+    assert "unknown scenario 'atlantis'" in result.stderr
+    assert "baseline" in result.stderr
+
+
+def test_out_writes_records_series_and_summary(tmp_path, short_file):
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(short_file), "--out", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    assert {"summary.json", "lorries.parquet", "holding_timeseries.parquet",
+            "departures.parquet", "booths.parquet", "scenario.yaml"} <= names
+    assert json.loads((out / "summary.json").read_text()) == json.loads(result.stdout)
+    import pyarrow.parquet as pq
+
+    series = pq.read_table(out / "holding_timeseries.parquet").to_pandas()
+    assert set(series["kind"]) == {"holding_area", "overflow_road", "terminal"}
+    assert (series["minutes"].diff().dropna().isin([15.0, -1440.0])).all()
+    lorries = pq.read_table(out / "lorries.parquet")
+    summary = json.loads(result.stdout)
+    assert lorries.num_rows == sum(d["arrived"] for d in summary["directions"].values())
+
+
+def test_out_refuses_a_non_empty_folder_without_force(tmp_path, short_file):
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    result = runner.invoke(app, ["run", str(short_file), "--out", str(out)])
+    assert result.exit_code == 2 and "--force" in result.stderr
+    assert (out / "keep.txt").read_text() == "mine"
+    result = runner.invoke(app, ["run", str(short_file), "--out", str(out), "--force"])
+    assert result.exit_code == 0
+    assert not (out / "keep.txt").exists()
+
+
+def test_a_failure_while_writing_leaves_nothing(tmp_path, short_file, monkeypatch):
+    import straits.cli.corridor as corridor
+
+    def broken_tables(result):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(corridor, "result_tables", broken_tables)
+    out = tmp_path / "results"
+    result = runner.invoke(app, ["run", str(short_file), "--out", str(out)])
+    assert result.exit_code == 130
+    assert "nothing was written" in result.stderr
+    assert list(tmp_path.iterdir()) == [short_file]
+
+
+def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("extends: baseline\nhorizon: 3 fortnights\n")
+    proc = subprocess.run([sys.executable, "-m", "straits.cli", "check", str(bad)],
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr
+    assert proc.stderr.count("\n") == 1

@@ -1,0 +1,159 @@
+"""Every class of bad scenario input gives one clear message naming the field."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from straits.scenario import (
+    ScenarioError,
+    builtin_names,
+    load_scenario,
+    scenario_from_text,
+    scenario_hash,
+    scenario_to_yaml,
+)
+
+
+def _error(text: str) -> ScenarioError:
+    with pytest.raises(ScenarioError) as info:
+        scenario_from_text(text, source="s.yaml")
+    return info.value
+
+
+def test_builtins_load_and_are_listed():
+    names = builtin_names()
+    assert {"baseline", "calais-strike-2015"} <= set(names)
+    assert not any(n.startswith("corridor") for n in names)
+    for name in names:
+        assert load_scenario(name).name == name
+
+
+def test_malformed_yaml_names_the_line():
+    err = _error("extends: baseline\nhorizon: [1d\n")
+    assert "malformed YAML" in err.message
+    assert err.line is not None
+
+
+def test_unknown_field():
+    err = _error("extends: baseline\nhorizont: 2d\n")
+    assert err.field == "horizont"
+    assert "unknown field" in err.message
+    assert err.line == 2
+
+
+def test_missing_field():
+    err = _error("name: x\nhorizon: 1d\n")
+    assert err.field == "start"
+    assert "missing" in err.message
+
+
+def test_wrong_unit():
+    err = _error("extends: baseline\nhorizon: 7 weeks\n")
+    assert err.field == "horizon"
+    assert "'90s'" in err.message
+
+
+def test_bare_number_for_a_duration_is_refused():
+    err = _error(
+        "extends: baseline\nroutes:\n  ferry:\n    crossing: 90\n"
+    )
+    assert err.field == "routes.ferry.crossing"
+    assert "unit" in err.message
+
+
+def test_negative_capacity():
+    err = _error("extends: baseline\nterminals:\n  dover:\n    buffer_lorries: -5\n")
+    assert err.field == "terminals.dover.buffer_lorries"
+    assert "greater than or equal to 1" in err.message
+    assert err.line == 4
+
+
+def test_negative_holding_capacity_in_a_list():
+    text = yaml.safe_dump({
+        "extends": "baseline",
+        "holding": {"southbound": {"areas": [{
+            "name": "tap", "capacity_lorries": -1, "length_km": 1, "serves": ["dover"],
+        }]}},
+    })
+    err = _error(text)
+    assert err.field == "holding.southbound.areas[0].capacity_lorries"
+
+
+def test_disruption_outside_the_horizon():
+    err = _error(
+        "extends: baseline\ndisruptions:\n  - kind: strike\n    target: dover\n"
+        "    start: 2016-01-01T00:00\n    duration: 1d\n"
+    )
+    assert err.field == "disruptions[0].start"
+    assert "outside the horizon" in err.message
+    assert err.line == 5
+
+
+def test_unknown_disruption_kind_lists_the_kinds():
+    err = _error("extends: baseline\ndisruptions:\n  - kind: tsunami\n    start: +1h\n")
+    assert err.field == "disruptions[0]"
+    assert "tsunami" in err.message and "strike" in err.message
+
+
+def test_unknown_disruption_target_lists_the_choices():
+    err = _error(
+        "extends: baseline\ndisruptions:\n  - kind: strike\n    target: ostend\n"
+        "    start: +1h\n    duration: 2h\n"
+    )
+    assert err.field == "disruptions[0].target"
+    assert "dover" in err.message
+
+
+def test_unknown_stage_in_a_slowdown():
+    err = _error(
+        "extends: baseline\ndisruptions:\n  - kind: border_slowdown\n    target: dover\n"
+        "    stage: customs\n    start: +1h\n    duration: 2h\n    added: 1min\n"
+    )
+    assert err.field == "disruptions[0].stage"
+    assert "french_border" in err.message
+
+
+def test_shares_must_cover_every_route():
+    err = _error("extends: baseline\nroute_choice:\n  shares: {ferry: 1.0}\n")
+    assert err.field == "route_choice.shares"
+
+
+def test_probability_outside_zero_one():
+    err = _error(
+        "extends: baseline\ndisruptions:\n  - kind: blockade\n    target: ferry\n"
+        "    start: +1h\n    duration: 2h\n    capacity_fraction: 1.5\n"
+    )
+    assert err.field == "disruptions[0].capacity_fraction"
+
+
+def test_unknown_scenario_name_lists_the_builtins():
+    with pytest.raises(ScenarioError, match="baseline"):
+        load_scenario("no-such-scenario")
+
+
+def test_missing_file():
+    with pytest.raises(ScenarioError, match="no scenario file"):
+        load_scenario("missing/file.yaml")
+
+
+def test_extends_a_sibling_file(tmp_path: Path):
+    (tmp_path / "parent.yaml").write_text("extends: baseline\nname: parent\nhorizon: 2d\n")
+    (tmp_path / "child.yaml").write_text("extends: parent.yaml\nname: child\n")
+    sc = load_scenario(tmp_path / "child.yaml")
+    assert sc.name == "child"
+    assert sc.horizon == 2 * 1440
+
+
+def test_written_scenarios_load_back_identically():
+    for name in builtin_names():
+        sc = load_scenario(name)
+        again = scenario_from_text(scenario_to_yaml(sc))
+        assert again == sc
+        assert scenario_hash(again) == scenario_hash(sc)
+
+
+def test_hash_changes_with_content():
+    a = load_scenario("baseline")
+    b = scenario_from_text("extends: baseline\nhorizon: 6d\n")
+    assert scenario_hash(a) != scenario_hash(b)
