@@ -62,13 +62,16 @@ def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray) -> np.n
 
 
 def area_km(plan: HoldingPlan, lorries_by_area: np.ndarray) -> np.ndarray:
-    """Queue length in km per area (first axis), from lorries × spacing / lanes."""
+    """Queue length in km per area (first axis), from lorries × spacing / lanes.
+
+    An area's km never exceeds its road length, so an off-road lorry park
+    (``length_km: 0``) holds lorries but adds nothing to queue lengths.
+    """
     spacing_km = plan.lorry_spacing_m / 1000.0
     lanes = np.array([a.lanes for a in plan.areas] + [plan.overflow_lanes], dtype=float)
     km = lorries_by_area * spacing_km / lanes.reshape((-1,) + (1,) * (lorries_by_area.ndim - 1))
     for a, area in enumerate(plan.areas):
-        if area.length_km > 0:
-            km[a] = np.minimum(km[a], area.length_km)
+        km[a] = np.minimum(km[a], area.length_km)
     return km
 
 
