@@ -244,8 +244,6 @@ def simulate_direction(
         if kind < 0 or now > horizon_minutes:
             break
 
-        restart_stage = -1
-        admit_terminal = -1
         if kind == _COMPLETION:
             lorry = h_lorry[0]
             g = h_stage[0]
@@ -254,57 +252,49 @@ def simulate_direction(
             s = g - stage_offset[t]
             busy[g] -= 1
             stage_end[lorry, s] = now
-            if s + 1 < n_stages[t]:
-                _push(n_terminals + g + 1, lorry, head, tail, count, next_in_queue)
-            else:
-                _push(lanes + t, lorry, head, tail, count, next_in_queue)
-            restart_stage = g
+            last = s + 1 == n_stages[t]
+            _push(lanes + t if last else n_terminals + g + 1, lorry, head, tail, count,
+                  next_in_queue)
+            touched = (g, -1 if last else g + 1)
         elif kind == _BOOTH_CHANGE:
             booths_now[which] = booth_change_count[booth_ptr[which]]
             booth_ptr[which] += 1
-            restart_stage = which
-        elif kind == _DEPARTURE:
-            t = which
-            k = dep_ptr[t]
-            dep_ptr[t] += 1
-            room = departure_capacity[k]
-            while room > 0 and count[lanes + t] > 0:
-                lorry = _pop(lanes + t, head, count, next_in_queue)
-                departure_index[lorry] = k
-                departure_load[k] += 1
-                inside[t] -= 1
-                room -= 1
-            admit_terminal = t
+            touched = (which, -1)
         else:
-            lorry = next_arrival
-            next_arrival += 1
-            t = _choose_terminal(
-                lorry, now, rule, captive_share, choice_uniform, captive_uniform,
-                share_cumulative, free_flow_minutes, count, inside, departure_minutes,
-                departure_capacity, dep_ptr, departure_offset,
-            )
-            terminal[lorry] = t
-            _push(t, lorry, head, tail, count, next_in_queue)
-            admit_terminal = t
-
-        if admit_terminal >= 0:
-            t = admit_terminal
+            if kind == _DEPARTURE:
+                t = which
+                k = dep_ptr[t]
+                dep_ptr[t] += 1
+                room = departure_capacity[k]
+                while room > 0 and count[lanes + t] > 0:
+                    lorry = _pop(lanes + t, head, count, next_in_queue)
+                    departure_index[lorry] = k
+                    departure_load[k] += 1
+                    inside[t] -= 1
+                    room -= 1
+            else:
+                lorry = next_arrival
+                next_arrival += 1
+                t = _choose_terminal(
+                    lorry, now, rule, captive_share, choice_uniform, captive_uniform,
+                    share_cumulative, free_flow_minutes, count, inside, departure_minutes,
+                    departure_capacity, dep_ptr, departure_offset,
+                )
+                terminal[lorry] = t
+                _push(t, lorry, head, tail, count, next_in_queue)
+            # admit through the gate while there is room inside
             while count[t] > 0 and inside[t] < buffer_lorries[t]:
                 lorry = _pop(t, head, count, next_in_queue)
                 gate_entry[lorry] = now
                 inside[t] += 1
                 _push(n_terminals + stage_offset[t], lorry, head, tail, count, next_in_queue)
-            restart_stage = stage_offset[t]
+            touched = (stage_offset[t], -1)
 
-        # start service at the touched stage and, after a completion, at the next one
-        for g in (restart_stage, restart_stage + 1):
-            if g < 0 or g >= n_global:
+        for g in touched:
+            if g < 0:
                 continue
-            if g == restart_stage + 1 and (kind != _COMPLETION
-                                           or stage_terminal[g] != stage_terminal[g - 1]):
-                continue
-            t = stage_terminal[g]
-            s = g - stage_offset[t]
+            # start service while lorries wait and booths are free
+            s = g - stage_offset[stage_terminal[g]]
             q = n_terminals + g
             while count[q] > 0 and busy[g] < booths_now[g]:
                 lorry = _pop(q, head, count, next_in_queue)
