@@ -7,6 +7,7 @@ import os
 import shutil
 import sys
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -143,6 +144,9 @@ def _print_summary(summary: dict) -> None:
         ("peak queue (lorries / km)",
          lambda d: f"{d['queue_peak_lorries']:,} / {d['queue_peak_km']:.1f}"),
         ("lorry-hours delayed", lambda d: f"{d['lorry_hours_delayed']:,.0f}"),
+        ("lorries delayed over 6 h / 24 h",
+         lambda d: f"{d['lorries_delayed_over_hours']['6']:,} / "
+                   f"{d['lorries_delayed_over_hours']['24']:,}"),
     ]
     for label, cell in rows:
         table.add_row(label, *(cell(d) for d in directions.values()))
@@ -163,3 +167,13 @@ def _print_summary(summary: dict) -> None:
     else:
         console.print("Operation Stack/Brock not needed.")
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
+    if summary["disruptions"]:
+        events = Table(title="Disruptions as drawn in this replication")
+        events.add_column("start", no_wrap=True)
+        events.add_column("hours", justify="right")
+        events.add_column("kind", no_wrap=True)
+        events.add_column("disruption", overflow="fold")
+        for w in summary["disruptions"]:
+            start = datetime.fromisoformat(w["start"])
+            events.add_row(f"{start:%d %b %H:%M}", f"{w['hours']:.1f}", w["kind"], w["name"])
+        console.print(events)

@@ -18,6 +18,7 @@ from straits.metrics.occupancy import occupancy, peak_gate_queue
 from straits.scenario.schema import Scenario
 
 GRID_MINUTES = 1.0
+DELAY_THRESHOLDS_HOURS = (1, 6, 18, 24, 48)
 
 
 def _r(value: float, digits: int = 3) -> float:
@@ -117,6 +118,10 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
         "queue_peak_lorries": peak_gate_queue(dr),
         "queue_peak_km": _r(km.max() if km.size else 0.0),
         "lorry_hours_delayed": _r((delays.sum() + so_far.sum()) / 60.0, 1),
+        "lorries_delayed_over_hours": {
+            str(h): int((delays > 60 * h).sum() + (so_far > 60 * h).sum())
+            for h in DELAY_THRESHOLDS_HOURS
+        },
         "crossed_per_day": {
             "mean": _r(full_days.mean() if full_days.size else 0.0, 1),
             "max": int(full_days.max()) if full_days.size else 0,
