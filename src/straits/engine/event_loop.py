@@ -218,6 +218,10 @@ def simulate_direction(
     heap_size = 0
     seq = 0
 
+    scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
+        booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
+        departure_minutes,
+    )
     next_arrival = 0
     while True:
         now = np.inf
@@ -226,18 +230,10 @@ def simulate_direction(
         if heap_size > 0:
             now = h_time[0]
             kind = _COMPLETION
-        for g in range(n_global):
-            k = booth_ptr[g]
-            if k < booth_change_offset[g + 1] and booth_change_minutes[k] < now:
-                now = booth_change_minutes[k]
-                kind = _BOOTH_CHANGE
-                which = g
-        for t in range(n_terminals):
-            k = dep_ptr[t]
-            if k < departure_offset[t + 1] and departure_minutes[k] < now:
-                now = departure_minutes[k]
-                kind = _DEPARTURE
-                which = t
+        if scheduled_time < now:
+            now = scheduled_time
+            kind = scheduled_kind
+            which = scheduled_which
         if next_arrival < n and arrival_minutes[next_arrival] < now:
             now = arrival_minutes[next_arrival]
             kind = _ARRIVAL
@@ -290,6 +286,12 @@ def simulate_direction(
                 _push(n_terminals + stage_offset[t], lorry, head, tail, count, next_in_queue)
             touched = (stage_offset[t], -1)
 
+        if kind in (_BOOTH_CHANGE, _DEPARTURE):
+            scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
+                booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
+                departure_minutes,
+            )
+
         for g in touched:
             if g < 0:
                 continue
@@ -313,6 +315,31 @@ def simulate_direction(
                 seq += 1
 
     return terminal, gate_entry, stage_start, stage_end, departure_index, departure_load
+
+
+@njit(cache=True)
+def _next_scheduled(booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr,
+                    departure_offset, departure_minutes):
+    """The next timetabled event: a booth change (first at ties), else a departure.
+
+    Only these events move the pointers, so the answer is cached between them.
+    """
+    time = np.inf
+    kind = -1
+    which = -1
+    for g in range(booth_ptr.shape[0]):
+        k = booth_ptr[g]
+        if k < booth_change_offset[g + 1] and booth_change_minutes[k] < time:
+            time = booth_change_minutes[k]
+            kind = _BOOTH_CHANGE
+            which = g
+    for t in range(dep_ptr.shape[0]):
+        k = dep_ptr[t]
+        if k < departure_offset[t + 1] and departure_minutes[k] < time:
+            time = departure_minutes[k]
+            kind = _DEPARTURE
+            which = t
+    return time, kind, which
 
 
 @njit(cache=True)
