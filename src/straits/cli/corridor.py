@@ -19,6 +19,7 @@ from straits.cli.app import BadInput, app, console, guarded
 from straits.pipeline import RunResult, result_tables, simulate
 from straits.scenario import Scenario, builtin_names, load_scenario, scenario_to_yaml
 from straits.scenario.units import format_minutes
+from straits.security.coupling import check_references
 
 
 @app.command()
@@ -79,7 +80,13 @@ def check(
     file: Annotated[str, typer.Argument(help="Path to a scenario YAML file (or a built-in).")],
 ) -> None:
     """Validate a scenario file without running it."""
-    sc: Scenario = guarded(lambda: load_scenario(file))
+    def validate() -> Scenario:
+        scenario = load_scenario(file)
+        if scenario.security is not None:
+            check_references(scenario)
+        return scenario
+
+    sc: Scenario = guarded(validate)
     console.print(
         f"ok: {sc.name} — from {sc.start:%Y-%m-%d %H:%M} for {format_minutes(sc.horizon)}, "
         f"{len(sc.terminals)} terminals, {len(sc.disruptions)} disruptions",
@@ -167,6 +174,8 @@ def _print_summary(summary: dict) -> None:
     else:
         console.print("Operation Stack/Brock not needed.")
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
+    if "security" in summary:
+        _print_security(summary["security"])
     if summary["disruptions"]:
         events = Table(title="Disruptions as drawn in this replication")
         events.add_column("start", no_wrap=True)
@@ -177,3 +186,34 @@ def _print_summary(summary: dict) -> None:
             start = datetime.fromisoformat(w["start"])
             events.add_row(f"{start:%d %b %H:%M}", f"{w['hours']:.1f}", w["kind"], w["name"])
         console.print(events)
+
+
+def _print_security(security: dict) -> None:
+    """Attempts, their outcomes and the harm done, shown as plainly as the queues."""
+    attempts = security["attempts"]
+    table = Table(title="People and security (aggregate counts)")
+    table.add_column("")
+    for target in attempts["by_target"]:
+        table.add_column(target, justify="right")
+    table.add_column("total", justify="right")
+    by_target = security["outcomes_by_target"]
+    table.add_row("attempts", *(f"{v['total']:,}" for v in attempts["by_target"].values()),
+                  f"{attempts['total']:,}")
+    for outcome, total in security["outcomes"].items():
+        table.add_row(outcome.replace("_", " "),
+                      *(f"{by_target[t][outcome]:,}" for t in attempts["by_target"]),
+                      f"{total:,}")
+    harm = security["harm"]
+    for kind in ("injuries", "deaths"):
+        table.add_row(kind, *(f"{harm[kind][t]:,}" for t in attempts["by_target"]),
+                      f"{harm[kind]['total']:,}")
+    console.print(table)
+    population = security["population"]
+    console.print(
+        f"People near Calais: {population['start']:,} at the start, peak {population['peak']:,}, "
+        f"{population['end']:,} at the end; reaching the UK: "
+        f"{security['people_reaching_uk']['total']:,}; tunnel suspended "
+        f"{security['tunnel']['suspension_hours']:.0f} h by {security['tunnel']['intrusions']:,} "
+        f"intrusions.",
+        highlight=False,
+    )

@@ -20,6 +20,7 @@ from pydantic import (
     model_validator,
 )
 
+from straits.scenario.security import SecurityConfig
 from straits.scenario.units import Minutes, format_minutes, parse_minutes
 
 DIRECTIONS = ("southbound", "northbound")
@@ -117,23 +118,10 @@ def _fixed_if_string(value: object) -> object:
     return {"distribution": "fixed", "value": value} if isinstance(value, str) else value
 
 
-DurationSpec = Annotated[
-    FixedDuration | UniformDuration | TriangularDuration | LognormalDuration,
-    BeforeValidator(_fixed_if_string),
-    Field(discriminator="distribution"),
-]
-
-
 DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
-
-
-def duration_upper_bound(spec: DurationModel) -> float:
-    """The longest a duration can be (lognormal: unbounded, so its mean is used)."""
-    if isinstance(spec, FixedDuration):
-        return spec.value
-    if isinstance(spec, UniformDuration | TriangularDuration):
-        return spec.high
-    return spec.mean
+DurationSpec = Annotated[
+    DurationModel, BeforeValidator(_fixed_if_string), Field(discriminator="distribution")
+]
 
 
 # --- the corridor ------------------------------------------------------------
@@ -405,6 +393,7 @@ class Scenario(Model):
     holding: Holding
     cost: Cost
     disruptions: list[Disruption] = []
+    security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
     @classmethod
@@ -545,6 +534,5 @@ __all__ = [
     "TunnelRoute",
     "TunnelSuspension",
     "VesselsWithdrawn",
-    "duration_upper_bound",
     "format_minutes",
 ]

@@ -1,0 +1,100 @@
+"""Direction of effects over small ensembles (common random numbers across levels)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from straits.pipeline import simulate
+from tests.security.security_helpers import make_scenario, merge, summer_levers
+
+SEEDS = (1, 2, 3, 4)
+
+
+def _mean(security: dict, key, horizon: str = "2d", disruptions=None) -> float:
+    scenario = make_scenario(security, horizon=horizon, disruptions=disruptions)
+    return float(np.mean([key(simulate(scenario, s).summary) for s in SEEDS]))
+
+
+def _entries(summary: dict) -> float:
+    return summary["security"]["people_reaching_uk"]["total"]
+
+
+def test_more_police_never_raises_successful_entries() -> None:
+    levels = [0, 150, 600]
+    means = [
+        _mean(merge(summer_levers(), {"sites": {t: {"police": p}
+                                                for t in ("lorries", "port", "tunnel")}}),
+              _entries)
+        for p in levels
+    ]
+    assert means[0] >= means[1] >= means[2], means
+    assert means[0] > means[2], means
+
+
+def test_more_fence_never_raises_successful_entries() -> None:
+    levels = [0.0, 15.0, 30.0]
+    means = [
+        _mean(merge(summer_levers(), {"sites": {"tunnel": {"fence_km": km, "fence_quality": 0.9},
+                                                "port": {"fence_km": km / 3}}}), _entries)
+        for km in levels
+    ]
+    assert means[0] >= means[1] >= means[2], means
+    assert means[0] > means[2], means
+
+
+STRIKE = [
+    {"name": "blockade of Calais port", "kind": "blockade", "target": "calais",
+     "start": "2015-06-08T06:00", "duration": "24h"},
+    {"name": "no sailings", "kind": "blockade", "target": "ferry",
+     "start": "2015-06-08T06:00", "duration": "24h"},
+    {"name": "tunnel blocked", "kind": "tunnel_suspension", "start": "2015-06-08T06:00",
+     "duration": "24h"},
+]
+
+
+def test_a_strike_that_stops_traffic_raises_lorry_attempts() -> None:
+    def lorries(summary: dict) -> float:
+        return summary["security"]["attempts"]["by_target"]["lorries"]["total"]
+
+    calm = _mean(summer_levers(), lorries)
+    strike = _mean(summer_levers(), lorries, disruptions=STRIKE)
+    assert strike > 1.5 * calm, (calm, strike)
+
+
+def test_more_searching_lengthens_northbound_queues() -> None:
+    def delay(summary: dict) -> float:
+        return summary["directions"]["northbound"]["lorry_hours_delayed"]
+
+    scanner = {"detection_probability": 0.9, "time_cost": "3min", "use_share": 1.0}
+    light = merge(summer_levers(), {"controls": {"search_share": 0.3}})
+    heavy = merge(summer_levers(), {"controls": {"search_share": 1.0,
+                                                 "technologies": {"scanner": scanner}}})
+    assert _mean(heavy, delay) > 1.2 * _mean(light, delay)
+
+
+def test_returns_and_their_deterrence_assumption_can_be_switched_off() -> None:
+    def pick(summary: dict) -> tuple[int, int, int]:
+        pop = summary["security"]["population"]
+        return pop["end"], summary["security"]["returned"]["total"], pop["arrivals"]
+
+    def run(share: float, deterrence: bool) -> np.ndarray:
+        security = merge(summer_levers(), {"returns": {"share_of_detected": share,
+                                                       "deterrence": deterrence}})
+        scenario = make_scenario(security, horizon="2d")
+        return np.mean([pick(simulate(scenario, s).summary) for s in SEEDS], axis=0)
+
+    none, on, off = run(0.0, True), run(0.8, True), run(0.8, False)
+    assert none[1] == 0 and on[1] > 0
+    assert on[0] < none[0]  # returned people leave the camp
+    assert on[2] < off[2]  # the deterrence assumption cuts arrivals only when switched on
+    assert off[2] == none[2]
+
+
+def test_secure_parking_shields_stationary_lorries() -> None:
+    def lorries(summary: dict) -> float:
+        return summary["security"]["attempts"]["by_target"]["lorries"]["total"]
+
+    open_roads = _mean(summer_levers(), lorries, disruptions=STRIKE)
+    parked = _mean(merge(summer_levers(), {"secure_parking_lorries": 3000}), lorries,
+                   disruptions=STRIKE)
+    assert parked < 0.8 * open_roads, (open_roads, parked)
