@@ -1,0 +1,19 @@
+"""Validation against what happened: published targets, ensembles, comparison, plots."""
+
+from straits.validation.comparison import Row, compare, rows_to_json, rows_to_markdown
+from straits.validation.ensemble import ScenarioEnsemble, replication_seed, run_scenario
+from straits.validation.targets import TARGETS, Target, headline, scenarios
+
+__all__ = [
+    "TARGETS",
+    "Row",
+    "ScenarioEnsemble",
+    "Target",
+    "compare",
+    "headline",
+    "replication_seed",
+    "rows_to_json",
+    "rows_to_markdown",
+    "run_scenario",
+    "scenarios",
+]

@@ -1,0 +1,88 @@
+"""The measured quantities against direct recomputation from the records."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from straits.pipeline import simulate
+from straits.scenario import load_scenario
+from straits.validation import measures
+
+
+@pytest.fixture(scope="module")
+def plus2():
+    return simulate(load_scenario("dover-checks-2018-plus2"), 7)
+
+
+def _outside_gate(result, terminal: str, minutes: np.ndarray) -> np.ndarray:
+    """Lorries that arrived for ``terminal`` but have not passed its gate, by brute force."""
+    dr = result.records.directions["southbound"]
+    mine = dr.terminal == dr.layout.terminals.index(terminal)
+    arrived = dr.arrival_minutes[mine][:, None] <= minutes[None, :]
+    entry = np.where(np.isnan(dr.gate_entry_minutes[mine]), np.inf, dr.gate_entry_minutes[mine])
+    return (arrived & ~(entry[:, None] <= minutes[None, :])).sum(axis=0)
+
+
+def test_dover_queue_length_is_lorries_times_spacing_in_tap_then_one_lane(plus2):
+    minutes = np.arange(0.0, 1440.0, 30.0)
+    lorries = _outside_gate(plus2, "dover", minutes)
+    # dover-checks-2018: TAP of 250 lorries on 5 km, then one lane, 20 m a lorry (F1.14)
+    expected_km = np.minimum(lorries, 250) * 0.02 + np.maximum(lorries - 250, 0) * 0.02
+    km = measures.kent_queue_km_over_time(plus2, minutes, "dover")
+    np.testing.assert_allclose(km, expected_km, atol=1e-9)
+
+
+def test_evening_peak_is_the_longest_dover_queue_between_16_and_22(plus2):
+    minutes = np.arange(16 * 60.0, 22 * 60.0 + 1, measures.GRID_MINUTES)
+    km = measures.kent_queue_km_over_time(plus2, minutes, "dover")
+    miles = measures.evening_peak_queue_miles(plus2)
+    assert miles == pytest.approx(km.max() / measures.KM_PER_MILE)
+    assert 0 < miles <= measures.kent_queue_peak_miles(plus2) + 1e-9
+
+
+def test_longer_checks_mean_longer_evening_queues():
+    """Common random numbers: the same seeds, one and two more minutes per lorry."""
+    miles = [
+        sum(measures.evening_peak_queue_miles(simulate(load_scenario(name), seed))
+            for seed in (1, 2))
+        for name in ("dover-checks-2018", "dover-checks-2018-plus1", "dover-checks-2018-plus2")
+    ]
+    assert miles[0] < miles[1] < miles[2]
+
+
+@pytest.fixture(scope="module")
+def rwcs():
+    return simulate(load_scenario("rwcs-2021"), 3)
+
+
+def test_stack_and_queue_measures_are_consistent(rwcs):
+    minutes = np.arange(0.0, rwcs.records.horizon_minutes, 60.0)
+    queue = measures.kent_queue_lorries_over_time(rwcs, minutes)
+    brute = _outside_gate(rwcs, "dover", minutes) + _outside_gate(rwcs, "folkestone", minutes)
+    np.testing.assert_allclose(queue, brute, atol=1e-6)
+    held = measures.stack_lorries_over_time(rwcs, minutes)
+    assert np.all(held <= queue + 1e-6)
+    assert measures.stack_peak_lorries(rwcs) <= measures.kent_queue_peak_lorries(rwcs)
+    assert measures.kent_queue_peak_lorries(rwcs) >= queue.max()
+
+
+def test_waits_are_bounded_by_the_longest(rwcs):
+    longest = measures.max_wait_hours(rwcs)
+    crossed_max = rwcs.summary["directions"]["southbound"]["delay_minutes"]["max"] / 60
+    assert longest >= crossed_max - 1e-3
+    assert 0 < measures.stack_mean_wait_hours(rwcs) < longest
+
+
+def test_busiest_dover_day_counts_both_directions():
+    result = simulate(load_scenario("baseline"), 1)
+    south = result.records.directions["southbound"]
+    north = result.records.directions["northbound"]
+    sailed = south.departure_minutes[south.crossed & (south.terminal == 0)]  # from Dover
+    landed = north.exit_minutes[north.crossed & (north.terminal == 0)]  # into Dover
+    assert south.layout.terminals[0] == "dover" and north.layout.terminals[0] == "calais"
+    per_day = [((sailed >= d * 1440) & (sailed < (d + 1) * 1440)).sum()
+               + ((landed >= d * 1440) & (landed < (d + 1) * 1440)).sum() for d in range(7)]
+    busiest = measures.dover_busiest_day_lorries(result)
+    assert busiest == max(per_day)
+    assert 7_000 < busiest <= 10_000  # F1.3: busiest days up to ~10,000 both directions
