@@ -157,3 +157,9 @@ def test_hash_changes_with_content():
     a = load_scenario("baseline")
     b = scenario_from_text("extends: baseline\nhorizon: 6d\n")
     assert scenario_hash(a) != scenario_hash(b)
+
+
+@pytest.mark.parametrize("name", ["../builtin/baseline", "/etc/passwd", "builtin/baseline"])
+def test_a_builtin_name_is_never_a_path(name):
+    with pytest.raises(ScenarioError, match="unknown scenario"):
+        scenario_from_text(f"extends: {name}\n")

@@ -49,9 +49,11 @@ def builtin_names() -> list[str]:
 
 
 def builtin_text(name: str) -> str:
-    """YAML text of a built-in scenario or base, by name."""
-    path = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR / f"{name}.yaml"
-    if not path.is_file():
+    """YAML text of a built-in scenario or base, by name (never a path)."""
+    folder = resources.files(_BUILTIN_PACKAGE) / _BUILTIN_DIR
+    known = {p.name for p in folder.iterdir()}
+    path = folder / f"{name}.yaml"
+    if f"{name}.yaml" not in known or not path.is_file():
         raise ScenarioError(
             "", f"unknown scenario {name!r}; built-ins are {builtin_names()}, or give a .yaml path"
         )
