@@ -10,23 +10,26 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 import numpy as np
 
 from straits.engine.corridor import DirectionLayout
 from straits.engine.disruptions import Window
+from straits.engine.holding import area_joined
+from straits.scenario.schema import HoldingPlan
 
 
 @dataclass(frozen=True)
 class DirectionRecords:
     layout: DirectionLayout
+    holding_plan: HoldingPlan
     area_names: list[str]  # holding areas in plan order, then the overflow road
     arrival_minutes: np.ndarray
     terminal: np.ndarray  # index into layout.terminals
     gate_entry_minutes: np.ndarray  # NaN: still outside at the horizon
     stage_start_minutes: np.ndarray  # (n, max stages), NaN where not reached
     stage_end_minutes: np.ndarray
-    holding_area: np.ndarray  # index into area_names; -1: no wait at the gate
     departure_index: np.ndarray  # into the departure arrays; -1: not yet left
     departure_minutes: np.ndarray  # NaN: not yet left
     exit_minutes: np.ndarray  # departure + crossing
@@ -42,6 +45,13 @@ class DirectionRecords:
     @property
     def lorries(self) -> int:
         return int(self.arrival_minutes.shape[0])
+
+    @cached_property
+    def holding_area(self) -> np.ndarray:
+        """Index into ``area_names`` of the area each lorry joined the queue in
+        (-1: went straight in). Derived on first use: ensembles rarely need it."""
+        return area_joined(self.holding_plan, self.layout.terminals, self.arrival_minutes,
+                           self.gate_entry_minutes, self.terminal)
 
     @property
     def crossed(self) -> np.ndarray:

@@ -7,7 +7,7 @@ import numpy as np
 from straits.engine.corridor import build_direction
 from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import run_direction
-from straits.engine.holding import area_joined, area_names
+from straits.engine.holding import area_names
 from straits.engine.records import DirectionRecords, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
 
@@ -46,14 +46,13 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     )
     return DirectionRecords(
         layout=layout,
+        holding_plan=plan,
         area_names=area_names(plan),
         arrival_minutes=inputs.arrival_minutes,
         terminal=out.terminal,
         gate_entry_minutes=out.gate_entry_minutes,
         stage_start_minutes=out.stage_start_minutes,
         stage_end_minutes=out.stage_end_minutes,
-        holding_area=area_joined(plan, layout.terminals, inputs.arrival_minutes,
-                                 out.gate_entry_minutes, out.terminal),
         departure_index=out.departure_index,
         departure_minutes=departure_minutes,
         exit_minutes=departure_minutes + crossing,

@@ -134,8 +134,9 @@ def _stack_kpis(active: np.ndarray, grid: np.ndarray, records: Records) -> dict[
     """When any Stack or Brock area held lorries: hours, calendar days, first opening."""
     if not active.any():
         return {"hours_active": 0.0, "days_active": 0, "first_opened": None}
-    start = records.start
-    days = {(start + timedelta(minutes=float(m))).date() for m in grid[active]}
+    midnight = records.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = (records.start - midnight).total_seconds() / 60.0
+    days = np.unique((grid[active] + offset) // 1440.0)
     return {
         "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
         "days_active": len(days),
