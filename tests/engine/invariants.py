@@ -28,7 +28,8 @@ def check_direction(dr: DirectionRecords, scenario: Scenario, horizon: float) ->
     assert np.all(np.diff(dr.arrival_minutes) >= 0)
     assert np.all((dr.arrival_minutes >= 0) & (dr.arrival_minutes <= horizon))
     crossed = dr.crossed
-    assert crossed.sum() + (~crossed).sum() == n
+    assert not np.any(crossed & dr.turned_back), "a lorry sent back never crosses"
+    assert crossed.sum() + dr.turned_back.sum() + dr.in_system_at_end.sum() == n
     assert dr.departure_load.sum() == crossed.sum(), "every boarding is on one departure"
     assert np.all(dr.departure_load <= dr.departure_capacity), "no departure over capacity"
 
@@ -50,17 +51,25 @@ def check_direction(dr: DirectionRecords, scenario: Scenario, horizon: float) ->
             assert _fifo(np.where(np.isnan(previous), np.inf, previous)[reached],
                          start[reached]), f"FIFO at {terminal}.{stage}"
             previous = end
+        sent_back = dr.turned_back[mine]
+        if sent_back.any():
+            ends = dr.stage_end_minutes[mine][sent_back]
+            done = (~np.isnan(ends)).sum(axis=1)
+            assert np.all(done >= 1), "sent back after finishing a stage"
+            assert np.all(np.isnan(dr.departure_minutes[mine][sent_back]))
         left = dr.departure_minutes[mine]
         boarded = ~np.isnan(left)
         assert np.all(left[boarded] >= previous[boarded]), f"{terminal}: boards once ready"
         assert np.all(left[boarded] <= horizon)
-        ready = ~np.isnan(previous)
+        ready = ~np.isnan(previous) & ~sent_back
         assert _fifo(previous[ready], left[ready]), f"{terminal}: lanes board in FIFO order"
         buffer = scenario.terminals[terminal].buffer_lorries
         entries = np.sort(entry[mine][admitted[mine]])
         if entries.size:
+            gone = dr.left_terminal_minutes[mine]
+            gone = np.sort(gone[~np.isnan(gone)])
             inside = (np.searchsorted(entries, entries, side="right")
-                      - np.searchsorted(np.sort(left[boarded]), entries, side="right"))
+                      - np.searchsorted(gone, entries, side="right"))
             assert inside.max() <= buffer, f"{terminal} holds at most its buffer"
 
 

@@ -15,7 +15,7 @@ TERMINALS = {"dover": 3, "folkestone": 3, "calais": 3, "coquelles": 3}
 def disruption(draw, horizon_hours: int):
     kind = draw(st.sampled_from(["blockade", "tunnel_suspension", "sailings_cancelled",
                                  "vessels_withdrawn", "border_slowdown", "staffing",
-                                 "demand_shock"]))
+                                 "turn_back", "demand_shock"]))
     d = {"kind": kind, "start": f"+{draw(st.integers(0, horizon_hours - 1))}h",
          "duration": f"{draw(st.integers(1, 30))}h"}
     terminal = draw(st.sampled_from(sorted(TERMINALS)))
@@ -34,6 +34,8 @@ def disruption(draw, horizon_hours: int):
     elif kind == "border_slowdown":
         d.update(target=terminal, stage=stage_name, multiplier=draw(st.floats(0.5, 4)),
                  added=f"{draw(st.integers(0, 300))}s")
+    elif kind == "turn_back":
+        d.update(target=terminal, stage=stage_name, share=draw(st.floats(0, 1)))
     elif kind == "staffing":
         d.update(target=terminal, stage=stage_name, booths=draw(st.integers(0, 6)))
     elif kind == "demand_shock":
@@ -70,7 +72,7 @@ def test_every_replication_keeps_the_invariants(scenario, seed):
     check_records(records, scenario)
     summary = summarise(scenario, records)
     for d in summary["directions"].values():
-        assert d["arrived"] == d["crossed"] + d["in_system_at_end"]
+        assert d["arrived"] == d["crossed"] + d["turned_back"] + d["in_system_at_end"]
         assert d["queue_peak_lorries"] >= 0
 
 

@@ -30,6 +30,8 @@ def single_terminal(arrivals, services, booths, departures, capacity, buffer=10*
         speed_change_minutes=np.zeros(stages),
         speed_multiplier=np.ones(stages),
         speed_added_minutes=np.zeros(stages),
+        turn_back_share=np.zeros(stages),
+        turn_back_uniform=np.ones((n, stages)),
         speed_change_offset=np.arange(stages + 1, dtype=np.int64),
         departure_minutes=np.asarray(departures, dtype=float),
         departure_capacity=np.asarray(capacity, dtype=np.int64),

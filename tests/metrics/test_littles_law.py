@@ -18,7 +18,7 @@ def test_time_average_in_corridor_equals_arrival_rate_times_time_in_corridor(nam
         occ = occupancy(dr, getattr(scenario.holding, direction), grid)
         in_corridor = occ.lorries_by_area.sum(axis=0) + occ.inside_terminal.sum(axis=0)
         time_average = in_corridor.mean()
-        left = np.where(np.isnan(dr.departure_minutes), horizon, dr.departure_minutes)
+        left = np.where(np.isnan(dr.left_terminal_minutes), horizon, dr.left_terminal_minutes)
         arrival_rate = dr.lorries / horizon
         mean_time = np.mean(left - dr.arrival_minutes)
         assert time_average == pytest.approx(arrival_rate * mean_time, rel=5e-3)

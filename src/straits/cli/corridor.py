@@ -144,6 +144,7 @@ def _print_summary(summary: dict) -> None:
     rows = [
         ("lorries arrived", lambda d: f"{d['arrived']:,}"),
         ("crossed", lambda d: f"{d['crossed']:,}"),
+        ("turned back at controls", lambda d: f"{d['turned_back']:,}"),
         ("still in the corridor at the end", lambda d: f"{d['in_system_at_end']:,}"),
         ("delay mean / p95 (min)",
          lambda d: f"{d['delay_minutes']['mean']:.1f} / {d['delay_minutes']['p95']:.1f}"),

@@ -49,7 +49,7 @@ def build_direction(
     scenario: Scenario, direction: str, windows: list[Window], rng_seed: np.random.SeedSequence
 ) -> tuple[DirectionInput, DirectionLayout]:
     """Draw arrivals and service times and lay out the direction's network."""
-    arrivals_ss, choice_ss, captive_ss, services_ss = rng_seed.spawn(4)
+    arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss = rng_seed.spawn(5)
     horizon = scenario.horizon
     pairs = scenario.terminals_for(direction)
     routes = [r for r, _ in pairs]
@@ -70,7 +70,7 @@ def build_direction(
         service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
 
     booths0, changes_t, changes_n, changes_off = [], [], [], [0]
-    speed_t, speed_m, speed_a, speed_off = [], [], [], [0]
+    speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
     booth_log = []
     for t in terminals:
         for st in scenario.terminals[t].stages:
@@ -81,10 +81,11 @@ def build_direction(
             changes_t.extend(m for m, _ in changes)
             changes_n.extend(b for _, b in changes)
             changes_off.append(len(changes_t))
-            times, mult, add = speed_schedule(windows, t, st.name)
+            times, mult, add, turn_back = speed_schedule(windows, t, st.name)
             speed_t.extend(times)
             speed_m.extend(mult)
             speed_a.extend(add)
+            speed_turn.extend(turn_back)
             speed_off.append(len(speed_t))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
@@ -126,6 +127,8 @@ def build_direction(
         speed_change_minutes=np.array(speed_t, dtype=float),
         speed_multiplier=np.array(speed_m, dtype=float),
         speed_added_minutes=np.array(speed_a, dtype=float),
+        turn_back_share=np.array(speed_turn, dtype=float),
+        turn_back_uniform=_turn_back_draws(speed_turn, n, len(stage_specs), turn_back_ss),
         speed_change_offset=np.array(speed_off, dtype=np.int64),
         departure_minutes=np.concatenate(dep_minutes),
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
@@ -145,3 +148,11 @@ def build_direction(
         booth_log=booth_log,
     )
     return inputs, layout
+
+
+def _turn_back_draws(shares: list[float], n: int, n_stages: int,
+                     seed: np.random.SeedSequence) -> np.ndarray:
+    """One uniform per lorry and stage, drawn only when some lorry may be turned back."""
+    if not any(share > 0 for share in shares):
+        return np.ones((n, n_stages))
+    return np.random.default_rng(seed).random((n, n_stages))

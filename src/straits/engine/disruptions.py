@@ -21,6 +21,7 @@ from straits.scenario.schema import (
     Scenario,
     Staffing,
     TunnelSuspension,
+    TurnBack,
     VesselsWithdrawn,
 )
 
@@ -92,22 +93,29 @@ def booth_schedule(
 
 def speed_schedule(
     windows: list[Window], terminal: str, stage: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Breakpoints (first at 0) with the service multiplier and added minutes
-    in force from each: slowdowns multiply together and their additions add."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Breakpoints (first at 0) with what holds for services starting from each:
+    the service multiplier and added minutes (slowdowns multiply, additions
+    add) and the share of lorries turned back (independent turn-backs combine)."""
     relevant = [
         w for w in windows
-        if isinstance(w.disruption, BorderSlowdown) and w.disruption.target == terminal
-        and w.disruption.stage in (None, stage)
+        if (isinstance(w.disruption, BorderSlowdown) and w.disruption.target == terminal
+            and w.disruption.stage in (None, stage))
+        or (isinstance(w.disruption, TurnBack) and w.disruption.target == terminal
+            and w.disruption.stage == stage)
     ]
     times = _breakpoints(relevant)
     multiplier = np.ones(times.shape[0])
     added = np.zeros(times.shape[0])
+    kept = np.ones(times.shape[0])
     for k, t in enumerate(times):
         for w in _active(relevant, t):
-            multiplier[k] *= w.disruption.multiplier
-            added[k] += w.disruption.added
-    return times, multiplier, added
+            if isinstance(w.disruption, TurnBack):
+                kept[k] *= 1.0 - w.disruption.share
+            else:
+                multiplier[k] *= w.disruption.multiplier
+                added[k] += w.disruption.added
+    return times, multiplier, added, 1.0 - kept
 
 
 def _route_fraction(w: Window, route: str, direction: str) -> float | None:

@@ -55,6 +55,8 @@ class DirectionInput(NamedTuple):
     speed_change_minutes: np.ndarray  # flattened, first entry of each stage is 0
     speed_multiplier: np.ndarray
     speed_added_minutes: np.ndarray
+    turn_back_share: np.ndarray  # share of lorries sent back, per speed segment
+    turn_back_uniform: np.ndarray  # (n, G) draws deciding who is sent back
     speed_change_offset: np.ndarray  # (G+1,) int64
     departure_minutes: np.ndarray  # flattened, sorted within each terminal
     departure_capacity: np.ndarray  # int64
@@ -64,6 +66,7 @@ class DirectionInput(NamedTuple):
 
 class DirectionOutput(NamedTuple):
     terminal: np.ndarray  # (n,) int64
+    turned_back: np.ndarray  # (n,) bool: sent back at a stage, left the corridor
     gate_entry_minutes: np.ndarray  # (n,) NaN if still outside at the horizon
     stage_start_minutes: np.ndarray  # (n, S_max)
     stage_end_minutes: np.ndarray  # (n, S_max)
@@ -164,6 +167,8 @@ def simulate_direction(
     speed_change_minutes,
     speed_multiplier,
     speed_added_minutes,
+    turn_back_share,
+    turn_back_uniform,
     speed_change_offset,
     departure_minutes,
     departure_capacity,
@@ -179,6 +184,7 @@ def simulate_direction(
         s_max = max(s_max, n_stages[t])
 
     terminal = np.full(n, -1, dtype=np.int64)
+    turned_back = np.zeros(n, dtype=np.bool_)
     gate_entry = np.full(n, np.nan)
     stage_start = np.full((n, s_max), np.nan)
     stage_end = np.full((n, s_max), np.nan)
@@ -248,10 +254,16 @@ def simulate_direction(
             s = g - stage_offset[t]
             busy[g] -= 1
             stage_end[lorry, s] = now
-            last = s + 1 == n_stages[t]
-            _push(lanes + t if last else n_terminals + g + 1, lorry, head, tail, count,
-                  next_in_queue)
-            touched = (g, -1 if last else g + 1)
+            if turned_back[lorry]:
+                inside[t] -= 1
+                _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                       gate_entry, n_terminals + stage_offset[t])
+                touched = (g, stage_offset[t])
+            else:
+                last = s + 1 == n_stages[t]
+                _push(lanes + t if last else n_terminals + g + 1, lorry, head, tail, count,
+                      next_in_queue)
+                touched = (g, -1 if last else g + 1)
         elif kind == _BOOTH_CHANGE:
             booths_now[which] = booth_change_count[booth_ptr[which]]
             booth_ptr[which] += 1
@@ -278,12 +290,8 @@ def simulate_direction(
                 )
                 terminal[lorry] = t
                 _push(t, lorry, head, tail, count, next_in_queue)
-            # admit through the gate while there is room inside
-            while count[t] > 0 and inside[t] < buffer_lorries[t]:
-                lorry = _pop(t, head, count, next_in_queue)
-                gate_entry[lorry] = now
-                inside[t] += 1
-                _push(n_terminals + stage_offset[t], lorry, head, tail, count, next_in_queue)
+            _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + stage_offset[t])
             touched = (stage_offset[t], -1)
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
@@ -308,13 +316,27 @@ def simulate_direction(
                     base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
                 )
                 stage_start[lorry, s] = now
+                if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
+                    turned_back[lorry] = True
                 busy[g] += 1
                 heap_size = _heap_push(
                     h_time, h_seq, h_lorry, h_stage, heap_size, now + service, seq, lorry, g
                 )
                 seq += 1
 
-    return terminal, gate_entry, stage_start, stage_end, departure_index, departure_load
+    return (terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
+            departure_load)
+
+
+@njit(cache=True)
+def _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries, gate_entry,
+           first_stage_queue):
+    """Let lorries through terminal ``t``'s gate, in order, while there is room inside."""
+    while count[t] > 0 and inside[t] < buffer_lorries[t]:
+        lorry = _pop(t, head, count, next_in_queue)
+        gate_entry[lorry] = now
+        inside[t] += 1
+        _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
 
 
 @njit(cache=True)

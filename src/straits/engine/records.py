@@ -27,6 +27,7 @@ class DirectionRecords:
     area_names: list[str]  # holding areas in plan order, then the overflow road
     arrival_minutes: np.ndarray
     terminal: np.ndarray  # index into layout.terminals
+    turned_back: np.ndarray  # bool: sent back at a stage (a ``turn_back`` disruption)
     gate_entry_minutes: np.ndarray  # NaN: still outside at the horizon
     stage_start_minutes: np.ndarray  # (n, max stages), NaN where not reached
     stage_end_minutes: np.ndarray
@@ -57,6 +58,19 @@ class DirectionRecords:
     def crossed(self) -> np.ndarray:
         """Lorries that boarded a departure by the horizon."""
         return self.departure_index >= 0
+
+    @property
+    def in_system_at_end(self) -> np.ndarray:
+        """Lorries still in the corridor at the horizon: neither crossed nor sent back."""
+        return ~self.crossed & ~self.turned_back
+
+    @property
+    def left_terminal_minutes(self) -> np.ndarray:
+        """When each lorry left its terminal: boarding, or the end of the stage that
+        sent it back; NaN while still inside or outside."""
+        turned_at = np.nanmax(np.where(self.turned_back[:, None], self.stage_end_minutes,
+                                       -np.inf), axis=1, initial=-np.inf)
+        return np.where(self.turned_back, turned_at, self.departure_minutes)
 
     @property
     def free_flow_minutes(self) -> np.ndarray:

@@ -50,6 +50,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         area_names=area_names(plan),
         arrival_minutes=inputs.arrival_minutes,
         terminal=out.terminal,
+        turned_back=out.turned_back,
         gate_entry_minutes=out.gate_entry_minutes,
         stage_start_minutes=out.stage_start_minutes,
         stage_end_minutes=out.stage_end_minutes,

@@ -83,7 +83,7 @@ def delay_minutes(dr: DirectionRecords) -> np.ndarray:
 def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> dict[str, Any]:
     crossed = dr.crossed
     delays = delay_minutes(dr)
-    waiting = ~crossed
+    waiting = dr.in_system_at_end
     so_far = np.maximum(
         records.horizon_minutes - dr.arrival_minutes[waiting] - dr.free_flow_minutes[waiting], 0.0
     )
@@ -101,6 +101,7 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
             "terminal": dr.layout.terminals[t],
             "arrived": int((dr.terminal == t).sum()),
             "crossed": int(mine.sum()),
+            "turned_back": int((dr.turned_back & (dr.terminal == t)).sum()),
             "crossed_per_day_max": int(route_per_day.max()) if route_per_day.size else 0,
             "capacity_lorries": int(capacity),
             "load_factor": _r(mine.sum() / capacity if capacity else 0.0),
@@ -108,6 +109,7 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
     return {
         "arrived": dr.lorries,
         "crossed": int(crossed.sum()),
+        "turned_back": int(dr.turned_back.sum()),
         "in_system_at_end": int(waiting.sum()),
         "delay_minutes": {
             "mean": _r(delays.mean() if delays.size else 0.0),

@@ -26,7 +26,8 @@ def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray)
     lorries = allocate(plan, records.layout.terminals, queue).sum(axis=1)
     inside = np.zeros((n_terminals, minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(records.gate_entry_minutes), np.inf, records.gate_entry_minutes)
-    left = np.where(np.isnan(records.departure_minutes), np.inf, records.departure_minutes)
+    left = np.where(np.isnan(records.left_terminal_minutes), np.inf,
+                    records.left_terminal_minutes)
     for t in range(n_terminals):
         mine = records.terminal == t
         inside[t] = (np.searchsorted(np.sort(entry[mine]), minutes, side="right")

@@ -84,6 +84,7 @@ def lorry_table(records: Records) -> pa.Table:
                     end[mine] = dr.stage_end_minutes[mine, k]
             data[f"{stage}_start_minutes"] = start
             data[f"{stage}_end_minutes"] = end
+        data["turned_back"] = dr.turned_back
         data["departure_minutes"] = dr.departure_minutes
         data["exit_minutes"] = dr.exit_minutes
         data["free_flow_minutes"] = dr.free_flow_minutes

@@ -200,7 +200,7 @@ _TAG_PARTS = frozenset(
         "exponential", "deterministic", "lognormal", "empirical", "fixed", "uniform",
         "triangular", "ferry", "tunnel", "strike", "blockade", "closure", "weather",
         "tunnel_suspension", "sailings_cancelled", "vessels_withdrawn", "border_slowdown",
-        "staffing", "demand_shock",
+        "staffing", "turn_back", "demand_shock",
     }
 )
 

@@ -357,6 +357,16 @@ class Staffing(DisruptionBase):
     booths: Annotated[int, Field(ge=0, le=500)]
 
 
+class TurnBack(DisruptionBase):
+    """Lorries not ready (papers, permits) are sent back at a stage: ``share`` of
+    the lorries served there in the window leave the corridor instead of going on."""
+
+    kind: Literal["turn_back"]
+    target: Name
+    stage: Name
+    share: Fraction
+
+
 class DemandShock(DisruptionBase):
     """Arrivals multiplied by ``multiplier`` (0.5: half the lorries set off)."""
 
@@ -371,6 +381,7 @@ Disruption = Annotated[
     | VesselsWithdrawn
     | BorderSlowdown
     | Staffing
+    | TurnBack
     | DemandShock,
     Field(discriminator="kind"),
 ]
@@ -493,7 +504,7 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
         return
     if isinstance(d, CapacityCut):
         known = set(sc.routes) | set(sc.terminals)
-    elif isinstance(d, BorderSlowdown | Staffing):
+    elif isinstance(d, BorderSlowdown | Staffing | TurnBack):
         known = set(sc.terminals)
     elif isinstance(d, TunnelSuspension):
         known = {n for n, r in sc.routes.items() if isinstance(r, TunnelRoute)}
@@ -533,6 +544,7 @@ __all__ = [
     "Terminal",
     "TunnelRoute",
     "TunnelSuspension",
+    "TurnBack",
     "VesselsWithdrawn",
     "format_minutes",
 ]

@@ -116,7 +116,7 @@ def max_wait_hours(result: RunResult) -> float:
     one still waiting at the horizon."""
     dr = _kent(result)
     crossed = delay_minutes(dr)
-    waiting = ~dr.crossed
+    waiting = dr.in_system_at_end
     so_far = result.records.horizon_minutes - dr.arrival_minutes[waiting] \
         - dr.free_flow_minutes[waiting]
     longest = max(crossed.max(initial=0.0), so_far.max(initial=0.0))
