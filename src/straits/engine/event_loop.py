@@ -185,6 +185,7 @@ def simulate_direction(
 
     terminal = np.full(n, -1, dtype=np.int64)
     turned_back = np.zeros(n, dtype=np.bool_)
+    turning_back = np.zeros(n, dtype=np.bool_)  # decided at service start, done at its end
     gate_entry = np.full(n, np.nan)
     stage_start = np.full((n, s_max), np.nan)
     stage_end = np.full((n, s_max), np.nan)
@@ -254,7 +255,8 @@ def simulate_direction(
             s = g - stage_offset[t]
             busy[g] -= 1
             stage_end[lorry, s] = now
-            if turned_back[lorry]:
+            if turning_back[lorry]:
+                turned_back[lorry] = True
                 inside[t] -= 1
                 _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
                        gate_entry, n_terminals + stage_offset[t])
@@ -317,7 +319,7 @@ def simulate_direction(
                 )
                 stage_start[lorry, s] = now
                 if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
-                    turned_back[lorry] = True
+                    turning_back[lorry] = True
                 busy[g] += 1
                 heap_size = _heap_push(
                     h_time, h_seq, h_lorry, h_stage, heap_size, now + service, seq, lorry, g

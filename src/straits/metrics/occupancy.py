@@ -15,15 +15,19 @@ class Occupancy(NamedTuple):
     minutes: np.ndarray  # (m,)
     lorries_by_area: np.ndarray  # (areas + overflow, m)
     km_by_area: np.ndarray  # (areas + overflow, m)
-    inside_terminal: np.ndarray  # (T, m): admitted, not yet departed
 
 
 def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray) -> Occupancy:
-    """Lorries (and km) in each holding area and inside each terminal at ``minutes``."""
-    n_terminals = len(records.layout.terminals)
+    """Lorries (and km) in each holding area and on the overflow road at ``minutes``."""
     queue = gate_queue(records.arrival_minutes, records.gate_entry_minutes, records.terminal,
-                       n_terminals, minutes)
+                       len(records.layout.terminals), minutes)
     lorries = allocate(plan, records.layout.terminals, queue).sum(axis=1)
+    return Occupancy(minutes, lorries, area_km(plan, lorries))
+
+
+def inside_terminals(records: DirectionRecords, minutes: np.ndarray) -> np.ndarray:
+    """Lorries admitted into each terminal and not yet gone, shape (T, m)."""
+    n_terminals = len(records.layout.terminals)
     inside = np.zeros((n_terminals, minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(records.gate_entry_minutes), np.inf, records.gate_entry_minutes)
     left = np.where(np.isnan(records.left_terminal_minutes), np.inf,
@@ -32,7 +36,7 @@ def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray)
         mine = records.terminal == t
         inside[t] = (np.searchsorted(np.sort(entry[mine]), minutes, side="right")
                      - np.searchsorted(np.sort(left[mine]), minutes, side="right"))
-    return Occupancy(minutes, lorries, area_km(plan, lorries), inside)
+    return inside
 
 
 def peak_gate_queue(records: DirectionRecords) -> int:

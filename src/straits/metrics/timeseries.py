@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 
 from straits.engine.records import Records
-from straits.metrics.occupancy import occupancy
+from straits.metrics.occupancy import inside_terminals, occupancy
 from straits.scenario.schema import Scenario
 
 STEP_MINUTES = 15.0
@@ -26,12 +26,13 @@ def holding_timeseries(scenario: Scenario, records: Records,
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
         occ = occupancy(dr, plan, minutes)
+        inside = inside_terminals(dr, minutes)
         kinds = ["holding_area"] * len(plan.areas) + ["overflow_road"]
         for a, area in enumerate(dr.area_names):
             _extend(columns, minutes, name, area, kinds[a], occ.lorries_by_area[a],
                     occ.km_by_area[a])
         for t, terminal in enumerate(dr.layout.terminals):
-            _extend(columns, minutes, name, terminal, "terminal", occ.inside_terminal[t],
+            _extend(columns, minutes, name, terminal, "terminal", inside[t],
                     np.full(minutes.shape[0], np.nan))
     all_minutes = np.concatenate(columns.pop("minutes"))
     return pa.table({
