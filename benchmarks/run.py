@@ -171,10 +171,147 @@ def bench_baseline_replication() -> None:
     )
 
 
+# --- Experiments at scale (issue 5) ----------------------------------------------------
+ENSEMBLE_SCENARIO = "calais-strike-2015"
+ENSEMBLE_REPLICATIONS = int(os.environ.get("STRAITS_BENCH_REPLICATIONS", 1000))
+ENSEMBLE_SMALL_REPLICATIONS = ENSEMBLE_REPLICATIONS // 10
+ENSEMBLE_WORKERS = 2
+ENSEMBLE_BUDGET_SECONDS = 300.0 * ENSEMBLE_REPLICATIONS / 1000  # 5 min per 1,000
+STORE_OVERHEAD_BUDGET = 0.05
+MEMORY_GROWTH_BUDGET = 1.25  # coordinator peak RSS at N over N/10
+
+ENSEMBLE_RUN = """
+import json, resource, sys, time
+from straits.experiments.ensemble import ensemble, run_experiment
+from straits.experiments.executors import ProcessExecutor
+from straits.experiments.statistics import experiment_statistics, holding_bands
+from straits.experiments.store import ResultsStore
+from straits.scenario import load_scenario
+
+def main():
+    scenario, replications, workers, path = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), \\
+        sys.argv[4]
+    began = time.perf_counter()
+    experiment = ensemble(load_scenario(scenario), replications)
+    executor = ProcessExecutor(workers)
+    with ResultsStore(path) as store:
+        report = run_experiment(experiment, store, executor)
+        executor.close()
+        ran = time.perf_counter()
+        experiment_statistics(store, experiment.experiment_id, replications)
+        summarised = time.perf_counter()
+        holding_bands(store, experiment.experiment_id, 0, replications, experiment.base.start)
+        banded = time.perf_counter()
+        simulate, series = store.con.execute(
+            "SELECT avg(simulate_seconds), avg(series_seconds) FROM runs").fetchone()
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    workers_usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(json.dumps({
+        "wall_seconds": time.perf_counter() - began,
+        "run_seconds": ran - began,
+        "statistics_seconds": summarised - ran,
+        "bands_seconds": banded - summarised,
+        "store_seconds": report.store_seconds,
+        "store_cpu_seconds": report.store_cpu_seconds,
+        "ran": report.ran,
+        "mean_simulate_seconds": simulate,
+        "mean_series_seconds": series,
+        "coordinator_peak_rss_mb": own.ru_maxrss / 1024,
+        "worker_peak_rss_mb": workers_usage.ru_maxrss / 1024,
+        "coordinator_cpu_seconds": own.ru_utime + own.ru_stime,
+        "worker_cpu_seconds": workers_usage.ru_utime + workers_usage.ru_stime,
+    }))
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def ensemble_run(replications: int) -> dict[str, Any]:
+    """One ensemble into a fresh store, in a new interpreter (what ``straits ensemble`` does)."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = os.path.join(folder, "ensemble_run.py")
+        with open(script, "w", encoding="utf-8") as handle:
+            handle.write(ENSEMBLE_RUN)
+        done = subprocess.run(
+            [sys.executable, script, ENSEMBLE_SCENARIO, str(replications), str(ENSEMBLE_WORKERS),
+             os.path.join(folder, "results.duckdb")],
+            capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"ensemble run failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def bench_ensemble() -> None:
+    """1,000 replications of the 2015 strike on 2 workers: time, store overhead, memory."""
+    large = ensemble_run(ENSEMBLE_REPLICATIONS)
+    cpu = large["coordinator_cpu_seconds"] + large["worker_cpu_seconds"]
+    emit(
+        name="ensemble_calais_seconds",
+        value=large["wall_seconds"],
+        unit="s",
+        replications=ENSEMBLE_REPLICATIONS,
+        workers=ENSEMBLE_WORKERS,
+        replications_per_second=ENSEMBLE_REPLICATIONS / large["run_seconds"],
+        cpu_seconds_per_replication=cpu / ENSEMBLE_REPLICATIONS,
+        # what the run would take with the cores to itself (the machine may be shared)
+        uncontended_estimate_seconds=cpu / ENSEMBLE_WORKERS,
+        **{k: large[k] for k in ("run_seconds", "statistics_seconds", "bands_seconds",
+                                 "mean_simulate_seconds", "mean_series_seconds",
+                                 "coordinator_cpu_seconds", "worker_cpu_seconds")},
+        budget=ENSEMBLE_BUDGET_SECONDS,
+        budget_rule="value <= budget",
+        ok=large["wall_seconds"] <= ENSEMBLE_BUDGET_SECONDS,
+    )
+    # The run is CPU-bound (workers = cores), so what the store costs the run is the CPU
+    # it takes from the workers: its share of all CPU time. The coordinator's wall time
+    # in store calls is reported too; it includes waiting for a core while workers run.
+    overhead = large["store_cpu_seconds"] / cpu
+    emit(
+        name="ensemble_store_overhead_fraction",
+        value=overhead,
+        unit="fraction of run CPU time",
+        store_cpu_seconds=large["store_cpu_seconds"],
+        store_wall_seconds=large["store_seconds"],
+        store_wall_fraction=large["store_seconds"] / large["run_seconds"],
+        budget=STORE_OVERHEAD_BUDGET,
+        budget_rule="value <= budget",
+        ok=overhead <= STORE_OVERHEAD_BUDGET,
+    )
+    small = ensemble_run(ENSEMBLE_SMALL_REPLICATIONS)
+    growth = large["coordinator_peak_rss_mb"] / small["coordinator_peak_rss_mb"]
+    emit(
+        name="ensemble_coordinator_peak_rss_mb",
+        value=large["coordinator_peak_rss_mb"],
+        unit="MB",
+        replications=ENSEMBLE_REPLICATIONS,
+        small_n_replications=ENSEMBLE_SMALL_REPLICATIONS,
+        small_n_value=small["coordinator_peak_rss_mb"],
+        worker_peak_rss_mb=large["worker_peak_rss_mb"],
+        small_n_worker_peak_rss_mb=small["worker_peak_rss_mb"],
+        ratio=growth,
+        budget=MEMORY_GROWTH_BUDGET,
+        budget_rule="ratio <= budget",
+        ok=growth <= MEMORY_GROWTH_BUDGET,
+    )
+
+
+GROUPS: dict[str, Callable[[], None]] = {
+    "stage_kernel": bench_stage_kernel,
+    "kernel_first_call": bench_kernel_first_call,
+    "baseline_replication": bench_baseline_replication,
+    "ensemble": bench_ensemble,
+}
+
+
 def main() -> None:
-    bench_stage_kernel()
-    bench_kernel_first_call()
-    bench_baseline_replication()
+    """Run every benchmark, or only the groups named on the command line."""
+    chosen = sys.argv[1:] or list(GROUPS)
+    unknown = [name for name in chosen if name not in GROUPS]
+    if unknown:
+        raise SystemExit(f"unknown benchmark group(s) {unknown}; choose from {list(GROUPS)}")
+    for name in chosen:
+        GROUPS[name]()
 
 
 if __name__ == "__main__":

@@ -1,6 +1,11 @@
-"""The ``straits`` command line. Each module registers its commands on ``app``."""
+"""The ``straits`` command line. Each module registers its commands on ``app``.
 
-from straits.cli import corridor  # noqa: F401  (registers run, scenarios, show, check)
+Import order is the order of ``straits --help``: corridor (run, scenarios, show,
+check), experiments (ensemble, sweep, sensitivity, results), report (report,
+compare, serve), validate.
+"""
+
+from straits.cli import corridor, experiments, report, validate  # noqa: F401
 from straits.cli.app import app
 
 

@@ -1,0 +1,167 @@
+"""Report commands: a run's HTML report, a comparison of two runs, the web dashboard."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from straits.cli.app import BadInput, app, console, guarded
+from straits.report import RunData, SourceError, load_run, render_compare, render_report
+
+RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
+            "list`, or a scenario (built-in name or YAML path) to run now.")
+StoreOption = Annotated[Path | None, typer.Option(
+    "--store", envvar="STRAITS_STORE", help="Results store holding experiment ids.")]
+PointOption = Annotated[int, typer.Option(min=0, help="Point of a sweep in the store.")]
+
+
+@app.command()
+def report(
+    run: Annotated[str, typer.Argument(help=RUN_HELP)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "report.html"),
+    seed: Annotated[int, typer.Option(min=0, help="First seed when a scenario is run now.")] = 1,
+    replications: Annotated[int, typer.Option(
+        "--replications", "-n", min=1, max=200,
+        help="Replications when a scenario is run now (more than one gives bands).")] = 1,
+    at: Annotated[str | None, typer.Option(
+        help="Map time, e.g. 2015-06-24T12:00 (default: the busiest moment).")] = None,
+    store: StoreOption = None,
+    point: PointOption = 0,
+    force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
+) -> None:
+    """Write a self-contained HTML report (charts, KPIs, corridor map) of one run."""
+
+    def action() -> None:
+        _check_output(output, force)
+        data = _load(run, seed, replications, store, point)
+        _write(output, render_report(data, _map_time(at, data.start, data.summary)))
+        console.print(f"report written to [bold]{output}[/]")
+
+    guarded(action)
+
+
+@app.command()
+def compare(
+    a: Annotated[str, typer.Argument(help="Run A. " + RUN_HELP)],
+    b: Annotated[str, typer.Argument(help="Run B, compared against A.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+        "diff.html"),
+    seed: Annotated[int, typer.Option(min=0, help="First seed when a scenario is run now.")] = 1,
+    replications: Annotated[int, typer.Option("--replications", "-n", min=1, max=200,
+                                              help="Replications per scenario run now.")] = 1,
+    store: StoreOption = None,
+    force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
+) -> None:
+    """Write an HTML comparison of two runs or scenarios, differences highlighted."""
+
+    def action() -> None:
+        _check_output(output, force)
+        run_a = _load(a, seed, replications, store, 0)
+        run_b = _load(b, seed, replications, store, 0)
+        if run_a.label == run_b.label:
+            run_a, run_b = _relabel(run_a, "A"), _relabel(run_b, "B")
+        _write(output, render_compare(run_a, run_b))
+        console.print(f"comparison written to [bold]{output}[/]")
+
+    guarded(action)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on (localhost by default).")] = (
+        "127.0.0.1"),
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    max_replications: Annotated[int, typer.Option(
+        min=1, max=1000, help="Largest ensemble a user may ask for.")] = 10,
+    max_horizon_days: Annotated[float, typer.Option(min=0.1, max=366,
+                                                    help="Longest horizon a user may run.")] = 62,
+    max_upload_kb: Annotated[int, typer.Option(min=1, max=10_000,
+                                               help="Largest scenario upload.")] = 256,
+    store: StoreOption = None,
+    memory_only: Annotated[bool, typer.Option(
+        help="Keep runs in memory only (not in the results store).")] = False,
+) -> None:
+    """Serve the web dashboard and its JSON API (runs saved to the results store)."""
+    import uvicorn
+
+    from straits.experiments.store import default_store_path
+    from straits.web import Settings, create_app
+
+    def action() -> None:
+        if not _is_loopback(host):
+            console.print(f"[yellow]warning:[/] listening on {host}: anyone who can reach this "
+                          "address can run simulations. Use 127.0.0.1 unless you mean it.")
+        settings = Settings(max_replications=max_replications, max_horizon_days=max_horizon_days,
+                            max_upload_bytes=max_upload_kb * 1024,
+                            store=None if memory_only else (store or default_store_path()))
+        console.print(f"straits dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+
+    guarded(action)
+
+
+def _load(reference: str, seed: int, replications: int, store: Path | None,
+          point: int) -> RunData:
+    try:
+        return load_run(reference, seeds=range(seed, seed + replications), store=store,
+                        point=point)
+    except SourceError as exc:
+        raise BadInput(f"RUN: {exc}") from None
+
+
+def _relabel(run: RunData, suffix: str) -> RunData:
+    return replace(run, label=f"{run.label} ({suffix})")
+
+
+def _check_output(output: Path, force: bool) -> None:
+    if output.is_dir():
+        raise BadInput(f"--output: {str(output)!r} is a folder; give a file name like report.html")
+    if output.exists() and not force:
+        raise BadInput(f"--output: {str(output)!r} exists; choose another name or add --force")
+    if not output.resolve().parent.is_dir():
+        raise BadInput(f"--output: the folder {str(output.resolve().parent)!r} does not exist")
+
+
+def _write(output: Path, text: str) -> None:
+    """Write next to the target, then rename: never a half-written report."""
+    target = output.resolve()
+    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(partial, target)
+    except BaseException:
+        Path(partial).unlink(missing_ok=True)
+        raise
+
+
+def _map_time(at: str | None, start: datetime, summary: dict) -> datetime | None:
+    if at is None:
+        return None
+    try:
+        when = datetime.fromisoformat(at)
+    except ValueError:
+        raise BadInput(f"--at: {at!r} is not a date and time; write it like "
+                       "2015-06-24T12:00") from None
+    end = start + timedelta(hours=summary["horizon_hours"])
+    if not start <= when <= end:
+        raise BadInput(f"--at: {at} is outside the run ({start:%Y-%m-%d %H:%M} to "
+                       f"{end:%Y-%m-%d %H:%M})")
+    return when
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

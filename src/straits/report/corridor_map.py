@@ -1,0 +1,238 @@
+"""A map of the corridor drawn from geometry shipped with straits (no tiles, no
+internet): coasts, roads and terminals as plain plotly lines, with each
+holding area's queue drawn along its road at a chosen time and a time slider.
+
+A holding area fills its road segment from the head (terminal end) back in
+proportion to how full it is; an approach road (the overflow) shows its km
+along its road, clipped at the edge of the map. Areas the geometry does not
+know are listed under the map, not guessed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime, timedelta
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import numpy as np
+import plotly.graph_objects as go
+
+from straits.report.series import PlaceSeries, Series, place_colours, run_series
+from straits.report.sources import RunData
+
+MAX_SLIDER_STEPS = 120
+_KM_PER_DEGREE_LAT = 110.57
+_MAP_LATITUDE = 51.05
+_TERMINAL_PLACES = {"dover": "Dover", "folkestone": "Folkestone", "calais": "Calais",
+                    "coquelles": "Coquelles"}
+
+
+@cache
+def corridor_geometry() -> dict[str, Any]:
+    """The shipped outline: coasts, roads, crossings, places and holding-area paths."""
+    text = (resources.files("straits.report") / "data" / "corridor.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def path_km(path: list[list[float]]) -> np.ndarray:
+    """Cumulative length along a lon/lat polyline, in km (equirectangular, fine at this scale)."""
+    xy = _projected(path)
+    steps = np.hypot(*np.diff(xy, axis=0).T)
+    return np.concatenate([[0.0], np.cumsum(steps)])
+
+
+def cut_path(path: list[list[float]], km: float) -> list[list[float]]:
+    """The first ``km`` of a polyline (the whole of it if shorter)."""
+    if km <= 0:
+        return []
+    along = path_km(path)
+    out = [path[0]]
+    for i in range(1, len(path)):
+        if along[i] >= km:
+            t = (km - along[i - 1]) / (along[i] - along[i - 1])
+            a, b = path[i - 1], path[i]
+            out.append([a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1])])
+            return out
+        out.append(path[i])
+    return out
+
+
+def offset_path(path: list[list[float]], km: float) -> list[list[float]]:
+    """The polyline shifted ``km`` to its left, so two carriageways show side by side."""
+    xy = _projected(path)
+    out = []
+    for i in range(len(xy)):
+        a, b = (xy[i - 1], xy[i]) if i else (xy[0], xy[1])
+        dx, dy = b - a
+        norm = math.hypot(dx, dy) or 1.0
+        x, y = xy[i] + km * np.array([-dy, dx]) / norm
+        out.append([x / _km_per_degree_lon(), y / _KM_PER_DEGREE_LAT])
+    return out
+
+
+def map_figure(run: RunData, series: Series | None = None, at: datetime | None = None,
+               max_steps: int = MAX_SLIDER_STEPS) -> go.Figure:
+    """The corridor with queues at ``at`` (default: the busiest moment) and a time slider."""
+    geometry = corridor_geometry()
+    series = series or run_series(run)
+    fig = go.Figure()
+    _draw_background(fig, geometry)
+    queues = [p for p in series.queues() if p.place in geometry["areas"]]
+    unknown = [p.place for p in series.queues() if p.place not in geometry["areas"]]
+    capacity = _capacities(run)
+    colours = place_colours(series)
+    steps = _step_indices(series, max_steps)
+    first = len(fig.data)
+    for place in queues:
+        fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=place.place,
+                                 line={"color": colours[place.place],
+                                       "width": 5 if place.kind == "overflow_road" else 8},
+                                 hoverinfo="text", showlegend=True))
+    terminals = [t for t in series.terminals() if t.place in _TERMINAL_PLACES]
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="inside the terminals",
+                             marker={"color": "rgba(31, 119, 180, 0.45)", "sizemode": "area"},
+                             hoverinfo="text"))
+    frames = [_frame(geometry, queues, terminals, capacity, k) for k in steps]
+    chosen = _chosen_step(run, series, steps, at)
+    total = _total_queue(series)
+    labels = [_stamp(run.start, series.minutes[k]) for k in steps]
+    indices = list(range(first, first + len(queues) + 1))
+    for i, trace in zip(indices, frames[chosen], strict=True):
+        fig.data[i].update({k.replace(".", "_"): v for k, v in trace.items()})
+    fig.update_layout(
+        title=_title(labels[chosen], total[steps[chosen]]),
+        sliders=[{
+            "active": chosen, "currentvalue": {"prefix": "time: "}, "pad": {"t": 30},
+            "steps": [{"label": labels[j], "method": "update",
+                       "args": [_restyle(frames[j]), {"title.text": _title(labels[j],
+                                                                             total[k])},
+                                indices]}
+                      for j, k in enumerate(steps)],
+        }],
+    )
+    _map_layout(fig, unknown)
+    return fig
+
+
+def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[PlaceSeries],
+           capacity: dict[str, int], k: int) -> list[dict[str, Any]]:
+    """One trace update per queue place, then the terminal markers, at time index ``k``."""
+    traces = []
+    for place in queues:
+        area = geometry["areas"][place.place]
+        path = area["path"]
+        if area.get("offset_km"):
+            path = offset_path(path, area["offset_km"])
+        lorries = float(np.nanmean(place.lorries[:, k]))
+        km = float(np.nanmean(place.km[:, k]))
+        length = float(path_km(path)[-1])
+        if place.place in capacity and not area.get("overflow"):
+            shown = length * min(lorries / capacity[place.place], 1.0) if capacity[
+                place.place] else 0.0
+        else:
+            shown = min(km, length)
+        line = cut_path(path, shown) if lorries >= 0.5 else []
+        beyond = " (continues beyond the map)" if km > length + 0.05 and area.get("overflow") \
+            else ""
+        text = f"{place.place} — {area['road']}: {lorries:,.0f} lorries, {km:.1f} km{beyond}"
+        traces.append({"x": [p[0] for p in line], "y": [p[1] for p in line],
+                       "hovertext": [text] * len(line)})
+    xs, ys, sizes, texts = [], [], [], []
+    for terminal in terminals:
+        lon, lat = geometry["places"][_TERMINAL_PLACES[terminal.place]]
+        inside = float(np.nanmean(terminal.lorries[:, k]))
+        xs.append(lon)
+        ys.append(lat)
+        sizes.append(round(4 + 0.4 * math.sqrt(max(inside, 0.0)) * 4, 2))
+        texts.append(f"{terminal.place}: {inside:,.0f} lorries inside the terminal")
+    traces.append({"x": xs, "y": ys, "hovertext": texts, "marker.size": sizes})
+    return traces
+
+
+def _restyle(traces: list[dict[str, Any]]) -> dict[str, list[Any]]:
+    """Per-trace updates merged into plotly's restyle form (one list entry per trace)."""
+    keys = sorted({k for t in traces for k in t})
+    return {key: [t.get(key) for t in traces] for key in keys}
+
+
+def _draw_background(fig: go.Figure, geometry: dict[str, Any]) -> None:
+    for name, line in geometry["coasts"].items():
+        fig.add_trace(_line(line, name, "#6b8fb3", 1.5, hover=name))
+    for name, line in geometry["roads"].items():
+        fig.add_trace(_line(line, name, "#9a9a9a", 2.5, hover=name))
+        middle = line[len(line) // 2]
+        fig.add_annotation(x=middle[0], y=middle[1], text=name, showarrow=False,
+                           font={"size": 10, "color": "#666"}, yshift=9)
+    for name, line in geometry["crossings"].items():
+        fig.add_trace(_line(line, f"{name} crossing", "#6b8fb3", 1.5, dash="dot",
+                            hover=f"{name} crossing"))
+    names = list(geometry["places"])
+    fig.add_trace(go.Scatter(
+        x=[geometry["places"][n][0] for n in names], y=[geometry["places"][n][1] for n in names],
+        mode="markers+text", text=names, textposition="top center", hoverinfo="text",
+        marker={"size": 7, "color": "#333"}, showlegend=False, name="places"))
+
+
+def _line(points: list[list[float]], name: str, colour: str, width: float,
+          dash: str = "solid", hover: str = "") -> go.Scatter:
+    return go.Scatter(x=[p[0] for p in points], y=[p[1] for p in points], mode="lines",
+                      name=name, line={"color": colour, "width": width, "dash": dash},
+                      hoverinfo="text", hovertext=hover, showlegend=False)
+
+
+def _map_layout(fig: go.Figure, unknown: list[str]) -> None:
+    fig.update_xaxes(visible=False, range=[0.1, 2.45])
+    fig.update_yaxes(visible=False, range=[50.5, 51.5], scaleanchor="x",
+                     scaleratio=1 / math.cos(math.radians(_MAP_LATITUDE)))
+    fig.update_layout(height=640, plot_bgcolor="#f4f8fb", hovermode="closest",
+                      margin={"l": 10, "r": 10, "t": 60, "b": 10},
+                      legend={"title": {"text": "queues"}, "x": 1.0, "xanchor": "right",
+                              "y": 1.0, "bgcolor": "rgba(255,255,255,0.8)"})
+    if unknown:
+        fig.add_annotation(text="not on the map (no geometry): " + ", ".join(unknown),
+                           showarrow=False, xref="paper", yref="paper", x=0, y=0,
+                           xanchor="left", font={"size": 11, "color": "#a00"})
+
+
+def _capacities(run: RunData) -> dict[str, int]:
+    plans = (run.scenario.holding.southbound, run.scenario.holding.northbound)
+    return {a.name: a.capacity_lorries for plan in plans for a in plan.areas}
+
+
+def _total_queue(series: Series) -> np.ndarray:
+    rows = [np.nanmean(p.lorries, axis=0) for p in series.queues()]
+    return np.nansum(rows, axis=0) if rows else np.zeros(series.minutes.shape[0])
+
+
+def _step_indices(series: Series, max_steps: int) -> list[int]:
+    stride = max(1, math.ceil(series.minutes.shape[0] / max_steps))
+    return list(range(0, series.minutes.shape[0], stride))
+
+
+def _chosen_step(run: RunData, series: Series, steps: list[int], at: datetime | None) -> int:
+    """The slider position nearest ``at``, or the busiest sampled moment."""
+    if at is not None:
+        minutes = (at - run.start).total_seconds() / 60.0
+        return int(np.argmin(np.abs(series.minutes[steps] - minutes)))
+    return int(np.argmax(_total_queue(series)[steps]))
+
+
+def _title(label: str, lorries: float) -> str:
+    return f"Corridor map at {label}: {lorries:,.0f} lorries queued outside the terminals"
+
+
+def _stamp(start: datetime, minutes: float) -> str:
+    return (start + timedelta(minutes=float(minutes))).strftime("%a %d %b %Y %H:%M")
+
+
+def _km_per_degree_lon() -> float:
+    return _KM_PER_DEGREE_LAT * math.cos(math.radians(_MAP_LATITUDE))
+
+
+def _projected(path: list[list[float]]) -> np.ndarray:
+    points = np.asarray(path, dtype=float)
+    return np.column_stack([points[:, 0] * _km_per_degree_lon(),
+                            points[:, 1] * _KM_PER_DEGREE_LAT])

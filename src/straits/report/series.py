@@ -1,0 +1,84 @@
+"""Holding series lined up across replications: one (replications × times) array
+per place, so charts and the map draw bands and means the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from straits.report.sources import RunData
+
+QUEUE_KINDS = ("holding_area", "overflow_road")
+PALETTE = ("#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#9467bd", "#bcbd22", "#7f7f7f",
+           "#1f77b4", "#17becf", "#2ca02c", "#393b79", "#637939", "#843c39")
+
+
+@dataclass(frozen=True)
+class PlaceSeries:
+    direction: str
+    place: str
+    kind: str
+    lorries: np.ndarray  # (replications, times)
+    km: np.ndarray  # (replications, times)
+
+    @property
+    def used(self) -> bool:
+        return bool(np.nanmax(self.lorries, initial=0.0) > 0.5)
+
+
+@dataclass(frozen=True)
+class Series:
+    minutes: np.ndarray
+    places: list[PlaceSeries]
+
+    def queues(self, direction: str | None = None) -> list[PlaceSeries]:
+        """Holding areas and approach roads (not terminals), in plan order."""
+        return [p for p in self.places if p.kind in QUEUE_KINDS
+                and (direction is None or p.direction == direction)]
+
+    def terminals(self) -> list[PlaceSeries]:
+        return [p for p in self.places if p.kind == "terminal"]
+
+
+def run_series(run: RunData) -> Series:
+    """Stack each replication's holding table into per-place arrays on a shared grid."""
+    grid: np.ndarray | None = None
+    values: dict[tuple[str, str, str], list[tuple[np.ndarray, np.ndarray]]] = {}
+    for rep in run.replications:
+        table = rep.holding
+        minutes = table["minutes"].to_numpy(zero_copy_only=False)
+        direction = np.asarray(table["direction"].to_pylist())
+        place = np.asarray(table["place"].to_pylist())
+        kind = np.asarray(table["kind"].to_pylist())
+        lorries = table["lorries"].to_numpy(zero_copy_only=False)
+        km = table["km"].to_numpy(zero_copy_only=False)
+        if grid is None:
+            grid = np.unique(minutes)
+        keys = dict.fromkeys(zip(direction.tolist(), place.tolist(), kind.tolist(), strict=True))
+        for key in keys:
+            mine = (direction == key[0]) & (place == key[1])
+            index = np.searchsorted(grid, minutes[mine])
+            row_lorries = np.full(grid.shape[0], np.nan)
+            row_km = np.full(grid.shape[0], np.nan)
+            keep = index < grid.shape[0]
+            row_lorries[index[keep]] = lorries[mine][keep]
+            row_km[index[keep]] = km[mine][keep]
+            values.setdefault(key, []).append((row_lorries, row_km))
+    assert grid is not None
+    places = [PlaceSeries(d, p, k, np.vstack([v[0] for v in rows]), np.vstack([v[1] for v in rows]))
+              for (d, p, k), rows in values.items()]
+    return Series(grid, places)
+
+
+def timestamps(start: datetime, minutes: np.ndarray) -> list[str]:
+    """ISO stamps (to the minute) for a minutes-from-start grid."""
+    base = np.datetime64(start, "m")
+    return np.datetime_as_string(base + np.round(minutes).astype("timedelta64[m]"),
+                                 unit="m").tolist()
+
+
+def place_colours(series: Series) -> dict[str, str]:
+    """One colour per queue place, shared by the charts and the map."""
+    return {p.place: PALETTE[i % len(PALETTE)] for i, p in enumerate(series.queues())}

@@ -1,0 +1,228 @@
+"""Where a report's numbers come from: a run in memory, an ``--out`` folder, an
+experiment in the results store, or a scenario run on the spot.
+
+Everything the charts need is gathered into :class:`RunData` (one or more
+replications of one scenario), so charts never care where a run was kept.
+Each replication carries its KPI summary, its 15-minute holding series, the
+departures log and the delay of every lorry that crossed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from straits.experiments.store import ResultsStore, default_store_path
+from straits.metrics.kpis import delay_minutes
+from straits.metrics.timeseries import departures_table, holding_timeseries
+from straits.pipeline import RunResult, simulate
+from straits.scenario import Scenario, load_scenario, scenario_from_text, scenario_to_yaml
+
+OUT_FILES = ("summary.json", "scenario.yaml", "holding_timeseries.parquet")
+
+
+class SourceError(ValueError):
+    """A run reference that names no run (message says what to give instead)."""
+
+
+@dataclass(frozen=True)
+class Replication:
+    summary: dict[str, Any]
+    holding: pa.Table  # minutes, direction, place, kind, lorries, km (see metrics.timeseries)
+    departures: pa.Table | None  # minutes, direction, route, capacity, scheduled_capacity, load
+    delays_minutes: dict[str, np.ndarray] | None  # per direction, lorries that crossed
+
+
+@dataclass(frozen=True)
+class RunData:
+    """One scenario's replications, ready to chart (an ensemble when more than one)."""
+
+    label: str
+    scenario: Scenario
+    replications: tuple[Replication, ...]
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        """The first replication's summary: names, dates and the disruption windows."""
+        return self.replications[0].summary
+
+    @property
+    def is_ensemble(self) -> bool:
+        return len(self.replications) > 1
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromisoformat(self.summary["start"])
+
+    @property
+    def scenario_yaml(self) -> str:
+        return scenario_to_yaml(self.scenario)
+
+
+def replication_from_result(result: RunResult) -> Replication:
+    """Gather a finished replication's tables (no files involved)."""
+    records = result.records
+    delays = {name: delay_minutes(dr).astype(np.float32) for name, dr in records.directions.items()}
+    return Replication(result.summary, holding_timeseries(result.scenario, records),
+                       departures_table(records), delays)
+
+
+def run_from_results(results: Sequence[RunResult], label: str | None = None) -> RunData:
+    """A run (or ensemble) from replications simulated in this process."""
+    if not results:
+        raise SourceError("no replications to report")
+    first = results[0]
+    return RunData(label or first.scenario.name, first.scenario,
+                   tuple(replication_from_result(r) for r in results))
+
+
+def simulate_run(scenario: Scenario, seeds: Sequence[int], label: str | None = None) -> RunData:
+    """Run ``scenario`` once per seed, keeping only what the report needs of each."""
+    replications = tuple(replication_from_result(simulate(scenario, seed)) for seed in seeds)
+    if not replications:
+        raise SourceError("no replications to report")
+    return RunData(label or scenario.name, scenario, replications)
+
+
+def load_out_folder(folder: Path, label: str | None = None) -> RunData:
+    """A run written by ``straits run --out FOLDER``."""
+    missing = [f for f in OUT_FILES if not (folder / f).is_file()]
+    if missing:
+        raise SourceError(f"{str(folder)!r} is not a run folder (missing {', '.join(missing)}); "
+                          "write one with `straits run SCENARIO --out FOLDER`")
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    scenario = scenario_from_text((folder / "scenario.yaml").read_text(encoding="utf-8"),
+                                  source=str(folder / "scenario.yaml"))
+    departures = _read_optional(folder / "departures.parquet")
+    replication = Replication(summary, pq.read_table(folder / "holding_timeseries.parquet"),
+                              departures, _delays_from_lorries(folder / "lorries.parquet"))
+    return RunData(label or folder.name, scenario, (replication,))
+
+
+def load_run(reference: str, seeds: Sequence[int] = (1,), store: Path | None = None,
+             point: int = 0) -> RunData:
+    """A run from an ``--out`` folder, an experiment in the results store (by id), or
+    else a scenario (built-in or YAML) run now."""
+    path = Path(reference)
+    if path.is_dir():
+        return load_out_folder(path)
+    store = store if store is not None else default_store_path()
+    if _STORED_ID.match(reference):
+        if not store.is_file():
+            raise SourceError(f"{reference!r} looks like an experiment id but there is no "
+                              f"results store at {str(store)!r}; give --store PATH")
+        return load_from_store(store, reference, point)
+    return simulate_run(load_scenario(reference), seeds)
+
+
+def load_from_store(store_path: Path, experiment_id: str, point: int = 0) -> RunData:
+    """An experiment's point from the results store: its replications' KPIs and holding
+    series (the store keeps no per-lorry delays or departures log)."""
+    try:
+        store = ResultsStore(store_path, read_only=True)
+    except (OSError, duckdb.Error) as exc:
+        raise SourceError(f"cannot read the results store {str(store_path)!r}: {exc}") from None
+    with store:
+        rows = store.query(
+            "SELECT r.run_id, r.replication, r.seed, r.timeseries_file, s.yaml "
+            "FROM experiment_points p JOIN experiments e USING (experiment_id) "
+            "JOIN runs r ON r.scenario_hash = p.scenario_hash AND r.seed_key = p.seed_key "
+            "JOIN scenarios s ON s.scenario_hash = p.scenario_hash "
+            "WHERE p.experiment_id = ? AND p.point = ? AND r.replication < e.replications "
+            "ORDER BY r.replication", [experiment_id, point]).to_pylist()
+        if not rows:
+            raise SourceError(f"no finished runs of experiment {experiment_id!r} point {point} "
+                              f"in {str(store_path)!r}; see `straits results list`")
+        kpis = store.query("SELECT run_id, kpi, value FROM kpis WHERE run_id IN (SELECT "
+                           "unnest(?::BIGINT[]))", [[r["run_id"] for r in rows]]).to_pylist()
+        files = store.files
+    scenario = scenario_from_text(rows[0]["yaml"], source=f"{experiment_id} (results store)")
+    by_run: dict[int, dict[str, float]] = {}
+    for row in kpis:
+        by_run.setdefault(row["run_id"], {})[row["kpi"]] = row["value"]
+    replications = tuple(
+        Replication(_summary_from_store(scenario, by_run.get(r["run_id"], {}), r["seed"]),
+                    _holding_from_store(files / r["timeseries_file"]), None, None)
+        for r in rows)
+    label = f"{experiment_id}" + (f" point {point}" if point else "")
+    return RunData(label, scenario, replications)
+
+
+_STORED_ID = re.compile(r"^[a-z]{3}-[0-9a-f]{12}$")
+
+
+def _summary_from_store(scenario: Scenario, flat: dict[str, float], seed: int) -> dict[str, Any]:
+    """The summary rebuilt from the store's dotted KPI rows; labels come from the scenario."""
+    summary: dict[str, Any] = {}
+    for key, value in flat.items():
+        node = summary
+        *parents, last = key.split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+        node[last] = value
+    summary.update(scenario=scenario.name, seed=seed,
+                   start=scenario.start.isoformat(timespec="minutes"))
+    for direction in ("southbound", "northbound"):
+        plan = getattr(scenario.holding, direction)
+        for area in [*(a.name for a in plan.areas), plan.overflow]:
+            summary.get("holding", {}).get(area, {})["direction"] = direction
+    hours = summary.pop("disruptions", {})
+    summary["disruptions"] = [
+        _window(scenario, d, hours[str(i)]["hours"]) for i, d in enumerate(scenario.disruptions)
+        if str(i) in hours] if len(hours) == len(scenario.disruptions) else []
+    return summary
+
+
+def _window(scenario: Scenario, disruption: Any, hours: float) -> dict[str, Any]:
+    start = scenario.start + timedelta(minutes=scenario.start_minutes(disruption))
+    return {"name": disruption.name, "kind": disruption.kind,
+            "start": start.isoformat(timespec="minutes"),
+            "end": (start + timedelta(hours=hours)).isoformat(timespec="minutes"),
+            "hours": hours}
+
+
+def _holding_from_store(path: Path) -> pa.Table:
+    """The store's wide series (one list per place) as the long ``--out`` table."""
+    wide = pq.read_table(path).to_pylist()
+    columns: dict[str, list] = {k: [] for k in ("minutes", "direction", "place", "kind",
+                                                "lorries", "km")}
+    for row in wide:
+        steps = len(row["lorries"])
+        columns["minutes"] += [i * row["step_minutes"] for i in range(steps)]
+        for key in ("direction", "place", "kind"):
+            columns[key] += [row[key]] * steps
+        columns["lorries"] += row["lorries"]
+        columns["km"] += row["km"]
+    return pa.table(columns)
+
+
+def _read_optional(path: Path) -> pa.Table | None:
+    return pq.read_table(path) if path.is_file() else None
+
+
+def _delays_from_lorries(path: Path) -> dict[str, np.ndarray] | None:
+    """Delays as the KPIs define them: exit − arrival − free flow, for lorries that crossed."""
+    if not path.is_file():
+        return None
+    table = pq.read_table(path, columns=["direction", "arrival_minutes", "departure_minutes",
+                                         "exit_minutes", "free_flow_minutes"])
+    out = {}
+    for direction in pc.unique(table["direction"]).to_pylist():
+        part = table.filter(pc.equal(table["direction"], direction))
+        crossed = ~np.isnan(part["departure_minutes"].to_numpy(zero_copy_only=False))
+        elapsed = (part["exit_minutes"].to_numpy(zero_copy_only=False)
+                   - part["arrival_minutes"].to_numpy(zero_copy_only=False))
+        free = part["free_flow_minutes"].to_numpy(zero_copy_only=False)
+        out[direction] = np.maximum(elapsed - free, 0.0)[crossed].astype(np.float32)
+    return out

@@ -1,0 +1,67 @@
+"""`straits report` and `straits compare`: files written, bad input is one line and exit 2."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from straits.cli import app
+from straits.cli.corridor import write_outputs
+from straits.pipeline import simulate
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def out_folder(tmp_path_factory, slow_border):
+    folder = tmp_path_factory.mktemp("runs") / "slow"
+    write_outputs(folder, simulate(slow_border, 1), force=False)
+    return folder
+
+
+def test_report_from_an_out_folder(tmp_path, out_folder):
+    target = tmp_path / "report.html"
+    result = runner.invoke(app, ["report", str(out_folder), "-o", str(target),
+                                 "--at", "2015-06-08T18:00"])
+    assert result.exit_code == 0, result.output
+    html = target.read_text()
+    assert "slow-border" in html and "Corridor map at Mon 08 Jun 2015 18:00" in html
+
+
+def test_compare_two_runs(tmp_path, out_folder):
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text("extends: corridor-2015\nname: short\nstart: 2015-06-08T00:00\n"
+                        "horizon: 1d\n")
+    target = tmp_path / "diff.html"
+    result = runner.invoke(app, ["compare", str(scenario), str(out_folder), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert "short against slow" in target.read_text()
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["report", "no-such-scenario", "-o", "{tmp}/r.html"], "unknown scenario"),
+    (["report", "{out}", "-o", "{tmp}/missing/r.html"], "--output: the folder"),
+    (["report", "{out}", "-o", "{tmp}/r.html", "--at", "tomorrow"], "--at: 'tomorrow'"),
+    (["report", "{out}", "-o", "{tmp}/r.html", "--at", "2016-01-01T00:00"], "outside the run"),
+    (["report", "{tmp}", "-o", "{tmp}/r.html"], "is not a run folder"),
+    (["report", "ens-0123456789ab", "--store", "{tmp}/none.duckdb", "-o", "{tmp}/r.html"],
+     "no results store"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, out_folder, args, message):
+    args = [a.format(tmp=tmp_path, out=out_folder) for a in args]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_existing_report_is_kept_without_force(tmp_path, out_folder):
+    target = tmp_path / "r.html"
+    target.write_text("keep me")
+    result = runner.invoke(app, ["report", str(out_folder), "-o", str(target)])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert target.read_text() == "keep me"
+    assert runner.invoke(app, ["report", str(out_folder), "-o", str(target),
+                               "--force"]).exit_code == 0
+    assert target.read_text().startswith("<!DOCTYPE html>")
