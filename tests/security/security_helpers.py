@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from straits.scenario import Scenario, scenario_from_text
+from straits.scenario.common import deep_merge
 from straits.scenario.loading import builtin_text
 
 
@@ -17,13 +18,7 @@ def autumn_security() -> dict[str, Any]:
 
 
 def merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = value
-    return out
+    return deep_merge(copy.deepcopy(base), copy.deepcopy(override))
 
 
 def make_scenario(security: dict[str, Any] | None = None, horizon: str = "3d",

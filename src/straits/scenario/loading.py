@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from straits.scenario.common import deep_merge
 from straits.scenario.schema import Scenario, ScenarioReferenceError
 
 _BUILTIN_PACKAGE = "straits.scenario"
@@ -137,17 +138,7 @@ def _resolve_extends(document: dict[str, Any], source: str, base_dir: Path | Non
     else:
         text, parent_source, parent_dir = builtin_text(parent_ref), f"builtin:{parent_ref}", None
     parent = _resolve_extends(_parse(text, parent_source), parent_source, parent_dir, depth + 1)
-    return _deep_merge(parent, document)
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    return deep_merge(parent, document)
 
 
 def _first_error(exc: ValidationError, data: dict[str, Any], source: str,

@@ -12,29 +12,29 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     field_validator,
     model_validator,
 )
 
+from straits.scenario.common import (
+    DayOfWeekWeights,
+    Fraction,
+    HourOfDayWeights,
+    StrictModel,
+)
 from straits.scenario.security import SecurityConfig
 from straits.scenario.units import Minutes, format_minutes, parse_minutes
 
 DIRECTIONS = ("southbound", "northbound")
 Direction = Literal["southbound", "northbound"]
-Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveMinutes = Annotated[Minutes, Field(gt=0)]
 NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
 
 
-class Model(BaseModel):
-    """Strict base: unknown fields are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+Model = StrictModel  # the corridor schema's base: strict and immutable
 
 
 # --- service-time and duration distributions ---------------------------------
@@ -203,17 +203,8 @@ class DirectionDemand(Model):
     """
 
     lorries_per_day: Annotated[float, Field(ge=0, le=200_000)]
-    hour_of_day: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=24,
-                                                                     max_length=24)]
-    day_of_week: Annotated[list[Annotated[float, Field(ge=0)]], Field(min_length=7,
-                                                                     max_length=7)]
-
-    @field_validator("hour_of_day", "day_of_week")
-    @classmethod
-    def _not_all_zero(cls, weights: list[float]) -> list[float]:
-        if sum(weights) <= 0:
-            raise ValueError("profile weights must not all be zero")
-        return weights
+    hour_of_day: HourOfDayWeights
+    day_of_week: DayOfWeekWeights
 
 
 class Demand(Model):

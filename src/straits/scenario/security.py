@@ -14,25 +14,28 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
+from straits.scenario.common import (
+    DayOfWeekWeights,
+    Fraction,
+    HourOfDayWeights,
+    NonNegative,
+    StrictModel,
+    deep_merge,
+)
 from straits.scenario.units import Minutes, parse_minutes
 
 TARGETS = ("lorries", "port", "tunnel")
 TECHNOLOGIES = ("visual_search", "dogs", "co2_probe", "heartbeat_monitor", "scanner")
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
-Weights24 = Annotated[list[NonNegative], Field(min_length=24, max_length=24)]
-Weights7 = Annotated[list[NonNegative], Field(min_length=7, max_length=7)]
+Probability = Fraction
 NIGHT = [1.0] * 4 + [0.6, 0.3] + [0.1] * 14 + [0.3, 0.6, 1.0, 1.0]  # assumption: dusk to dawn
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class Population(_Strict):
+class Population(StrictModel):
     """The camp near Calais: who is there and who comes and goes (F4.1)."""
 
     initial_people: Annotated[int, Field(ge=0, le=1_000_000)]
@@ -40,7 +43,7 @@ class Population(_Strict):
     departure_share_per_day: Probability = 0.0  # moving on, claiming asylum in France
 
 
-class Attempts(_Strict):
+class Attempts(StrictModel):
     """How often a person tries, per target, before any deterrence.
 
     ``per_person_per_day`` is the rate at full opportunity; for lorries the
@@ -50,8 +53,8 @@ class Attempts(_Strict):
     """
 
     per_person_per_day: dict[str, NonNegative]
-    hour_of_day: Weights24 = NIGHT
-    day_of_week: Weights7 = [1.0] * 7
+    hour_of_day: HourOfDayWeights = NIGHT
+    day_of_week: DayOfWeekWeights = [1.0] * 7
     lorry_half_saturation: Annotated[float, Field(gt=0)] = 500.0
     moving_lorry_weight: NonNegative = 0.3
     deterrence_elasticity: NonNegative = 1.0  # attempts scale with (chance past site security)^e
@@ -61,15 +64,8 @@ class Attempts(_Strict):
     def _targets(cls, rates: dict[str, float]) -> dict[str, float]:
         return _known_keys(rates, TARGETS, "target")
 
-    @field_validator("hour_of_day", "day_of_week")
-    @classmethod
-    def _not_all_zero(cls, weights: list[float]) -> list[float]:
-        if sum(weights) <= 0:
-            raise ValueError("profile weights must not all be zero")
-        return weights
 
-
-class Site(_Strict):
+class Site(StrictModel):
     """A perimeter with a fence and people guarding it (port, tunnel) or a road
     patrol (lorries: fence fields unused). Police find intruders with
     diminishing returns: p = police_max_probability × (1 − exp(−police / police_scale))."""
@@ -84,7 +80,7 @@ class Site(_Strict):
     bypasses_controls_share: Probability = 0.0  # boards after the controls (tunnel platforms)
 
 
-class Technology(_Strict):
+class Technology(StrictModel):
     """A search method used on ``use_share`` of the searched lorries."""
 
     detection_probability: Probability
@@ -92,7 +88,7 @@ class Technology(_Strict):
     use_share: Probability = 1.0
 
 
-class Controls(_Strict):
+class Controls(StrictModel):
     """Searches at the juxtaposed UK controls (F1.15: ~35% of lorries checked).
 
     The corridor's ``uk_border`` service already holds
@@ -113,7 +109,7 @@ class Controls(_Strict):
         return _known_keys(techs, TECHNOLOGIES, "technology")
 
 
-class Returns(_Strict):
+class Returns(StrictModel):
     """Returns of detected people, and the deterrence the governments hoped for.
 
     ``deterrence``: arrivals × (1 − ``arrivals_reduction_at_full_returns`` ×
@@ -125,7 +121,7 @@ class Returns(_Strict):
     arrivals_reduction_at_full_returns: Probability = 0.5
 
 
-class Harm(_Strict):
+class Harm(StrictModel):
     """Deaths and injuries (assumptions calibrated to F4.4).
 
     ``death_probability``: per attempt that gets past the perimeter (on the
@@ -144,7 +140,7 @@ class Harm(_Strict):
         return _known_keys(rates, TARGETS, "target")
 
 
-class Coupling(_Strict):
+class Coupling(StrictModel):
     """Intrusions onto the tunnel site suspend shuttles (F4.6).
 
     Each hour, P(suspension) = 1 − (1 − ``suspension_probability_per_intrusion``)^intrusions;
@@ -157,7 +153,7 @@ class Coupling(_Strict):
     max_iterations: Annotated[int, Field(ge=1, le=50)] = 8
 
 
-class Costs(_Strict):
+class Costs(StrictModel):
     """Cost of the measures where known (F4.5); omitted items are not costed."""
 
     fence_gbp_per_km: NonNegative | None = None
@@ -166,7 +162,7 @@ class Costs(_Strict):
     secure_parking_gbp_per_space_day: NonNegative | None = None
 
 
-class Policy(_Strict):
+class Policy(StrictModel):
     """Every lever in force at one time."""
 
     population: Population
@@ -195,7 +191,7 @@ def _parse_start(value: object) -> object:
     return value
 
 
-class Change(_Strict):
+class Change(StrictModel):
     """From ``start`` on, ``set`` is merged into the levers (mappings key by key)."""
 
     name: str = ""
@@ -203,7 +199,7 @@ class Change(_Strict):
     set: dict[str, Any]
 
 
-class ReportPeriod(_Strict):
+class ReportPeriod(StrictModel):
     """A named calendar window the KPIs are also given for (e.g. a calibration target)."""
 
     name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
@@ -235,7 +231,7 @@ class SecurityConfig(Policy):
         current = self.model_dump(exclude={"changes", "report_periods"})
         out: list[tuple[datetime | timedelta | None, Policy]] = [(None, Policy(**current))]
         for i, change in enumerate(self.changes):
-            current = _deep_merge(current, change.set)
+            current = deep_merge(current, change.set)
             try:
                 out.append((change.start, Policy.model_validate(current)))
             except ValueError as exc:
@@ -252,16 +248,6 @@ def _known_keys(mapping: dict[str, Any], known: tuple[str, ...], what: str) -> d
         if key not in known:
             raise ValueError(f"unknown {what} {key!r}; choose from {list(known)}")
     return mapping
-
-
-def _deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
 
 
 __all__ = ["TARGETS", "TECHNOLOGIES", "Policy", "SecurityConfig"]
