@@ -24,6 +24,12 @@ def _lognormal(rng: np.random.Generator, mean: float, cv: float, size: int) -> n
     return rng.lognormal(np.log(mean) - sigma2 / 2, np.sqrt(sigma2), size)
 
 
+def _probabilities(spec: Empirical) -> np.ndarray:
+    """The empirical values' weights (equal if none given), summing to 1."""
+    weights = np.asarray(spec.weights if spec.weights is not None else [1.0] * len(spec.values))
+    return weights / weights.sum()
+
+
 def sample_service_minutes(
     spec: ServiceTimeModel, rng: np.random.Generator, size: int
 ) -> np.ndarray:
@@ -34,8 +40,7 @@ def sample_service_minutes(
         return np.full(size, spec.value)
     if isinstance(spec, Lognormal):
         return _lognormal(rng, spec.mean, spec.cv, size)
-    weights = np.asarray(spec.weights if spec.weights is not None else [1.0] * len(spec.values))
-    return rng.choice(np.asarray(spec.values), size=size, p=weights / weights.sum())
+    return rng.choice(np.asarray(spec.values), size=size, p=_probabilities(spec))
 
 
 def mean_service_minutes(spec: ServiceTimeModel) -> float:
@@ -44,8 +49,7 @@ def mean_service_minutes(spec: ServiceTimeModel) -> float:
         return spec.mean
     if isinstance(spec, Deterministic):
         return spec.value
-    weights = np.asarray(spec.weights if spec.weights is not None else [1.0] * len(spec.values))
-    return float(np.dot(spec.values, weights) / weights.sum())
+    return float(np.dot(spec.values, _probabilities(spec)))
 
 
 def sample_duration_minutes(spec: DurationModel, rng: np.random.Generator) -> float:

@@ -80,6 +80,13 @@ def delay_minutes(dr: DirectionRecords) -> np.ndarray:
     return np.maximum(elapsed - dr.free_flow_minutes[crossed], 0.0)
 
 
+def _per_full_day(minutes: np.ndarray, horizon_minutes: float) -> np.ndarray:
+    """Events per whole simulated day from the start (the one day of a shorter run)."""
+    days = max(horizon_minutes / 1440.0, 1e-9)
+    counts = np.bincount((minutes // 1440).astype(np.int64), minlength=int(np.ceil(days)))
+    return counts[: max(int(days), 1)]
+
+
 def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> dict[str, Any]:
     crossed = dr.crossed
     delays = delay_minutes(dr)
@@ -87,15 +94,11 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
     so_far = np.maximum(
         records.horizon_minutes - dr.arrival_minutes[waiting] - dr.free_flow_minutes[waiting], 0.0
     )
-    days = max(records.horizon_minutes / 1440.0, 1e-9)
-    per_day = np.bincount((dr.departure_minutes[crossed] // 1440).astype(np.int64),
-                          minlength=int(np.ceil(days)))
-    full_days = per_day[: int(days)] if days >= 1 else per_day
+    full_days = _per_full_day(dr.departure_minutes[crossed], records.horizon_minutes)
     by_route = {}
     for t, route in enumerate(dr.layout.routes):
         mine = crossed & (dr.terminal == t)
-        route_per_day = np.bincount((dr.departure_minutes[mine] // 1440).astype(np.int64),
-                                    minlength=int(np.ceil(days)))[: max(int(days), 1)]
+        route_per_day = _per_full_day(dr.departure_minutes[mine], records.horizon_minutes)
         capacity = dr.departure_capacity[dr.departure_terminal == t].sum()
         by_route[route] = {
             "terminal": dr.layout.terminals[t],

@@ -292,6 +292,13 @@ def _is_number(value: object) -> bool:
 
 
 COMPARE_STYLES = (("solid", "rgba(120, 120, 120, 0.18)"), ("dash", "rgba(255, 140, 0, 0.15)"))
+COMPARE_COLOURS = ("#1f77b4", "#d62728")
+
+
+def _compared(a: RunData, b: RunData) -> list[tuple[str, str, RunData, str]]:
+    """(line dash, disruption shade, run, colour) for run A then run B."""
+    return [(dash, shade, run, colour) for (dash, shade), run, colour
+            in zip(COMPARE_STYLES, (a, b), COMPARE_COLOURS, strict=True)]
 
 
 def compare_queue_figure(a: RunData, b: RunData) -> go.Figure:
@@ -299,8 +306,7 @@ def compare_queue_figure(a: RunData, b: RunData) -> go.Figure:
     directions = list(DIRECTION_TITLES)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
                         subplot_titles=[DIRECTION_TITLES[d] for d in directions])
-    for (dash, shade), run, colour in zip(COMPARE_STYLES, (a, b), ("#1f77b4", "#d62728"),
-                                          strict=True):
+    for dash, shade, run, colour in _compared(a, b):
         series = run_series(run)
         x = timestamps(run.start, series.minutes)
         for row, direction in enumerate(directions, start=1):
@@ -342,8 +348,7 @@ def compare_throughput_figure(a: RunData, b: RunData) -> go.Figure:
     directions = list(DIRECTION_TITLES)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=[DIRECTION_TITLES[d] for d in directions])
-    for (dash, shade), run, colour in zip(COMPARE_STYLES, (a, b), ("#1f77b4", "#d62728"),
-                                          strict=True):
+    for dash, shade, run, colour in _compared(a, b):
         daily = _daily_departures(run)
         if daily is None:
             continue

@@ -44,6 +44,7 @@ class Target:
         return low <= value <= high
 
 
+_IMPERIAL = "Imperial College London (Dr Ke Han) for BBC Inside Out, 2018"
 _F51_WHY = ("the study is a road-traffic model with cars in the queue and its own demand; "
             "straits queues lorries only")
 
@@ -110,7 +111,7 @@ TARGETS: tuple[Target, ...] = (
         quantity="evening-peak Dover-bound queue, 2 min checks", unit="miles",
         measure=measures.evening_peak_queue_miles, published_low=10, published_high=10,
         published_text="~10 miles", facts="F5.1",
-        source="Imperial College London (Dr Ke Han) for BBC Inside Out, 2018",
+        source=_IMPERIAL,
         tolerance=0.30, why_tolerance=_F51_WHY, headline=True,
     ),
     Target(
@@ -118,7 +119,7 @@ TARGETS: tuple[Target, ...] = (
         quantity="evening-peak Dover-bound queue, +1 min checks", unit="miles",
         measure=measures.evening_peak_queue_miles, published_low=20, published_high=20,
         published_text="~20 miles", facts="F5.1",
-        source="Imperial College London (Dr Ke Han) for BBC Inside Out, 2018",
+        source=_IMPERIAL,
         tolerance=0.30, why_tolerance=_F51_WHY, headline=True,
     ),
     Target(
