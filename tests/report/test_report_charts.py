@@ -7,7 +7,7 @@ import numpy as np
 from straits.pipeline import simulate
 from straits.report import charts
 from straits.report.corridor_map import corridor_geometry, map_figure, path_km
-from straits.report.kpis import KpiRow, change_class, kpi_rows
+from straits.report.kpi_table import KpiRow, change_class, kpi_rows
 from straits.report.series import run_series
 from straits.report.sources import run_from_results
 

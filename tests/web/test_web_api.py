@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from straits.report import render_report
-from straits.report.kpis import kpi_rows
+from straits.report.kpi_table import kpi_rows
 from straits.report.sources import load_from_store
 from straits.scenario import load_scenario
 from straits.web import Settings, create_app

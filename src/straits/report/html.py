@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 from straits import __version__
 from straits.report import charts
 from straits.report.corridor_map import map_figure
-from straits.report.kpis import KpiRow, change_class, format_value, kpi_rows
+from straits.report.kpi_table import KpiRow, change_class, format_value, kpi_rows
 from straits.report.series import run_series
 from straits.report.sources import RunData
 

@@ -34,7 +34,7 @@ from straits.report.charts import (
     compare_queue_figure,
     compare_throughput_figure,
 )
-from straits.report.kpis import change_class, kpi_rows
+from straits.report.kpi_table import change_class, kpi_rows
 from straits.scenario import (
     Scenario,
     ScenarioError,
