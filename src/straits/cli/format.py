@@ -7,6 +7,9 @@ same in ``run``, ``ensemble``, ``sweep`` and ``validate``.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
+
+from rich.table import Table
 
 KM_PER_MILE = 1.609344
 
@@ -37,3 +40,29 @@ def count_text(value: float | None) -> str:
     if float(value).is_integer():
         return f"{int(value):,}"
     return f"{value:,.1f}"
+
+
+UNITS = ("both", "km", "miles")
+
+
+def queue_length_text(km: float | None, units: str = "both") -> str:
+    """A queue length in the units asked for: km with miles (default), km or miles alone."""
+    if units == "both" or km is None or not math.isfinite(km):
+        return distance_text(km)
+    if units == "miles":
+        return f"{km / KM_PER_MILE:,.1f} mi"
+    return f"{km:,.1f} km"
+
+
+def fold_table(title: str | None, headers: Sequence[str], right_from: int = 1) -> Table:
+    """A table whose columns fold long text onto more lines instead of cutting it.
+
+    Rich shrinks a table to the terminal; with ``overflow='fold'`` a narrow
+    column wraps, so at 80 columns nothing is replaced by an ellipsis or lost.
+    Columns from ``right_from`` on (the numbers) are right-aligned.
+    """
+    table = Table(title=title)
+    for index, header in enumerate(headers):
+        table.add_column(header, overflow="fold",
+                         justify="right" if index >= right_from else "left")
+    return table
