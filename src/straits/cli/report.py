@@ -12,13 +12,15 @@ from typing import Annotated
 
 import typer
 
-from straits.cli.app import BadInput, app, check_writable, console, guarded, styled
+from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
 from straits.report import RunData, SourceError, load_run, render_compare, render_report
+from straits.report.html import comparison_warnings
 
 RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
             "list`, or a scenario (built-in name or YAML path) to run now.")
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", envvar="STRAITS_STORE", help="Results store holding experiment ids.")]
+AXES = {"auto": None, "calendar": False, "relative": True}
 OUTPUT_HELP = "HTML file to write (missing folders are created)."
 PointOption = Annotated[int, typer.Option(min=0, help="Point of a sweep in the store.")]
 
@@ -59,17 +61,24 @@ def compare(
     replications: Annotated[int, typer.Option("--replications", "-n", min=1, max=200,
                                               help="Replications per scenario run now.")] = 1,
     store: StoreOption = None,
+    axis: Annotated[str, typer.Option(
+        help="Time axis of the charts: calendar, relative (days since each run's start) or "
+             "auto (relative when the runs start at different times).")] = "auto",
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write an HTML comparison of two runs or scenarios, differences highlighted."""
 
     def action() -> None:
+        if axis not in AXES:
+            raise BadInput(f"--axis: {axis!r} is not one of {', '.join(AXES)}")
         _check_output(output, force)
         run_a = _load(a, seed, replications, store, 0)
         run_b = _load(b, seed, replications, store, 0)
         if run_a.label == run_b.label:
             run_a, run_b = _relabel(run_a, "A"), _relabel(run_b, "B")
-        _write(output, render_compare(run_a, run_b))
+        for warning in comparison_warnings(run_a, run_b):
+            errors.print(styled(("warning:", "yellow"), f" {warning}"))
+        _write(output, render_compare(run_a, run_b, AXES[axis]))
         console.print(f"comparison written to {output}")
 
     guarded(action)
