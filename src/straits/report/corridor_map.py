@@ -202,9 +202,9 @@ class Label:
         return left, bottom, left + width, bottom + height
 
 
-# the map is about 570 px tall for one degree of latitude (640 px figure, margins);
+# the map is about 470 px tall for one degree of latitude (640 px figure, title, slider);
 # a degree of longitude spans cos(latitude) as many pixels
-DEGREES_LAT_PER_PX = 1.0 / 570
+DEGREES_LAT_PER_PX = 1.0 / 470
 DEGREES_LON_PER_PX = DEGREES_LAT_PER_PX / math.cos(math.radians(_MAP_LATITUDE))
 CHAR_PX = {10: 6.2, 11: 6.8}  # average character width, with room to spare
 LINE_PX = {10: 14.0, 11: 15.0}
@@ -217,15 +217,18 @@ _ROAD_OFFSETS = tuple((k * dx, k * dy, x_anchor, y_anchor) for k in (1, 4) for d
 
 
 def place_labels(geometry: dict[str, Any]) -> list[Label]:
-    """Town names beside their markers, then road names along their roads, each at the
-    first of its candidate spots whose box meets no label already placed and no town."""
+    """Town names beside their markers (above, or the side ``label_sides`` prefers), then
+    road names along their roads, each at the first of its candidate spots whose box
+    meets no label already placed and no town."""
     placed: list[Label] = []
     points = [tuple(p) for p in geometry["places"].values()]
     for name, (lon, lat) in geometry["places"].items():
-        candidates = [Label(name, lon, lat + _GAP, "center", "bottom", 11, "#222"),
-                      Label(name, lon, lat - _GAP, "center", "top", 11, "#222"),
-                      Label(name, lon + _GAP, lat, "left", "middle", 11, "#222"),
-                      Label(name, lon - _GAP, lat, "right", "middle", 11, "#222")]
+        sides = {"above": Label(name, lon, lat + _GAP, "center", "bottom", 11, "#222"),
+                 "below": Label(name, lon, lat - _GAP, "center", "top", 11, "#222"),
+                 "right": Label(name, lon + _GAP, lat, "left", "middle", 11, "#222"),
+                 "left": Label(name, lon - _GAP, lat, "right", "middle", 11, "#222")}
+        preferred = geometry.get("label_sides", {}).get(name, "above")
+        candidates = [sides[preferred], *(v for k, v in sides.items() if k != preferred)]
         placed.append(_first_free(candidates, placed, points))
     for name, line in geometry["roads"].items():
         spots = [line[round(f * (len(line) - 1))] for f in (0.5, 0.35, 0.65, 0.2, 0.8, 0.1,
