@@ -1,4 +1,7 @@
-"""Performance benchmarks: ``python benchmarks/run.py`` prints one JSON object per line.
+"""Performance benchmarks: ``.venv/bin/python benchmarks/run.py`` prints one JSON object
+per line. With no argument it runs the quick groups (:data:`QUICK`, well under a
+minute); name groups to run those, or ``all`` for every group (SimPy comparison and
+ensemble memory included, several minutes).
 
 Every line has ``name``, ``value`` and ``unit``; where a target exists it also
 has ``budget``, ``budget_rule`` (how ``value`` or ``ratio`` is judged against
@@ -304,9 +307,14 @@ GROUPS: dict[str, Callable[[], None]] = {
 }
 
 
+QUICK = ("kernel_first_call", "baseline_replication")
+
+
 def main() -> None:
-    """Run every benchmark, or only the groups named on the command line."""
-    chosen = sys.argv[1:] or list(GROUPS)
+    """Run the quick groups, the groups named on the command line, or ``all``."""
+    chosen = sys.argv[1:] or list(QUICK)
+    if chosen == ["all"]:
+        chosen = list(GROUPS)
     unknown = [name for name in chosen if name not in GROUPS]
     if unknown:
         raise SystemExit(f"unknown benchmark group(s) {unknown}; choose from {list(GROUPS)}")
