@@ -204,3 +204,19 @@ def test_disruption_names_are_printed_as_given(tmp_path, text):
         result = runner.invoke(app, ["run", str(path)])
     assert result.exit_code == 0, result.output
     assert text in result.stdout
+
+
+def test_scenarios_drops_no_column():
+    output = render(["scenarios"], 80)
+    assert_no_column_dropped(output, [["name", "period, disruptions and description"]])
+    names = rendered_tables(output)[0].column(0)
+    for name in builtin_names():
+        assert name in names
+
+
+def test_show_falls_back_to_the_resolved_yaml_when_ruamel_refuses(tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("extends: baseline\nname: one\nname: two\n")  # the loader keeps the last
+    result = runner.invoke(app, ["show", str(path)])
+    assert result.exit_code == 0, result.output
+    assert scenario_from_text(result.stdout) == load_scenario(path)

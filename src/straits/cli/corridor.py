@@ -71,13 +71,13 @@ def run(
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
-    table = fold_table("Built-in scenarios",
-                       ["name", "start", "horizon", "disruptions", "description"], right_from=2)
-    table.columns[4].justify = "left"
+    table = fold_table("Built-in scenarios", ["name", "period, disruptions and description"],
+                       right_from=2)
     for name in builtin_names():
         sc = load_scenario(name)
-        table.add_row(name, f"{sc.start:%Y-%m-%d}", format_minutes(sc.horizon),
-                      str(len(sc.disruptions)), sc.description)
+        events = f"{len(sc.disruptions)} disruption" + ("" if len(sc.disruptions) == 1 else "s")
+        table.add_row(name, f"{sc.start:%Y-%m-%d} for {format_minutes(sc.horizon)}, {events}\n"
+                            f"{sc.description}")
     console.print(table)
 
 

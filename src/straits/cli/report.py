@@ -77,7 +77,7 @@ def compare(
         if run_a.label == run_b.label:
             run_a, run_b = _relabel(run_a, "A"), _relabel(run_b, "B")
         for warning in comparison_warnings(run_a, run_b):
-            errors.print(styled(("warning:", "yellow"), f" {warning}"))
+            errors.print(styled(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
         _write(output, render_compare(run_a, run_b, AXES[axis]))
         console.print(f"comparison written to {output}")
 

@@ -13,7 +13,7 @@ import io
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
+from ruamel.yaml import YAML, YAMLError
 from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.tokens import CommentToken
 
@@ -23,8 +23,12 @@ from straits.scenario.loading import builtin_text
 
 def commented_scenario(reference: str, loaded: Scenario) -> str:
     """``reference`` (built-in or path) as one YAML document with its sources' comments;
-    the plain resolved YAML if the merge would not load as ``loaded``."""
-    chain = _chain(reference)
+    the plain resolved YAML if the files cannot be merged as written (ruamel is stricter
+    than the loader, e.g. about duplicate keys) or the merge would not load as ``loaded``."""
+    try:
+        chain = _chain(reference)
+    except (YAMLError, OSError):
+        return scenario_to_yaml(loaded)
     merged = chain[0][1]
     for _, child in chain[1:]:
         _merge(merged, child)
