@@ -214,9 +214,16 @@ def test_scenarios_drops_no_column():
         assert name in names
 
 
-def test_show_falls_back_to_the_resolved_yaml_when_ruamel_refuses(tmp_path):
-    path = tmp_path / "dup.yaml"
-    path.write_text("extends: baseline\nname: one\nname: two\n")  # the loader keeps the last
-    result = runner.invoke(app, ["show", str(path)])
+def test_show_falls_back_to_the_resolved_yaml_when_ruamel_refuses(monkeypatch):
+    from ruamel.yaml import YAMLError
+
+    import straits.cli.source as source
+
+    def refuse(reference):
+        raise YAMLError("refused")
+
+    monkeypatch.setattr(source, "_chain", refuse)
+    result = runner.invoke(app, ["show", "baseline"])
     assert result.exit_code == 0, result.output
-    assert scenario_from_text(result.stdout) == load_scenario(path)
+    assert "#" not in result.stdout
+    assert scenario_from_text(result.stdout) == load_scenario("baseline")
