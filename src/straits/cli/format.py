@@ -1,57 +1,25 @@
-"""How numbers read in the terminal: one place for durations, distances and counts.
-
-Every table of every command formats through here, so a delay or a queue reads the
-same in ``run``, ``ensemble``, ``sweep`` and ``validate``.
+"""How numbers read in the terminal: every table of every command formats through here,
+so a delay or a queue reads the same in ``run``, ``ensemble``, ``sweep`` and ``validate``
+(and, through :mod:`straits.report.text`, in reports).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.table import Table
 
-KM_PER_MILE = 1.609344
+from straits.report.text import (
+    KM_PER_MILE,
+    UNITS,
+    count_text,
+    distance_text,
+    duration_text,
+    queue_length_text,
+)
 
-
-def duration_text(minutes: float | None) -> str:
-    """Minutes under two hours as ``47.3 min``; longer as ``h:mm`` (``28:45 h``)."""
-    if minutes is None or not math.isfinite(minutes):
-        return "—"
-    if abs(minutes) < 120:
-        return f"{minutes:.1f} min"
-    whole = round(minutes)
-    sign = "-" if whole < 0 else ""
-    hours, rest = divmod(abs(whole), 60)
-    return f"{sign}{hours:,}:{rest:02d} h"
-
-
-def distance_text(km: float | None) -> str:
-    """A queue length in km with miles beside it, as British sources speak in miles."""
-    if km is None or not math.isfinite(km):
-        return "—"
-    return f"{km:,.1f} km ({km / KM_PER_MILE:,.1f} mi)"
-
-
-def count_text(value: float | None) -> str:
-    """A count with thousands separators; fractional means keep one decimal."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
-
-
-UNITS = ("both", "km", "miles")
-
-
-def queue_length_text(km: float | None, units: str = "both") -> str:
-    """A queue length in the units asked for: km with miles (default), km or miles alone."""
-    if units == "both" or km is None or not math.isfinite(km):
-        return distance_text(km)
-    if units == "miles":
-        return f"{km / KM_PER_MILE:,.1f} mi"
-    return f"{km:,.1f} km"
+__all__ = ["KM_PER_MILE", "UNITS", "count_text", "distance_text", "duration_text", "fold_table",
+           "queue_length_text"]
 
 
 def fold_table(title: str | None, headers: Sequence[str], right_from: int = 1) -> Table:

@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 from straits import __version__
 from straits.report import charts
 from straits.report.corridor_map import map_figure
-from straits.report.kpi_table import KpiRow, change_class, format_value, kpi_rows
+from straits.report.kpi_table import KpiRow, change_class, format_value, kpi_rows, unit_label
 from straits.report.series import run_series
 from straits.report.sources import RunData
 
@@ -217,7 +217,7 @@ def _pivot(run: RunData, title: str, columns: list[tuple[str, dict[str, KpiRow]]
     for label in labels:
         unit = next(rows[label].unit for _, rows in columns if label in rows)
         cells = "".join(f"<td>{_cell(run, rows.get(label))}</td>" for _, rows in columns)
-        out.append(f"<tr><td>{escape(label)}</td><td>{escape(unit)}</td>{cells}</tr>")
+        out.append(f"<tr><td>{escape(label)}</td><td>{escape(unit_label(unit))}</td>{cells}</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -226,7 +226,7 @@ def _holding_table(run: RunData, direction: str, rows: dict[str, KpiRow]) -> str
     measures = ("peak queue", "peak queue length", "hours in use")
     areas = list(dict.fromkeys(label.split(": ")[0] for label in rows))
     out = [f"<table class='kpi'><tr><th>holding areas ({escape(direction)})</th>"
-           "<th>peak lorries</th><th>peak km</th><th>hours in use</th></tr>"]
+           "<th>peak lorries</th><th>peak length</th><th>hours in use</th></tr>"]
     for area in areas:
         cells = "".join(f"<td>{_cell(run, rows.get(f'{area}: {m}'))}</td>" for m in measures)
         out.append(f"<tr><td>{escape(area)}</td>{cells}</tr>")
@@ -268,7 +268,7 @@ def _compare_row(row_a: KpiRow, row_b: KpiRow) -> str:
     css = change_class(row_a, row_b)
     attr = f" class='{css}'" if css else ""
     sign = "+" if delta > 0 else ("−" if delta < 0 else "")
-    return (f"<tr><td>{escape(row_a.label)}</td><td>{escape(row_a.unit)}</td>"
+    return (f"<tr><td>{escape(row_a.label)}</td><td>{escape(unit_label(row_a.unit))}</td>"
             f"<td>{format_value(row_a.mean, row_a.unit)}</td>"
             f"<td>{format_value(row_b.mean, row_b.unit)}</td>"
             f"<td{attr}>{sign}{format_value(abs(delta), row_a.unit)}</td>"
