@@ -101,3 +101,16 @@ def test_the_example_script_runs_in_under_a_minute(tmp_path, monkeypatch):
     runpy.run_path(str(ROOT / "docs" / "examples" / "quickstart.py"), run_name="__main__")
     assert time.perf_counter() - began < 60
     assert (tmp_path / "queue.html").stat().st_size > 1000
+
+
+@pytest.mark.parametrize("page", ["README.md", "docs/api.md"])
+def test_python_examples_in_the_docs_run(page, tmp_path, monkeypatch):
+    """Every ```python block of the page runs as written (in a scratch folder)."""
+    import re
+
+    blocks = re.findall(r"```python\n(.*?)```", (ROOT / page).read_text(), re.S)
+    assert blocks
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("plotly.graph_objects.Figure.show", lambda self, *a, **k: None)
+    for block in blocks:
+        exec(compile(block, page, "exec"), {"__name__": "__docs__"})
