@@ -227,3 +227,15 @@ def test_show_falls_back_to_the_resolved_yaml_when_ruamel_refuses(monkeypatch):
     assert result.exit_code == 0, result.output
     assert "#" not in result.stdout
     assert scenario_from_text(result.stdout) == load_scenario("baseline")
+
+
+@pytest.mark.parametrize("command", [
+    ["ensemble", "{file}", "-n", "2"],
+    ["sweep", "{file}", "--vary", "terminals.dover.stages.french_border.booths=6,8", "-n", "2"],
+])
+def test_experiment_tables_drop_no_column(tmp_path, command):
+    path = tmp_path / "short.yaml"
+    path.write_text("extends: baseline\nname: short\nhorizon: 3h\n")
+    args = [a.format(file=path) for a in command]
+    output = render([*args, "--workers", "1", "--store", str(tmp_path / "s.duckdb")], 80)
+    assert_no_column_dropped(output)
