@@ -70,7 +70,7 @@ def _merge(base: CommentedMap, override: CommentedMap) -> None:
     for key, value in override.items():
         if key == "extends":
             continue
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
+        if isinstance(value, CommentedMap) and isinstance(base.get(key), CommentedMap):
             _merge(base[key], value)
             continue
         if key in base:

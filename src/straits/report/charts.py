@@ -184,8 +184,8 @@ def _day_axis(fig: go.Figure, run: RunData, days: int) -> None:
 
 def security_figure(run: RunData) -> go.Figure | None:
     """The security funnel (attempts → outcomes) and harm; None when the model is off."""
-    reports = [rep.summary.get("security") for rep in run.replications]
-    if not all(isinstance(s, dict) for s in reports):
+    reports = [s for rep in run.replications if isinstance(s := rep.summary.get("security"), dict)]
+    if len(reports) != len(run.replications):
         return None
     funnel = _mean_pairs([_funnel_stages(s) for s in reports])
     harm_runs = [_harm_by_target(s.get("harm") or {}) for s in reports]
@@ -242,7 +242,8 @@ def _funnel_stages(security: dict[str, Any]) -> list[tuple[str, float]]:
     if isinstance(attempts, dict):
         attempts = attempts.get("total")
     outcomes = security.get("outcomes") or {}
-    if not _is_number(attempts) or not isinstance(outcomes, dict):
+    if not isinstance(attempts, int | float) or isinstance(attempts, bool) or not isinstance(
+            outcomes, dict):
         return []
     stages = [("attempts", float(attempts))]
     if all(_is_number(outcomes.get(k)) for k, _ in SECURITY_LAYERS):
