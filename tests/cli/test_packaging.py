@@ -41,3 +41,35 @@ def test_every_cited_source_is_listed_in_docs_sources():
              for match in FACTS_ID.findall(path.read_text())}
     assert cited, "the built-ins cite no source"
     assert cited <= listed, sorted(cited - listed)
+
+
+DEV_ONLY = ("pytest", "hypothesis", "simpy", "jsonschema", "httpx", "schemathesis", "playwright")
+WITHOUT_DEV = """
+import importlib.abc, sys
+class Blocker(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name.split(".")[0] in {blocked!r}:
+            raise ImportError("dev-only package " + name + " imported at run time")
+sys.meta_path.insert(0, Blocker())
+sys.argv = ["straits", "run", {scenario!r}]
+from straits.cli import main
+main()
+"""
+
+
+def test_running_needs_no_dev_extra(tmp_path):
+    """README's first command installs only the runtime: `straits run` must not import
+    a package that only the dev extra brings."""
+    import subprocess
+    import sys
+
+    dev = PROJECT["optional-dependencies"]["dev"]
+    declared = {re.split(r"[<>=\[ ]", d)[0].lower() for d in dev}
+    assert set(DEV_ONLY) <= declared
+    scenario = tmp_path / "tiny.yaml"
+    scenario.write_text("extends: baseline\nname: tiny\nhorizon: 3h\n")
+    code = WITHOUT_DEV.format(blocked=set(DEV_ONLY), scenario=str(scenario))
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "tiny · seed 1" in proc.stdout
