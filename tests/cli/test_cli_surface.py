@@ -72,8 +72,9 @@ def test_queue_lengths_in_km_with_miles_or_either(disrupted):
     km = summary["directions"]["southbound"]["queue_peak_km"]
     both = render(["run", str(disrupted)], 200)
     assert f"{km:,.1f} km ({km / KM_PER_MILE:,.1f} mi)" in both
-    miles = render(["run", str(disrupted), "--units", "miles"], 200)
-    assert f"{km / KM_PER_MILE:,.1f} mi" in miles and " km" not in miles.split("Holding")[0]
+    for name in ("miles", "imperial"):
+        miles = render(["run", str(disrupted), "--units", name], 200)
+        assert f"{km / KM_PER_MILE:,.1f} mi" in miles and " km" not in miles.split("Holding")[0]
     bad = runner.invoke(app, ["run", str(disrupted), "--units", "furlongs"])
     assert bad.exit_code == 2 and "--units: 'furlongs'" in bad.stderr
 

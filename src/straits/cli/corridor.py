@@ -17,7 +17,7 @@ import typer
 
 from straits.cli.app import BadInput, app, check_writable, console, guarded
 from straits.cli.format import (
-    UNITS,
+    UNIT_NAMES,
     count_text,
     duration_text,
     fold_table,
@@ -41,7 +41,8 @@ def run(
     show_all: Annotated[bool, typer.Option(
         "--all", help="Print every KPI and table (default: the headline figures).")] = False,
     units: Annotated[str, typer.Option(
-        help="Queue lengths in km with miles (both), km or miles.")] = "both",
+        help="Queue lengths in km with miles (both), km (metric) or miles (imperial).")] = (
+        "both"),
     out: Annotated[Path | None, typer.Option(
         help="Also write records, time series and summary.json to this folder "
              "(missing parent folders are created).")] = None,
@@ -50,8 +51,8 @@ def run(
     """Run one replication of a scenario and print its KPIs."""
 
     def action() -> None:
-        if units not in UNITS:
-            raise BadInput(f"--units: {units!r} is not one of {', '.join(UNITS)}")
+        if units not in UNIT_NAMES:
+            raise BadInput(f"--units: {units!r} is not one of {', '.join(UNIT_NAMES)}")
         if out is not None:
             _check_out(out, force)
         result = simulate(load_scenario(scenario), seed)

@@ -11,15 +11,15 @@ from rich.table import Table
 
 from straits.report.text import (
     KM_PER_MILE,
-    UNITS,
+    UNIT_NAMES,
     count_text,
     distance_text,
     duration_text,
     queue_length_text,
 )
 
-__all__ = ["KM_PER_MILE", "UNITS", "count_text", "distance_text", "duration_text", "fold_table",
-           "queue_length_text"]
+__all__ = ["KM_PER_MILE", "UNIT_NAMES", "count_text", "distance_text", "duration_text",
+           "fold_table", "queue_length_text"]
 
 
 def fold_table(title: str | None, headers: Sequence[str], right_from: int = 1) -> Table:

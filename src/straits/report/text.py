@@ -42,11 +42,13 @@ def count_text(value: float | None) -> str:
     return f"{value:,.1f}"
 
 
-UNITS = ("both", "km", "miles")
+UNIT_NAMES = {"both": "both", "km": "km", "metric": "km", "miles": "miles", "imperial": "miles"}
 
 
 def queue_length_text(km: float | None, units: str = "both") -> str:
-    """A queue length in the units asked for: km with miles (default), km or miles alone."""
+    """A queue length in the units asked for: km with miles (default), km (``metric``)
+    or miles (``imperial``) alone."""
+    units = UNIT_NAMES.get(units, units)
     if units == "both" or km is None or not math.isfinite(km):
         return distance_text(km)
     if units == "miles":
