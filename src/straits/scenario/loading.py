@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from straits.scenario.common import deep_merge
-from straits.scenario.schema import Scenario, ScenarioReferenceError
+from straits.scenario.common import ScenarioReferenceError, deep_merge, error_location
+from straits.scenario.schema import Scenario
 
 _BUILTIN_PACKAGE = "straits.scenario"
 _BUILTIN_DIR = "builtin"
@@ -144,13 +144,10 @@ def _resolve_extends(document: dict[str, Any], source: str, base_dir: Path | Non
 def _first_error(exc: ValidationError, data: dict[str, Any], source: str,
                  text: str | None) -> ScenarioError:
     error = exc.errors(include_url=False)[0]
-    loc = tuple(error["loc"])
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, ScenarioReferenceError):
-        loc, message = cause.loc, str(cause)
-    else:
+    loc, message = error_location(error)
+    if not isinstance((error.get("ctx") or {}).get("error"), ScenarioReferenceError):
         message = _message(error)
-    loc = _data_path(data, tuple(p for p in loc if not str(p).startswith("function-")))
+    loc = _data_path(data, loc)
     return ScenarioError(_dotted(loc), message, source, _line_of(text, loc))
 
 

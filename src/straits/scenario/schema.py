@@ -22,16 +22,18 @@ from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
     HourOfDayWeights,
+    Name,
+    ScenarioReferenceError,
+    Start,
     StrictModel,
 )
-from straits.scenario.security import SecurityConfig
-from straits.scenario.units import Minutes, format_minutes, parse_minutes
+from straits.scenario.security import Controls, SecurityConfig
+from straits.scenario.units import Minutes, format_minutes
 
 DIRECTIONS = ("southbound", "northbound")
 Direction = Literal["southbound", "northbound"]
 PositiveMinutes = Annotated[Minutes, Field(gt=0)]
 NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
-Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
 
 
 Model = StrictModel  # the corridor schema's base: strict and immutable
@@ -278,16 +280,6 @@ class Cost(Model):
 # --- disruptions -------------------------------------------------------------
 
 
-def _parse_start(value: object) -> object:
-    """Keep ``+36h`` offsets as minutes; let pydantic read calendar datetimes."""
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
-Start = Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
-
-
 class DisruptionBase(Model):
     name: str = ""
     start: Start
@@ -411,6 +403,8 @@ class Scenario(Model):
         _check_holding(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
+        if self.security is not None:
+            _check_security(self, self.security)
         return self
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
@@ -419,17 +413,18 @@ class Scenario(Model):
 
     def start_minutes(self, disruption: DisruptionBase) -> float:
         """Minutes from the scenario start to the disruption's start."""
-        if isinstance(disruption.start, timedelta):
-            return disruption.start.total_seconds() / 60.0
-        return (disruption.start - self.start).total_seconds() / 60.0
+        return self.minutes_after_start(disruption.start)
 
+    def minutes_after_start(self, when: datetime | timedelta) -> float:
+        """Minutes from the scenario start to a calendar time or a ``+offset``."""
+        if isinstance(when, timedelta):
+            return when.total_seconds() / 60.0
+        return (when - self.start).total_seconds() / 60.0
 
-class ScenarioReferenceError(ValueError):
-    """A cross-reference that names nothing; ``loc`` says where."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
+    @property
+    def end(self) -> datetime:
+        """The calendar time of the horizon."""
+        return self.start + timedelta(minutes=self.horizon)
 
 
 def _check_route_terminals(sc: Scenario) -> None:
@@ -484,11 +479,9 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
     loc: tuple[str | int, ...] = ("disruptions", i)
     start = sc.start_minutes(d)
     if start < 0 or start >= sc.horizon:
-        end = sc.start + timedelta(minutes=sc.horizon)
         raise ScenarioReferenceError(
             (*loc, "start"),
-            f"starts outside the horizon ({sc.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}); "
-            f"move it inside or lengthen the horizon",
+            f"starts outside the horizon ({_span(sc)}); move it inside or lengthen the horizon",
         )
     target = getattr(d, "target", None)
     if target is None:
@@ -514,6 +507,60 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
             )
 
 
+def _span(sc: Scenario) -> str:
+    return f"{sc.start:%Y-%m-%d %H:%M} to {sc.end:%Y-%m-%d %H:%M}"
+
+
+def _check_security(sc: Scenario, security: SecurityConfig) -> None:
+    """The security section's names exist in the corridor and its dates fall in the run."""
+    if sc.horizon < 60:
+        raise ScenarioReferenceError(
+            ("horizon",), "a scenario with a security section needs at least 1h: its balance "
+            "is hourly; lengthen the horizon"
+        )
+    for i, period in enumerate(security.report_periods):
+        if period.end <= sc.start or period.start >= sc.end:
+            raise ScenarioReferenceError(
+                ("security", "report_periods", i),
+                f"{period.name!r} lies outside the scenario ({_span(sc)}); move it inside",
+            )
+    previous = 0.0
+    for i, change in enumerate(security.changes):
+        minutes = sc.minutes_after_start(change.start)
+        loc: tuple[str | int, ...] = ("security", "changes", i, "start")
+        if not 0.0 <= minutes < sc.horizon:
+            raise ScenarioReferenceError(
+                loc, f"falls outside the horizon ({_span(sc)}); move it inside")
+        if minutes < previous:
+            raise ScenarioReferenceError(loc, "changes must be listed in time order")
+        previous = minutes
+    tunnels = sorted(n for n, r in sc.routes.items() if isinstance(r, TunnelRoute))
+    for k, (_, policy) in enumerate(security.policies()):
+        where: tuple[str | int, ...] = ("security",) if k == 0 else (
+            "security", "changes", k - 1, "set")
+        _check_controls(sc, policy.controls, where)
+        if policy.coupling.tunnel_route not in tunnels:
+            raise ScenarioReferenceError(
+                (*where, "coupling", "tunnel_route"),
+                f"unknown tunnel route {policy.coupling.tunnel_route!r}; choose from {tunnels}",
+            )
+
+
+def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ...]) -> None:
+    for terminal in controls.terminals:
+        if terminal not in sc.terminals:
+            raise ScenarioReferenceError(
+                (*where, "controls", "terminals"),
+                f"unknown terminal {terminal!r}; choose from {sorted(sc.terminals)}",
+            )
+        stages = [st.name for st in sc.terminals[terminal].stages]
+        if controls.stage not in stages:
+            raise ScenarioReferenceError(
+                (*where, "controls", "stage"),
+                f"terminal {terminal!r} has no stage {controls.stage!r}; choose from {stages}",
+            )
+
+
 __all__ = [
     "DIRECTIONS",
     "BorderSlowdown",
@@ -529,7 +576,6 @@ __all__ = [
     "Lognormal",
     "SailingsCancelled",
     "Scenario",
-    "ScenarioReferenceError",
     "Staffing",
     "Stage",
     "Terminal",

@@ -14,17 +14,21 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
     HourOfDayWeights,
+    Name,
     NonNegative,
+    ScenarioReferenceError,
+    Start,
     StrictModel,
     deep_merge,
+    error_location,
 )
-from straits.scenario.units import Minutes, parse_minutes
+from straits.scenario.units import Minutes
 
 TARGETS = ("lorries", "port", "tunnel")
 TECHNOLOGIES = ("visual_search", "dogs", "co2_probe", "heartbeat_monitor", "scanner")
@@ -64,6 +68,22 @@ class Attempts(StrictModel):
     def _targets(cls, rates: dict[str, float]) -> dict[str, float]:
         return _known_keys(rates, TARGETS, "target")
 
+    @model_validator(mode="after")
+    def _at_most_once_an_hour(self) -> Attempts:
+        """The hourly balance lets a person try at most once an hour; check the
+        busiest hour at full opportunity and no deterrence (an upper bound)."""
+        busiest = (max(self.hour_of_day) / sum(self.hour_of_day)
+                   * max(self.day_of_week) / (sum(self.day_of_week) / 7))
+        per_hour = sum(self.per_person_per_day.values()) * busiest
+        if per_hour > 1.0:
+            raise ScenarioReferenceError(
+                ("per_person_per_day",),
+                f"a person would try {per_hour:.2f} times in the busiest hour; at most once "
+                "an hour: lower the rates or flatten hour_of_day",
+                relative=True,
+            )
+        return self
+
 
 class Site(StrictModel):
     """A perimeter with a fence and people guarding it (port, tunnel) or a road
@@ -99,8 +119,8 @@ class Controls(StrictModel):
     search_share: Probability
     technologies: dict[str, Technology] = {}
     search_minutes_in_corridor_service: Annotated[Minutes, Field(ge=0)] = 0.0
-    terminals: list[str] = ["calais", "coquelles"]
-    stage: str = "uk_border"
+    terminals: list[Name] = ["calais", "coquelles"]
+    stage: Name = "uk_border"
     uk_arrival_detection_probability: Probability = 0.0
 
     @field_validator("technologies")
@@ -147,7 +167,7 @@ class Coupling(StrictModel):
     a suspension lasts ``suspension_duration``. Solved by fixed-point iteration.
     """
 
-    tunnel_route: str = "tunnel"
+    tunnel_route: Name = "tunnel"
     suspension_probability_per_intrusion: Probability = 0.0
     suspension_duration: Annotated[Minutes, Field(gt=0, le=1440)] = 60.0
     max_iterations: Annotated[int, Field(ge=1, le=50)] = 8
@@ -185,24 +205,18 @@ class Policy(StrictModel):
         return sites
 
 
-def _parse_start(value: object) -> object:
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
 class Change(StrictModel):
     """From ``start`` on, ``set`` is merged into the levers (mappings key by key)."""
 
     name: str = ""
-    start: Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
+    start: Start
     set: dict[str, Any]
 
 
 class ReportPeriod(StrictModel):
     """A named calendar window the KPIs are also given for (e.g. a calibration target)."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+    name: Name
     start: datetime
     end: datetime
 
@@ -226,20 +240,16 @@ class SecurityConfig(Policy):
 
     def policies(self) -> list[tuple[datetime | timedelta | None, Policy]]:
         """The levers in force from the start and after each change, in listed order."""
-        from straits.scenario.schema import ScenarioReferenceError  # schema imports us
-
         current = self.model_dump(exclude={"changes", "report_periods"})
         out: list[tuple[datetime | timedelta | None, Policy]] = [(None, Policy(**current))]
         for i, change in enumerate(self.changes):
             current = deep_merge(current, change.set)
             try:
                 out.append((change.start, Policy.model_validate(current)))
-            except ValueError as exc:
-                errors = getattr(exc, "errors", None)
-                first = errors(include_url=False)[0] if errors else {"loc": (), "msg": str(exc)}
-                loc = ("security", "changes", i, "set", *first["loc"])
+            except ValidationError as exc:
+                loc, message = error_location(exc.errors(include_url=False)[0])
                 raise ScenarioReferenceError(
-                    loc, first["msg"].removeprefix("Value error, ")) from None
+                    ("security", "changes", i, "set", *loc), message) from None
         return out
 
 
@@ -250,4 +260,4 @@ def _known_keys(mapping: dict[str, Any], known: tuple[str, ...], what: str) -> d
     return mapping
 
 
-__all__ = ["TARGETS", "TECHNOLOGIES", "Policy", "SecurityConfig"]
+__all__ = ["TARGETS", "TECHNOLOGIES", "Controls", "Policy", "SecurityConfig"]

@@ -16,7 +16,6 @@ import numpy as np
 
 from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
-from straits.scenario import ScenarioError
 from straits.scenario.schema import Scenario
 from straits.scenario.security import TARGETS, Policy, SecurityConfig
 from straits.security import levers
@@ -47,21 +46,14 @@ def hours_of(scenario: Scenario) -> int:
 
 
 def segments(scenario: Scenario) -> Segments:
-    """The levers in force hour by hour; changes must fall inside the horizon, in order."""
+    """The levers in force hour by hour (the scenario checked that changes fall
+    inside the horizon, in time order)."""
     config: SecurityConfig = scenario.security
     policies, starts = [], [0.0]
-    for i, (start, policy) in enumerate(config.policies()):
+    for start, policy in config.policies():
         policies.append(policy)
-        if start is None:
-            continue
-        minutes = (start.total_seconds() / 60.0 if isinstance(start, timedelta)
-                   else (start - scenario.start).total_seconds() / 60.0)
-        field = f"security.changes[{i - 1}].start"
-        if not 0.0 <= minutes < scenario.horizon:
-            raise ScenarioError(field, "falls outside the scenario's horizon; move it inside")
-        if minutes < starts[-1]:
-            raise ScenarioError(field, "changes must be listed in time order")
-        starts.append(minutes)
+        if start is not None:
+            starts.append(scenario.minutes_after_start(start))
     start_minutes = np.array(starts)
     start_hours = np.ceil(start_minutes / 60.0).astype(np.int64)
     of_hour = np.searchsorted(start_hours, np.arange(hours_of(scenario)), side="right") - 1
@@ -107,7 +99,6 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
     opportunity = np.ones((hours, len(TARGETS)))
     opportunity[:, LORRIES] = exposed / (exposed + half)
     attempt = per_segment(levers.daily_rates) * timing[:, None] * opportunity
-    _check_one_attempt_per_hour(attempt, hour_stamps)
 
     moving_share = np.divide(moving, exposed, out=np.zeros(hours), where=exposed > 0)
     outcome = np.zeros((hours, len(TARGETS), len(levers.OUTCOMES)))
@@ -138,13 +129,3 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
         returns_share=per_segment(lambda p: p.returns.share_of_detected),
     )
 
-
-def _check_one_attempt_per_hour(attempt: np.ndarray, stamps: list) -> None:
-    total = attempt.sum(axis=1)
-    if total.size and total.max() > 1.0:
-        worst = stamps[int(total.argmax())]
-        raise ScenarioError(
-            "security.attempts.per_person_per_day",
-            f"a person would try {total.max():.2f} times in the hour from {worst:%Y-%m-%d %H:%M}; "
-            "at most once an hour: lower the rates or flatten hour_of_day",
-        )
