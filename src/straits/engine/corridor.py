@@ -19,7 +19,6 @@ from straits.engine.disruptions import (
     demand_edges_and_factor,
     speed_schedule,
 )
-from straits.engine.distributions import mean_service_minutes, sample_service_minutes
 from straits.engine.event_loop import (
     RULE_SHARES,
     RULE_SHORTEST_EXPECTED_WAIT,
@@ -68,7 +67,7 @@ def build_direction(
     service = np.empty((n, len(stage_specs)))
     for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
                                        strict=True)):
-        service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
+        service[:, g] = spec.service_time.sample(np.random.default_rng(ss), n)
 
     booths0, changes_t, changes_n, changes_off = [], [], [], [0]
     speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
@@ -101,8 +100,7 @@ def build_direction(
         dep_cap.append(apply_to_departures(windows, route_name, direction, departures, fleet))
         dep_off.append(dep_off[-1] + departures.minutes.shape[0])
         crossing.append(route.crossing)
-        service_mean = sum(mean_service_minutes(s.service_time)
-                           for s in scenario.terminals[terminal].stages)
+        service_mean = sum(s.service_time.mean_minutes for s in scenario.terminals[terminal].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
 
     choice = scenario.route_choice

@@ -11,7 +11,6 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.distributions import sample_duration_minutes
 from straits.engine.timetable import Departures
 from straits.scenario.schema import (
     BorderSlowdown,
@@ -42,7 +41,7 @@ def sample_windows(scenario: Scenario, rng: np.random.Generator) -> list[Window]
     windows = []
     for i, d in enumerate(scenario.disruptions):
         start = scenario.start_minutes(d)
-        end = min(start + sample_duration_minutes(d.duration, rng), scenario.horizon)
+        end = min(start + float(d.duration.sample(rng, 1)[0]), scenario.horizon)
         windows.append(Window(i, d.kind, d.name or f"{d.kind} {i}", start, end, d))
     return windows
 

@@ -12,7 +12,6 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
     field_validator,
     model_validator,
@@ -27,103 +26,15 @@ from straits.scenario.common import (
     Start,
     StrictModel,
 )
+from straits.scenario.distributions import DurationSpec, ServiceTime
 from straits.scenario.security import Controls, SecurityConfig
-from straits.scenario.units import Minutes, format_minutes
+from straits.scenario.units import Minutes, NonNegativeMinutes, PositiveMinutes, format_minutes
 
 DIRECTIONS = ("southbound", "northbound")
 Direction = Literal["southbound", "northbound"]
-PositiveMinutes = Annotated[Minutes, Field(gt=0)]
-NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
 
 
 Model = StrictModel  # the corridor schema's base: strict and immutable
-
-
-# --- service-time and duration distributions ---------------------------------
-
-
-class Exponential(Model):
-    distribution: Literal["exponential"]
-    mean: PositiveMinutes
-
-
-class Deterministic(Model):
-    distribution: Literal["deterministic"]
-    value: NonNegativeMinutes
-
-
-class Lognormal(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class Empirical(Model):
-    """Observed service times, sampled with their weights (equal if omitted)."""
-
-    distribution: Literal["empirical"]
-    values: Annotated[list[NonNegativeMinutes], Field(min_length=1)]
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
-
-    @model_validator(mode="after")
-    def _weights_match(self) -> Empirical:
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
-
-
-ServiceTime = Annotated[
-    Exponential | Deterministic | Lognormal | Empirical, Field(discriminator="distribution")
-]
-
-
-class UniformDuration(Model):
-    distribution: Literal["uniform"]
-    low: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> UniformDuration:
-        if self.high < self.low:
-            raise ValueError("high must be at least low")
-        return self
-
-
-class TriangularDuration(Model):
-    distribution: Literal["triangular"]
-    low: NonNegativeMinutes
-    mode: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TriangularDuration:
-        if not self.low <= self.mode <= self.high:
-            raise ValueError("need low <= mode <= high")
-        return self
-
-
-class LognormalDuration(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class FixedDuration(Model):
-    distribution: Literal["fixed"] = "fixed"
-    value: NonNegativeMinutes
-
-
-def _fixed_if_string(value: object) -> object:
-    return {"distribution": "fixed", "value": value} if isinstance(value, str) else value
-
-
-DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
-DurationSpec = Annotated[
-    DurationModel, BeforeValidator(_fixed_if_string), Field(discriminator="distribution")
-]
 
 
 # --- the corridor ------------------------------------------------------------
@@ -566,14 +477,10 @@ __all__ = [
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
-    "Deterministic",
     "Disruption",
-    "Empirical",
-    "Exponential",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",
-    "Lognormal",
     "SailingsCancelled",
     "Scenario",
     "Staffing",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import BeforeValidator, Field, PlainSerializer
 
 _MINUTES_PER_UNIT = {
     "s": 1 / 60,
@@ -56,3 +56,5 @@ Minutes = Annotated[
     PlainSerializer(format_minutes, return_type=str),
 ]
 """A duration read from a unit string and held as float minutes."""
+PositiveMinutes = Annotated[Minutes, Field(gt=0)]
+NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]

@@ -24,7 +24,6 @@ from typing import Any
 import numpy as np
 
 from straits.engine import Records, run_replication
-from straits.engine.distributions import mean_service_minutes
 from straits.scenario.schema import BorderSlowdown, Scenario, TunnelSuspension
 from straits.scenario.units import format_minutes
 from straits.security import levers
@@ -124,7 +123,7 @@ def search_multiplier(scenario: Scenario, policy, terminal: str) -> float:
     """Border service stretch at ``terminal``: (base + search − already included) / base."""
     controls = policy.controls
     stage = next(s for s in scenario.terminals[terminal].stages if s.name == controls.stage)
-    base = mean_service_minutes(stage.service_time)
+    base = stage.service_time.mean_minutes
     if base <= 0:
         return 1.0
     extra = levers.search_minutes_per_lorry(policy) - controls.search_minutes_in_corridor_service
