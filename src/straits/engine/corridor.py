@@ -69,8 +69,15 @@ def build_direction(
                                        strict=True)):
         service[:, g] = spec.service_time.sample(np.random.default_rng(ss), n)
 
-    booths0, changes_t, changes_n, changes_off = [], [], [], [0]
-    speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
+    booths0: list[int] = []
+    change_minutes: list[float] = []
+    change_booths: list[int] = []
+    change_offset = [0]
+    speed_minutes: list[float] = []
+    speed_multiplier: list[float] = []
+    speed_added: list[float] = []
+    speed_turn_back: list[float] = []
+    speed_offset = [0]
     booth_log = []
     for terminal in terminals:
         for st in scenario.terminals[terminal].stages:
@@ -78,15 +85,15 @@ def build_direction(
             booths0.append(initial)
             booth_log.append((terminal, st.name, 0.0, initial))
             booth_log.extend((terminal, st.name, m, b) for m, b in changes)
-            changes_t.extend(m for m, _ in changes)
-            changes_n.extend(b for _, b in changes)
-            changes_off.append(len(changes_t))
+            change_minutes.extend(m for m, _ in changes)
+            change_booths.extend(b for _, b in changes)
+            change_offset.append(len(change_minutes))
             times, mult, add, turn_back = speed_schedule(windows, terminal, st.name)
-            speed_t.extend(times)
-            speed_m.extend(mult)
-            speed_a.extend(add)
-            speed_turn.extend(turn_back)
-            speed_off.append(len(speed_t))
+            speed_minutes.extend(times)
+            speed_multiplier.extend(mult)
+            speed_added.extend(add)
+            speed_turn_back.extend(turn_back)
+            speed_offset.append(len(speed_minutes))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
     crossing, free_flow = [], []
@@ -108,8 +115,8 @@ def build_direction(
     rule = RULE_SHARES if choice.rule == "shares" else RULE_SHORTEST_EXPECTED_WAIT
     inputs = DirectionInput(
         arrival_minutes=arrivals,
-        choice_uniform=np.random.default_rng(choice_ss).random(n),
-        captive_uniform=np.random.default_rng(captive_ss).random(n),
+        choice_uniform=_uniforms(choice_ss, n),
+        captive_uniform=_uniforms(captive_ss, n),
         base_service_minutes=service,
         rule=rule,
         captive_share=float(choice.captive_share),
@@ -120,15 +127,15 @@ def build_direction(
         n_stages=n_stages,
         stage_offset=stage_offset,
         booths_initial=np.array(booths0, dtype=np.int64),
-        booth_change_minutes=np.array(changes_t, dtype=float),
-        booth_change_count=np.array(changes_n, dtype=np.int64),
-        booth_change_offset=np.array(changes_off, dtype=np.int64),
-        speed_change_minutes=np.array(speed_t, dtype=float),
-        speed_multiplier=np.array(speed_m, dtype=float),
-        speed_added_minutes=np.array(speed_a, dtype=float),
-        turn_back_share=np.array(speed_turn, dtype=float),
-        turn_back_uniform=_turn_back_draws(speed_turn, n, len(stage_specs), turn_back_ss),
-        speed_change_offset=np.array(speed_off, dtype=np.int64),
+        booth_change_minutes=np.array(change_minutes, dtype=float),
+        booth_change_count=np.array(change_booths, dtype=np.int64),
+        booth_change_offset=np.array(change_offset, dtype=np.int64),
+        speed_change_minutes=np.array(speed_minutes, dtype=float),
+        speed_multiplier=np.array(speed_multiplier, dtype=float),
+        speed_added_minutes=np.array(speed_added, dtype=float),
+        turn_back_share=np.array(speed_turn_back, dtype=float),
+        turn_back_uniform=_turn_back_draws(speed_turn_back, n, len(stage_specs), turn_back_ss),
+        speed_change_offset=np.array(speed_offset, dtype=np.int64),
         departure_minutes=np.concatenate(dep_minutes),
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
@@ -147,6 +154,10 @@ def build_direction(
         booth_log=booth_log,
     )
     return inputs, layout
+
+
+def _uniforms(seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((n,))
 
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import ErrorDetails
 
 from straits.scenario.units import parse_minutes
 
@@ -37,7 +38,7 @@ class ScenarioReferenceError(ValueError):
         self.relative = relative
 
 
-def error_location(error: dict[str, Any]) -> tuple[tuple[Any, ...], str]:
+def error_location(error: ErrorDetails) -> tuple[tuple[Any, ...], str]:
     """Field path and message of one pydantic error, refined by a
     :class:`ScenarioReferenceError` behind it."""
     loc = tuple(p for p in error["loc"] if not str(p).startswith("function-"))

@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from straits.scenario.common import ScenarioReferenceError, deep_merge, error_location
 from straits.scenario.schema import Scenario
@@ -151,7 +152,7 @@ def _first_error(exc: ValidationError, data: dict[str, Any], source: str,
     return ScenarioError(_dotted(loc), message, source, _line_of(text, loc))
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing required field"

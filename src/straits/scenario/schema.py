@@ -30,8 +30,8 @@ from straits.scenario.distributions import DurationSpec, ServiceTime
 from straits.scenario.security import Controls, SecurityConfig
 from straits.scenario.units import Minutes, NonNegativeMinutes, PositiveMinutes, format_minutes
 
-DIRECTIONS = ("southbound", "northbound")
 Direction = Literal["southbound", "northbound"]
+DIRECTIONS: tuple[Direction, ...] = ("southbound", "northbound")
 
 
 Model = StrictModel  # the corridor schema's base: strict and immutable
@@ -268,7 +268,7 @@ class DemandShock(DisruptionBase):
     multiplier: Annotated[float, Field(ge=0, le=10)]
 
 
-Disruption = Annotated[
+DisruptionModel = (
     CapacityCut
     | TunnelSuspension
     | SailingsCancelled
@@ -276,9 +276,9 @@ Disruption = Annotated[
     | BorderSlowdown
     | Staffing
     | TurnBack
-    | DemandShock,
-    Field(discriminator="kind"),
-]
+    | DemandShock
+)
+Disruption = Annotated[DisruptionModel, Field(discriminator="kind")]
 
 
 # --- the scenario ------------------------------------------------------------
@@ -478,6 +478,7 @@ __all__ = [
     "CapacityCut",
     "DemandShock",
     "Disruption",
+    "DisruptionModel",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",

@@ -17,7 +17,7 @@ import numpy as np
 from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
 from straits.scenario.schema import Scenario
-from straits.scenario.security import TARGETS, Policy, SecurityConfig
+from straits.scenario.security import TARGETS, Policy
 from straits.security import levers
 from straits.security.people import LORRIES, HourlyInputs
 
@@ -48,7 +48,8 @@ def hours_of(scenario: Scenario) -> int:
 def segments(scenario: Scenario) -> Segments:
     """The levers in force hour by hour (the scenario checked that changes fall
     inside the horizon, in time order)."""
-    config: SecurityConfig = scenario.security
+    config = scenario.security
+    assert config is not None, "only a scenario with a security section has segments"
     policies, starts = [], [0.0]
     for start, policy in config.policies():
         policies.append(policy)
