@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from straits.engine.demand import poisson_arrivals, rate_per_minute
+from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
     apply_to_departures,
@@ -54,7 +54,8 @@ def build_direction(
     routes = [route for route, _ in pairs]
     terminals = [terminal for _, terminal in pairs]
 
-    edges, factor = demand_edges_and_factor(windows, direction, horizon)
+    edges, factor = demand_edges_and_factor(windows, direction, horizon,
+                                            minutes_to_the_next_hour(scenario.start))
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))

@@ -168,15 +168,20 @@ def apply_to_departures(
 
 
 def demand_edges_and_factor(
-    windows: list[Window], direction: str, horizon_minutes: float
+    windows: list[Window], direction: str, horizon_minutes: float, first_hour_minutes: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hourly edges (plus shock boundaries) and the demand factor in each interval."""
+    """Edges at every clock hour (the first ``first_hour_minutes`` after the start)
+    plus shock boundaries, and the demand factor in each interval.
+
+    Edges on clock hours keep each interval inside one clock hour and one day, so
+    the hour-of-day and day-of-week weights apply whatever minute the run starts.
+    """
     shocks = [
         (w, d.multiplier) for w in windows
         if isinstance(d := w.disruption, DemandShock) and direction in d.directions
     ]
-    edges = set(np.arange(0.0, horizon_minutes, 60.0).tolist())
-    edges.add(float(horizon_minutes))
+    edges = {0.0, float(horizon_minutes)}
+    edges.update(np.arange(first_hour_minutes, horizon_minutes, 60.0).tolist())
     for w, _ in shocks:
         edges.update((w.start_minutes, w.end_minutes))
     grid = np.array(sorted(e for e in edges if 0.0 <= e <= horizon_minutes))
