@@ -11,13 +11,14 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import ErrorDetails
 
+from straits.scenario.limits import MAX_TEXT_CHARACTERS, MAX_WEIGHT
 from straits.scenario.units import parse_minutes
 
 
 class StrictModel(BaseModel):
-    """Strict base: unknown fields are errors, values are immutable."""
+    """Strict base: unknown fields are errors, numbers are finite, values are immutable."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 def _not_all_zero(weights: list[float]) -> list[float]:
@@ -63,13 +64,15 @@ Start = Annotated[datetime | timedelta, BeforeValidator(parse_start)]
 """A calendar time, or an offset from the scenario's start such as ``+36h``."""
 
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-NonNegative = Annotated[float, Field(ge=0.0)]
+Weight = Annotated[float, Field(ge=0.0, le=MAX_WEIGHT)]
+"""A relative weight: finite, from 0 to MAX_WEIGHT."""
+Text = Annotated[str, Field(max_length=MAX_TEXT_CHARACTERS)]
 HourOfDayWeights = Annotated[
-    list[NonNegative], Field(min_length=24, max_length=24), AfterValidator(_not_all_zero)
+    list[Weight], Field(min_length=24, max_length=24), AfterValidator(_not_all_zero)
 ]
 """Relative weights for hours 00–23."""
 DayOfWeekWeights = Annotated[
-    list[NonNegative], Field(min_length=7, max_length=7), AfterValidator(_not_all_zero)
+    list[Weight], Field(min_length=7, max_length=7), AfterValidator(_not_all_zero)
 ]
 """Relative weights for Monday … Sunday."""
 

@@ -12,10 +12,19 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import BeforeValidator, Field, model_validator
 
-from straits.scenario.common import StrictModel
-from straits.scenario.units import NonNegativeMinutes, PositiveMinutes
+from straits.scenario.common import StrictModel, Weight
+from straits.scenario.limits import (
+    MAX_EMPIRICAL_VALUES,
+    MAX_SERVICE_MINUTES,
+    MIN_MEAN_SERVICE_MINUTES,
+)
+from straits.scenario.units import Minutes, NonNegativeMinutes, PositiveMinutes, minutes_between
 
 CoefficientOfVariation = Annotated[float, Field(gt=0, le=10)]
+MeanServiceMinutes = Annotated[
+    Minutes, minutes_between(MIN_MEAN_SERVICE_MINUTES, MAX_SERVICE_MINUTES)
+]
+ServiceMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
 
 
 def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
@@ -47,7 +56,7 @@ class _LognormalShape:
 
 class Exponential(StrictModel):
     distribution: Literal["exponential"]
-    mean: PositiveMinutes
+    mean: MeanServiceMinutes
 
     @property
     def mean_minutes(self) -> float:
@@ -66,7 +75,7 @@ class Exponential(StrictModel):
 
 class Deterministic(StrictModel):
     distribution: Literal["deterministic"]
-    value: NonNegativeMinutes
+    value: ServiceMinutes
 
     @property
     def mean_minutes(self) -> float:
@@ -86,7 +95,7 @@ class Deterministic(StrictModel):
 
 class Lognormal(_LognormalShape, StrictModel):
     distribution: Literal["lognormal"]
-    mean: PositiveMinutes
+    mean: MeanServiceMinutes
     cv: CoefficientOfVariation
 
     def with_mean_minutes(self, minutes: float) -> Lognormal:
@@ -97,8 +106,8 @@ class Empirical(StrictModel):
     """Observed service times, sampled with their weights (equal if omitted)."""
 
     distribution: Literal["empirical"]
-    values: Annotated[list[NonNegativeMinutes], Field(min_length=1, max_length=10_000)]
-    weights: list[Annotated[float, Field(ge=0, allow_inf_nan=False)]] | None = None
+    values: Annotated[list[ServiceMinutes], Field(min_length=1, max_length=MAX_EMPIRICAL_VALUES)]
+    weights: list[Weight] | None = None
 
     @model_validator(mode="after")
     def _weights_match(self) -> Empirical:

@@ -25,10 +25,44 @@ from straits.scenario.common import (
     ScenarioReferenceError,
     Start,
     StrictModel,
+    Text,
 )
-from straits.scenario.distributions import DurationSpec, ServiceTime
+from straits.scenario.distributions import (
+    DurationModel,
+    DurationSpec,
+    FixedDuration,
+    ServiceTime,
+    TriangularDuration,
+    UniformDuration,
+)
+from straits.scenario.limits import (
+    FIRST_START_YEAR,
+    LAST_START_YEAR,
+    MAX_CROSSING_MINUTES,
+    MAX_DEMAND_FACTOR,
+    MAX_DISRUPTIONS,
+    MAX_DURATION_MINUTES,
+    MAX_HOLDING_AREAS,
+    MAX_HORIZON_MINUTES,
+    MAX_ROUTES,
+    MAX_SERVICE_MINUTES,
+    MAX_TERMINALS,
+    MAX_TURNAROUND_MINUTES,
+    MAX_VESSEL_CLASSES,
+    MIN_CROSSING_MINUTES,
+    MIN_DEPARTURES_PER_HOUR,
+    MIN_LORRY_SPACING_M,
+    MIN_TURNAROUND_MINUTES,
+)
 from straits.scenario.security import Controls, SecurityConfig
-from straits.scenario.units import Minutes, NonNegativeMinutes, PositiveMinutes, format_minutes
+from straits.scenario.units import Minutes, format_minutes, minutes_between
+
+CrossingMinutes = Annotated[Minutes, minutes_between(MIN_CROSSING_MINUTES, MAX_CROSSING_MINUTES)]
+TurnaroundMinutes = Annotated[
+    Minutes, minutes_between(MIN_TURNAROUND_MINUTES, MAX_TURNAROUND_MINUTES)
+]
+AddedMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
+HorizonMinutes = Annotated[Minutes, minutes_between(0.0, MAX_HORIZON_MINUTES, above_low=True)]
 
 Direction = Literal["southbound", "northbound"]
 DIRECTIONS: tuple[Direction, ...] = ("southbound", "northbound")
@@ -77,7 +111,7 @@ class RouteTerminals(Model):
 class VesselClass(Model):
     vessels: Annotated[int, Field(ge=0, le=100)]
     lorries_per_sailing: Annotated[int, Field(ge=1, le=1000)]
-    name: str = ""
+    name: Text = ""
 
 
 class FerryRoute(Model):
@@ -86,9 +120,9 @@ class FerryRoute(Model):
 
     kind: Literal["ferry"]
     terminals: RouteTerminals
-    fleet: Annotated[list[VesselClass], Field(min_length=1)]
-    crossing: PositiveMinutes
-    turnaround: NonNegativeMinutes
+    fleet: Annotated[list[VesselClass], Field(min_length=1, max_length=MAX_VESSEL_CLASSES)]
+    crossing: CrossingMinutes
+    turnaround: TurnaroundMinutes
 
     @property
     def vessels(self) -> int:
@@ -100,9 +134,9 @@ class TunnelRoute(Model):
 
     kind: Literal["tunnel"]
     terminals: RouteTerminals
-    departures_per_hour: Annotated[float, Field(gt=0, le=60)]
+    departures_per_hour: Annotated[float, Field(ge=MIN_DEPARTURES_PER_HOUR, le=60)]
     lorries_per_shuttle: Annotated[int, Field(ge=1, le=200)]
-    crossing: PositiveMinutes
+    crossing: CrossingMinutes
 
 
 Route = Annotated[FerryRoute | TunnelRoute, Field(discriminator="kind")]
@@ -135,7 +169,7 @@ class RouteChoice(Model):
     """
 
     rule: Literal["shares", "shortest_expected_wait"] = "shares"
-    shares: dict[Name, Annotated[float, Field(ge=0)]]
+    shares: dict[Name, Fraction]
     captive_share: Fraction = 1.0
 
     @field_validator("shares")
@@ -151,11 +185,11 @@ class HoldingArea(Model):
     """A place lorries wait on the way to a terminal (a lane, a lorry park)."""
 
     name: Name
-    road: str = ""
+    road: Text = ""
     capacity_lorries: Annotated[int, Field(ge=0, le=100_000)]
     length_km: Annotated[float, Field(ge=0, le=500)]
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
-    serves: Annotated[list[Name], Field(min_length=1)]
+    serves: Annotated[list[Name], Field(min_length=1, max_length=MAX_TERMINALS)]
     stack_or_brock: bool = False
 
 
@@ -165,8 +199,8 @@ class HoldingPlan(Model):
     ``overflow`` is the unmanaged road queue beyond the last area.
     """
 
-    lorry_spacing_m: Annotated[float, Field(gt=0, le=100)]
-    areas: list[HoldingArea] = []
+    lorry_spacing_m: Annotated[float, Field(ge=MIN_LORRY_SPACING_M, le=100)]
+    areas: Annotated[list[HoldingArea], Field(max_length=MAX_HOLDING_AREAS)] = []
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
 
@@ -192,10 +226,10 @@ class Cost(Model):
 
 
 class DisruptionBase(Model):
-    name: str = ""
+    name: Text = ""
     start: Start
     duration: DurationSpec
-    directions: list[Direction] = list(DIRECTIONS)
+    directions: Annotated[list[Direction], Field(min_length=1, max_length=2)] = list(DIRECTIONS)
 
 
 class CapacityCut(DisruptionBase):
@@ -238,7 +272,7 @@ class BorderSlowdown(DisruptionBase):
     kind: Literal["border_slowdown"]
     target: Name
     stage: Name | None = None
-    added: NonNegativeMinutes = 0.0
+    added: AddedMinutes = 0.0
     multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
@@ -288,16 +322,16 @@ class Scenario(Model):
     """One what-if: the corridor, its demand, holding plans and disruptions."""
 
     name: Name
-    description: str = ""
+    description: Text = ""
     start: datetime
-    horizon: Annotated[Minutes, Field(gt=0, le=366 * 1440)]
-    routes: Annotated[dict[Name, Route], Field(min_length=1)]
-    terminals: Annotated[dict[Name, Terminal], Field(min_length=1)]
+    horizon: HorizonMinutes
+    routes: Annotated[dict[Name, Route], Field(min_length=1, max_length=MAX_ROUTES)]
+    terminals: Annotated[dict[Name, Terminal], Field(min_length=1, max_length=MAX_TERMINALS)]
     demand: Demand
     route_choice: RouteChoice
     holding: Holding
     cost: Cost
-    disruptions: list[Disruption] = []
+    disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
@@ -305,6 +339,8 @@ class Scenario(Model):
     def _naive_start(cls, start: datetime) -> datetime:
         if start.tzinfo is not None:
             raise ValueError("give the start as local time without a time zone")
+        if not FIRST_START_YEAR <= start.year <= LAST_START_YEAR:
+            raise ValueError(f"give a start between {FIRST_START_YEAR} and {LAST_START_YEAR}")
         return start
 
     @model_validator(mode="after")
@@ -314,6 +350,8 @@ class Scenario(Model):
         _check_holding(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
+        for direction in DIRECTIONS:
+            _check_demand_shocks(self, direction)
         if self.security is not None:
             _check_security(self, self.security)
         return self
@@ -416,6 +454,36 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
             raise ScenarioReferenceError(
                 (*loc, "stage"), f"terminal {target!r} has no stage {stage!r}; choose from {stages}"
             )
+
+
+def _check_demand_shocks(sc: Scenario, direction: str) -> None:
+    """Shocks that may overlap (each at its longest) must not multiply demand by more
+    than MAX_DEMAND_FACTOR: stacked, they would ask for more lorries than any road."""
+    changes: list[tuple[float, int, float]] = []
+    for i, d in enumerate(sc.disruptions):
+        if isinstance(d, DemandShock) and direction in d.directions and d.multiplier > 1:
+            start = sc.start_minutes(d)
+            end = min(start + _longest_minutes(d.duration), sc.horizon)
+            changes += [(start, 1, d.multiplier), (end, 0, 1 / d.multiplier)]
+            factor = 1.0
+            for _, _, step in sorted(changes):
+                factor *= step
+                if factor > MAX_DEMAND_FACTOR * (1 + 1e-9):
+                    raise ScenarioReferenceError(
+                        ("disruptions", i, "multiplier"),
+                        f"with the {direction} demand shocks it may overlap, demand could be "
+                        f"multiplied by {factor:g}; at most {MAX_DEMAND_FACTOR:g}: lower the "
+                        "multipliers or separate the shocks",
+                    )
+
+
+def _longest_minutes(duration: DurationModel) -> float:
+    """The longest a duration can be (a lognormal has no longest: the whole run)."""
+    if isinstance(duration, FixedDuration):
+        return duration.value
+    if isinstance(duration, UniformDuration | TriangularDuration):
+        return duration.high
+    return MAX_DURATION_MINUTES
 
 
 def _span(sc: Scenario) -> str:

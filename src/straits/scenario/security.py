@@ -21,19 +21,30 @@ from straits.scenario.common import (
     Fraction,
     HourOfDayWeights,
     Name,
-    NonNegative,
     ScenarioReferenceError,
     Start,
     StrictModel,
+    Text,
     deep_merge,
     error_location,
 )
-from straits.scenario.units import Minutes
+from straits.scenario.limits import (
+    MAX_COST_GBP,
+    MAX_REPORT_PERIODS,
+    MAX_SECURITY_CHANGES,
+    MAX_SECURITY_RATE,
+    MAX_SERVICE_MINUTES,
+    MAX_TERMINALS,
+)
+from straits.scenario.units import Minutes, minutes_between
 
 TARGETS = ("lorries", "port", "tunnel")
 TECHNOLOGIES = ("visual_search", "dogs", "co2_probe", "heartbeat_monitor", "scanner")
 
 Probability = Fraction
+Rate = Annotated[float, Field(ge=0, le=MAX_SECURITY_RATE)]
+Pounds = Annotated[float, Field(ge=0, le=MAX_COST_GBP)]
+SearchMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
 NIGHT = [1.0] * 4 + [0.6, 0.3] + [0.1] * 14 + [0.3, 0.6, 1.0, 1.0]  # assumption: dusk to dawn
 
 
@@ -56,12 +67,12 @@ class Attempts(StrictModel):
     ``moving_lorry_weight`` × lorries passing in the hour.
     """
 
-    per_person_per_day: dict[str, NonNegative]
+    per_person_per_day: dict[str, Rate]
     hour_of_day: HourOfDayWeights = NIGHT
     day_of_week: DayOfWeekWeights = [1.0] * 7
-    lorry_half_saturation: Annotated[float, Field(gt=0)] = 500.0
-    moving_lorry_weight: NonNegative = 0.3
-    deterrence_elasticity: NonNegative = 1.0  # attempts scale with (chance past site security)^e
+    lorry_half_saturation: Annotated[float, Field(gt=0, le=MAX_SECURITY_RATE)] = 500.0
+    moving_lorry_weight: Rate = 0.3
+    deterrence_elasticity: Rate = 1.0  # attempts scale with (chance past site security)^e
 
     @field_validator("per_person_per_day")
     @classmethod
@@ -94,7 +105,7 @@ class Site(StrictModel):
     fence_km: Annotated[float, Field(ge=0, le=1000)] = 0.0
     fence_quality: Probability = 0.0  # share stopped where fenced
     police: Annotated[float, Field(ge=0, le=100_000)] = 0.0
-    police_scale: Annotated[float, Field(gt=0)] = 200.0
+    police_scale: Annotated[float, Field(gt=0, le=MAX_SECURITY_RATE)] = 200.0
     police_max_probability: Probability = 0.5
     abandon_probability: Probability = 0.0
     bypasses_controls_share: Probability = 0.0  # boards after the controls (tunnel platforms)
@@ -104,7 +115,7 @@ class Technology(StrictModel):
     """A search method used on ``use_share`` of the searched lorries."""
 
     detection_probability: Probability
-    time_cost: Annotated[Minutes, Field(ge=0)]
+    time_cost: SearchMinutes
     use_share: Probability = 1.0
 
 
@@ -118,8 +129,8 @@ class Controls(StrictModel):
 
     search_share: Probability
     technologies: dict[str, Technology] = {}
-    search_minutes_in_corridor_service: Annotated[Minutes, Field(ge=0)] = 0.0
-    terminals: list[Name] = ["calais", "coquelles"]
+    search_minutes_in_corridor_service: SearchMinutes = 0.0
+    terminals: Annotated[list[Name], Field(max_length=MAX_TERMINALS)] = ["calais", "coquelles"]
     stage: Name = "uk_border"
     uk_arrival_detection_probability: Probability = 0.0
 
@@ -169,17 +180,17 @@ class Coupling(StrictModel):
 
     tunnel_route: Name = "tunnel"
     suspension_probability_per_intrusion: Probability = 0.0
-    suspension_duration: Annotated[Minutes, Field(gt=0, le=1440)] = 60.0
+    suspension_duration: Annotated[Minutes, minutes_between(0.0, 1440.0, above_low=True)] = 60.0
     max_iterations: Annotated[int, Field(ge=1, le=50)] = 8
 
 
 class Costs(StrictModel):
     """Cost of the measures where known (F4.5); omitted items are not costed."""
 
-    fence_gbp_per_km: NonNegative | None = None
-    police_gbp_per_officer_day: NonNegative | None = None
-    search_gbp_per_lorry: NonNegative | None = None
-    secure_parking_gbp_per_space_day: NonNegative | None = None
+    fence_gbp_per_km: Pounds | None = None
+    police_gbp_per_officer_day: Pounds | None = None
+    search_gbp_per_lorry: Pounds | None = None
+    secure_parking_gbp_per_space_day: Pounds | None = None
 
 
 class Policy(StrictModel):
@@ -208,7 +219,7 @@ class Policy(StrictModel):
 class Change(StrictModel):
     """From ``start`` on, ``set`` is merged into the levers (mappings key by key)."""
 
-    name: str = ""
+    name: Text = ""
     start: Start
     set: dict[str, Any]
 
@@ -230,8 +241,8 @@ class ReportPeriod(StrictModel):
 class SecurityConfig(Policy):
     """The ``security:`` section: levers at the start, their changes, report periods."""
 
-    changes: list[Change] = []
-    report_periods: list[ReportPeriod] = []
+    changes: Annotated[list[Change], Field(max_length=MAX_SECURITY_CHANGES)] = []
+    report_periods: Annotated[list[ReportPeriod], Field(max_length=MAX_REPORT_PERIODS)] = []
 
     @model_validator(mode="after")
     def _changes_valid(self) -> SecurityConfig:
