@@ -10,10 +10,11 @@ weight on lorries passing in the hour (slow traffic at junctions).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from straits.engine.demand import minutes_past_the_hour
 from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
 from straits.scenario.schema import Scenario
@@ -74,15 +75,32 @@ def lorry_exposure(scenario: Scenario, records: Records) -> LorryExposure:
     return LorryExposure(standing, passing)
 
 
+def clock_weights(start: datetime, hours: int, night: np.ndarray, week: np.ndarray
+                  ) -> np.ndarray:
+    """The weight of each simulated hour, from the clock hours and weekdays it covers.
+
+    A run starting at 00:30 simulates 00:30-01:30: half of clock hour 00 and half
+    of 01, so the weights hold for clock hours whatever minute the run starts.
+    """
+    later = minutes_past_the_hour(start) / 60.0  # share of each run hour in the next clock hour
+    rows = np.arange(hours)
+    timing = np.zeros(hours)
+    for share, shift in ((1.0 - later, 0), (later, 1)):
+        if share == 0.0:
+            continue
+        stamps = [start + timedelta(hours=h + shift) for h in range(hours)]
+        hour_of_day = np.array([t.hour for t in stamps], dtype=np.int64)
+        weekday = np.array([t.weekday() for t in stamps], dtype=np.int64)
+        timing += share * night[rows, hour_of_day] * week[rows, weekday]
+    return timing
+
+
 def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
                   ) -> HourlyInputs:
     """Per-hour rates and outcome probabilities for the balance."""
     hours = hours_of(scenario)
     k = segs.of_hour
     pols = segs.policies
-    hour_stamps = [scenario.start + timedelta(hours=h) for h in range(hours)]
-    hour_of_day = np.array([t.hour for t in hour_stamps], dtype=np.int64)
-    weekday = np.array([t.weekday() for t in hour_stamps], dtype=np.int64)
 
     def per_segment(fn) -> np.ndarray:
         return np.array([fn(p) for p in pols])[k]
@@ -90,7 +108,7 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
     night = per_segment(lambda p: np.asarray(p.attempts.hour_of_day) / sum(p.attempts.hour_of_day))
     week = per_segment(lambda p: np.asarray(p.attempts.day_of_week)
                        / np.mean(p.attempts.day_of_week))
-    timing = night[np.arange(hours), hour_of_day] * week[np.arange(hours), weekday]
+    timing = clock_weights(scenario.start, hours, night, week)
 
     parked = per_segment(lambda p: p.secure_parking_lorries)
     moving = per_segment(lambda p: p.attempts.moving_lorry_weight) * exposure.passing
