@@ -7,7 +7,7 @@ import numpy as np
 from straits.engine.corridor import build_direction
 from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import run_direction
-from straits.engine.holding import area_names
+from straits.engine.holding import DecisionLog, area_names
 from straits.engine.records import DirectionRecords, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
 
@@ -61,4 +61,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         departure_terminal=terminal_of_departure,
         departure_capacity=inputs.departure_capacity,
         departure_load=out.departure_load,
+        held_minutes=np.full(inputs.arrival_minutes.shape[0], np.nan),
+        released_minutes=np.full(inputs.arrival_minutes.shape[0], np.nan),
+        decisions=DecisionLog.empty(),
     )

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
+from straits.engine.holding import area_km
 from straits.engine.records import DirectionRecords
 from straits.scenario.schema import HoldingPlan
 
@@ -19,9 +19,7 @@ class Occupancy(NamedTuple):
 
 def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray) -> Occupancy:
     """Lorries (and km) in each holding area and on the overflow road at ``minutes``."""
-    queue = gate_queue(records.arrival_minutes, records.gate_entry_minutes, records.terminal,
-                       len(records.layout.terminals), minutes)
-    lorries = allocate(plan, records.layout.terminals, queue).sum(axis=1)
+    lorries = records.queue_by_area(minutes).sum(axis=1)
     return Occupancy(minutes, lorries, area_km(plan, lorries))
 
 

@@ -234,8 +234,50 @@ class RouteChoice(Model):
         return shares
 
 
+def _parse_start(value: object) -> object:
+    """Keep ``+36h`` offsets as minutes; let pydantic read calendar datetimes."""
+    if isinstance(value, str) and value.strip().startswith("+"):
+        return timedelta(minutes=parse_minutes(value.strip()[1:]))
+    return value
+
+
+Start = Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
+
+
+class AreaDecision(Model):
+    """When an area is called, set up, held and stood down (a police decision).
+
+    Read at every ``decision_interval`` of the plan: the area is called when the
+    lorries outside the gates of the terminals it serves reach
+    ``call_at_queue_lorries`` or at a scheduled time (``call_at``); it is usable
+    once ``set_up`` has passed (meanwhile its lorries stand on the open road);
+    it stays in force at least ``minimum_in_force`` and is stood down once the
+    queue has stayed below ``stand_down_below_lorries`` for ``stand_down_after``.
+    """
+
+    call_at_queue_lorries: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    call_at: list[Start] = []
+    set_up: NonNegativeMinutes = 0.0
+    minimum_in_force: NonNegativeMinutes = 0.0
+    stand_down_below_lorries: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    stand_down_after: NonNegativeMinutes = 0.0
+
+    @model_validator(mode="after")
+    def _some_call(self) -> AreaDecision:
+        if self.call_at_queue_lorries is None and not self.call_at:
+            raise ValueError("give call_at_queue_lorries or call_at (or drop the decision)")
+        return self
+
+
 class HoldingArea(Model):
-    """A place lorries wait on the way to a terminal (a lane, a lorry park)."""
+    """A place lorries wait on the way to a terminal (a lane, a lorry park).
+
+    ``release: lanes`` keeps one queue per terminal (Brock: tunnel traffic
+    leaves at J11A); ``release: fifo`` is one queue for every terminal it serves,
+    released in arrival order (2015 Stack). ``metering_lorries_per_hour`` lets
+    lorries into the terminals it serves no faster than that while the area is
+    in force (Dover TAP). Without a ``decision`` the area is always in force.
+    """
 
     name: Name
     road: str = ""
@@ -244,6 +286,9 @@ class HoldingArea(Model):
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
     serves: Annotated[list[Name], Field(min_length=1)]
     stack_or_brock: bool = False
+    release: Literal["lanes", "fifo"] = "lanes"
+    metering_lorries_per_hour: Annotated[float, Field(gt=0, le=10_000)] | None = None
+    decision: AreaDecision | None = None
 
 
 class HoldingPlan(Model):
@@ -256,6 +301,11 @@ class HoldingPlan(Model):
     areas: list[HoldingArea] = []
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
+    decision_interval: PositiveMinutes = 15.0  # assumption: how often the state is read
+
+    @property
+    def has_decisions(self) -> bool:
+        return any(a.decision is not None for a in self.areas)
 
     @field_validator("areas")
     @classmethod
@@ -276,16 +326,6 @@ class Cost(Model):
 
 
 # --- disruptions -------------------------------------------------------------
-
-
-def _parse_start(value: object) -> object:
-    """Keep ``+36h`` offsets as minutes; let pydantic read calendar datetimes."""
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
-Start = Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
 
 
 class DisruptionBase(Model):
@@ -419,9 +459,13 @@ class Scenario(Model):
 
     def start_minutes(self, disruption: DisruptionBase) -> float:
         """Minutes from the scenario start to the disruption's start."""
-        if isinstance(disruption.start, timedelta):
-            return disruption.start.total_seconds() / 60.0
-        return (disruption.start - self.start).total_seconds() / 60.0
+        return self.minutes_from_start(disruption.start)
+
+    def minutes_from_start(self, moment: datetime | timedelta) -> float:
+        """Minutes from the scenario start to a calendar time or a ``+`` offset."""
+        if isinstance(moment, timedelta):
+            return moment.total_seconds() / 60.0
+        return (moment - self.start).total_seconds() / 60.0
 
 
 class ScenarioReferenceError(ValueError):
@@ -478,6 +522,26 @@ def _check_holding(sc: Scenario) -> None:
             raise ScenarioReferenceError(
                 ("holding", direction, "overflow"), "the overflow needs a name of its own"
             )
+        _check_decisions(sc, direction, plan)
+
+
+def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
+    """One shared (``fifo``) queue per direction, and calls inside the horizon."""
+    fifo = [(i, a) for i, a in enumerate(plan.areas) if a.release == "fifo"]
+    for i, area in fifo[1:]:
+        if set(area.serves) != set(fifo[0][1].serves):
+            raise ScenarioReferenceError(
+                ("holding", direction, "areas", i, "serves"),
+                f"fifo areas form one queue: serve {sorted(fifo[0][1].serves)} "
+                f"as {fifo[0][1].name!r} does",
+            )
+    for i, area in enumerate(plan.areas):
+        for k, moment in enumerate(area.decision.call_at if area.decision else []):
+            if not 0 <= sc.minutes_from_start(moment) < sc.horizon:
+                raise ScenarioReferenceError(
+                    ("holding", direction, "areas", i, "decision", "call_at", k),
+                    "call time outside the horizon; move it inside or lengthen the horizon",
+                )
 
 
 def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
@@ -524,6 +588,7 @@ __all__ = [
     "Empirical",
     "Exponential",
     "FerryRoute",
+    "AreaDecision",
     "HoldingArea",
     "HoldingPlan",
     "Lognormal",
