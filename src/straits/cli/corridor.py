@@ -174,6 +174,8 @@ def _print_summary(summary: dict) -> None:
                       f"{stack['days_active']} days, first opened {stack['first_opened']}")
     else:
         console.print("Operation Stack/Brock not needed.")
+    if summary.get("holding_decisions"):
+        _print_decisions(summary["holding_decisions"])
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"])
@@ -187,6 +189,24 @@ def _print_summary(summary: dict) -> None:
             start = datetime.fromisoformat(w["start"])
             events.add_row(f"{start:%d %b %H:%M}", f"{w['hours']:.1f}", w["kind"], w["name"])
         console.print(events)
+
+
+DECISIONS_SHOWN = 24
+
+
+def _print_decisions(decisions: list[dict]) -> None:
+    """The holding controllers' log: when each area was called, set up and stood down."""
+    table = Table(title="Holding decisions")
+    table.add_column("time", no_wrap=True)
+    table.add_column("area", no_wrap=True)
+    table.add_column("decision", no_wrap=True)
+    table.add_column("reason", overflow="fold")
+    for d in decisions[:DECISIONS_SHOWN]:
+        table.add_row(f"{datetime.fromisoformat(d['time']):%d %b %H:%M}", d["area"],
+                      d["decision"], d["reason"])
+    console.print(table)
+    if len(decisions) > DECISIONS_SHOWN:
+        console.print(f"… and {len(decisions) - DECISIONS_SHOWN} more (all in --json)")
 
 
 def _print_security(security: dict) -> None:

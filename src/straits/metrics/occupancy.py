@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.holding import area_km
+from straits.engine.holding import CALLED, DecisionLog, area_km
 from straits.engine.records import DirectionRecords
 from straits.scenario.schema import HoldingPlan
 
@@ -47,3 +47,16 @@ def peak_gate_queue(records: DirectionRecords) -> int:
     steps = np.concatenate([np.ones(waited.sum()), -np.ones((waited & ~np.isnan(entry)).sum())])
     order = np.lexsort((steps, times))  # at equal times, leave before join
     return int(np.cumsum(steps[order]).max())
+
+
+def called_or_in_force(plan: HoldingPlan, log: DecisionLog, minutes: np.ndarray) -> np.ndarray:
+    """Whether each area had been called (set-up under way or done) and not stood
+    down, shape (A, m), from the decision log; areas without a decision: False."""
+    out = np.zeros((len(plan.areas), minutes.shape[0]), dtype=bool)
+    for a, area in enumerate(plan.areas):
+        if area.decision is None:
+            continue
+        mine = log.area == a
+        latest = np.searchsorted(log.minutes[mine], minutes, side="right") - 1
+        out[a] = (latest >= 0) & (log.state[mine][np.maximum(latest, 0)] >= CALLED)
+    return out

@@ -259,7 +259,7 @@ class AreaDecision(Model):
     call_at: list[Start] = []
     set_up: NonNegativeMinutes = 0.0
     minimum_in_force: NonNegativeMinutes = 0.0
-    stand_down_below_lorries: Annotated[int, Field(ge=0, le=1_000_000)] = 0
+    stand_down_below_lorries: Annotated[int, Field(ge=1, le=1_000_000)] = 1
     stand_down_after: NonNegativeMinutes = 0.0
 
     @model_validator(mode="after")
