@@ -126,13 +126,12 @@ def decide(now, outside, serves, has_decision, call_at_queue_lorries, call_minut
         while call_ptr[a] < call_offset[a + 1] and call_minutes[call_ptr[a]] <= now:
             call_ptr[a] += 1
             scheduled = True
-        if state[a] == STOOD_DOWN:
-            if scheduled or queue >= call_at_queue_lorries[a]:
-                state[a] = CALLED
-                since[a] = now
-                reason = REASON_SCHEDULED if scheduled else REASON_QUEUE
-                log_size = _log(now, a, CALLED, reason, log_minutes, log_area, log_state,
-                                log_reason, log_size)
+        if state[a] == STOOD_DOWN and (scheduled or queue >= call_at_queue_lorries[a]):
+            state[a] = CALLED
+            since[a] = now
+            reason = REASON_SCHEDULED if scheduled else REASON_QUEUE
+            log_size = _log(now, a, CALLED, reason, log_minutes, log_area, log_state,
+                            log_reason, log_size)
         if state[a] == CALLED and now >= since[a] + set_up_minutes[a]:
             state[a] = IN_FORCE
             since[a] = now

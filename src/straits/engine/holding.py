@@ -13,9 +13,9 @@ roads. Queue length in km is lorries × spacing / lanes.
 
 from __future__ import annotations
 
-import numpy as np
-
 from typing import NamedTuple
+
+import numpy as np
 
 from straits.scenario.schema import HoldingPlan
 

@@ -1,10 +1,10 @@
 """What a replication leaves behind: columnar records, no summaries.
 
-Per lorry: arrival, terminal, time in the shared queue, gate entry, start and end at every stage, the
-holding area it joined, the departure it took and when it reached the other
-side. Per node: the booth log and every scheduled departure with its
-capacity after disruptions and its load; the holding controllers' decision
-log. Metrics are computed from these.
+Per lorry: arrival, terminal, time in the shared queue, gate entry, start
+and end at every stage, the holding area it joined, the departure it took
+and when it reached the other side. Per node: the booth log and every
+scheduled departure with its capacity after disruptions and its load; the
+holding controllers' decision log. Metrics are computed from these.
 """
 
 from __future__ import annotations

@@ -580,6 +580,7 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
 
 __all__ = [
     "DIRECTIONS",
+    "AreaDecision",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
@@ -588,7 +589,6 @@ __all__ = [
     "Empirical",
     "Exponential",
     "FerryRoute",
-    "AreaDecision",
     "HoldingArea",
     "HoldingPlan",
     "Lognormal",
