@@ -71,13 +71,14 @@ def gate_queue(
     """Lorries waiting outside each terminal at each time, shape (T, m).
 
     Counts arrivals at or before ``t`` less gate entries at or before ``t``;
-    a lorry never admitted has an entry of +inf.
+    a lorry never admitted has an entry of +inf. ``arrival_minutes`` is when
+    each lorry joined the queue (after any facility), in any order.
     """
     queue = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(gate_entry_minutes), np.inf, gate_entry_minutes)
     for t in range(n_terminals):
         mine = terminal == t
-        arrived = np.searchsorted(arrival_minutes[mine], at_minutes, side="right")
+        arrived = np.searchsorted(np.sort(arrival_minutes[mine]), at_minutes, side="right")
         entered = np.searchsorted(np.sort(entry[mine]), at_minutes, side="right")
         queue[t] = arrived - entered
     return queue

@@ -17,6 +17,7 @@ import numpy as np
 
 from straits.engine.corridor import DirectionLayout
 from straits.engine.disruptions import Window
+from straits.engine.facilities import FacilityPass
 from straits.engine.holding import DecisionLog, area_joined, queue_by_area
 from straits.scenario.schema import HoldingPlan
 
@@ -42,6 +43,15 @@ class DirectionRecords:
     held_minutes: np.ndarray  # joined the shared ``fifo`` queue; NaN: never held there
     released_minutes: np.ndarray  # left the shared queue for its gate; NaN: not (yet)
     decisions: DecisionLog  # the holding controllers' decisions
+    facilities: FacilityPass | None = None  # lorries that passed a facility first
+
+    @property
+    def reached_corridor_minutes(self) -> np.ndarray:
+        """When each lorry joined the holding plan: its arrival, or when it left
+        its facility."""
+        if self.facilities is None:
+            return self.arrival_minutes
+        return self.facilities.reached_corridor(self.arrival_minutes)
 
     @property
     def direction(self) -> str:
@@ -55,14 +65,16 @@ class DirectionRecords:
     def holding_area(self) -> np.ndarray:
         """Index into ``area_names`` of the area each lorry joined the queue in
         (-1: went straight in). Derived on first use: ensembles rarely need it."""
-        return area_joined(self.holding_plan, self.layout.terminals, self.arrival_minutes,
+        return area_joined(self.holding_plan, self.layout.terminals,
+                           self.reached_corridor_minutes,
                            self.gate_entry_minutes, self.terminal, self.held_minutes,
                            self.released_minutes, self.decisions)
 
     def queue_by_area(self, at_minutes: np.ndarray) -> np.ndarray:
         """Lorries outside the gates by (area + overflow, queue row, time): rows are
         the terminals' own queues, then the shared ``fifo`` queue if the plan has one."""
-        return queue_by_area(self.holding_plan, self.layout.terminals, self.arrival_minutes,
+        return queue_by_area(self.holding_plan, self.layout.terminals,
+                             self.reached_corridor_minutes,
                              self.gate_entry_minutes, self.terminal, self.held_minutes,
                              self.released_minutes, self.decisions, at_minutes)
 

@@ -13,9 +13,15 @@ from typing import Any
 
 import numpy as np
 
+from straits.engine.facilities import direction_facilities
 from straits.engine.holding import REASON_NAMES, STATE_NAMES, DecisionLog
 from straits.engine.records import DirectionRecords, Records
-from straits.metrics.occupancy import called_or_in_force, occupancy, peak_gate_queue
+from straits.metrics.occupancy import (
+    called_or_in_force,
+    occupancy,
+    peak_gate_queue,
+    peak_waiting,
+)
 from straits.scenario.schema import HoldingPlan, Scenario
 
 GRID_MINUTES = 1.0
@@ -58,6 +64,8 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     ]
     extra = {"holding_decisions": decisions} if any(
         getattr(scenario.holding, d).has_decisions for d in records.directions) else {}
+    if scenario.facilities:
+        extra["facilities"] = _facility_kpis(scenario, records)
     return {
         "scenario": records.scenario,
         "seed": records.seed,
@@ -79,6 +87,27 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
             for w in records.windows
         ],
     }
+
+
+def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
+    """Lorries through each facility, their wait for a booth, its busiest queue."""
+    out = {}
+    for name, dr in records.directions.items():
+        facilities = direction_facilities(scenario, name)
+        passed = dr.facilities
+        for k, f in enumerate(facilities):
+            mine = passed.facility == k
+            wait = passed.start_minutes[mine] - dr.arrival_minutes[mine]
+            queue = peak_waiting(dr.arrival_minutes[mine], passed.start_minutes[mine])
+            out[f.name] = {
+                "direction": name,
+                "lorries": int(mine.sum()),
+                "wait_minutes": {"mean": _r(wait.mean() if wait.size else 0.0),
+                                 "p95": _r(np.percentile(wait, 95) if wait.size else 0.0)},
+                "queue_peak_lorries": queue,
+                "queue_peak_beyond_park_lorries": max(queue - f.capacity_lorries, 0),
+            }
+    return out
 
 
 def _decision_entry(records: Records, direction: str, plan: HoldingPlan, log: DecisionLog,

@@ -39,12 +39,18 @@ def inside_terminals(records: DirectionRecords, minutes: np.ndarray) -> np.ndarr
 
 def peak_gate_queue(records: DirectionRecords) -> int:
     """The most lorries ever waiting outside the direction's terminals (exact)."""
-    entry = records.gate_entry_minutes
-    waited = ~(entry <= records.arrival_minutes)
+    return peak_waiting(records.reached_corridor_minutes, records.gate_entry_minutes)
+
+
+def peak_waiting(joined_minutes: np.ndarray, left_minutes: np.ndarray) -> int:
+    """The most lorries ever between joining a queue and leaving it (exact; NaN:
+    never left)."""
+    waited = ~(left_minutes <= joined_minutes)
     if not waited.any():
         return 0
-    times = np.concatenate([records.arrival_minutes[waited], entry[waited & ~np.isnan(entry)]])
-    steps = np.concatenate([np.ones(waited.sum()), -np.ones((waited & ~np.isnan(entry)).sum())])
+    gone = waited & ~np.isnan(left_minutes)
+    times = np.concatenate([joined_minutes[waited], left_minutes[gone]])
+    steps = np.concatenate([np.ones(waited.sum()), -np.ones(gone.sum())])
     order = np.lexsort((steps, times))  # at equal times, leave before join
     return int(np.cumsum(steps[order]).max())
 

@@ -86,6 +86,11 @@ def lorry_table(records: Records) -> pa.Table:
                     end[mine] = dr.stage_end_minutes[mine, k]
             data[f"{stage}_start_minutes"] = start
             data[f"{stage}_end_minutes"] = end
+        if dr.facilities is not None:
+            names = np.array([*dr.facilities.names, ""])
+            data["facility"] = names[dr.facilities.facility]
+            data["facility_start_minutes"] = dr.facilities.start_minutes
+            data["facility_end_minutes"] = dr.facilities.end_minutes
         if any(a.release == "fifo" for a in dr.holding_plan.areas):
             data["shared_queue_join_minutes"] = dr.held_minutes
             data["shared_queue_release_minutes"] = dr.released_minutes

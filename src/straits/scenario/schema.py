@@ -321,6 +321,31 @@ class Holding(Model):
     northbound: HoldingPlan
 
 
+class Facility(Model):
+    """A site outside the terminals (a test site, a paperwork check, an inland
+    border facility) that ``share`` of a direction's lorries pass before the
+    holding plan: FIFO booths open ``opening_hours`` each day, and a lorry park
+    of ``capacity_lorries`` where they wait (beyond it, on its approach road)."""
+
+    name: Name
+    direction: Direction
+    road: str = ""
+    share: Fraction
+    booths: Annotated[int, Field(ge=1, le=500)]
+    service_time: ServiceTime
+    opening_hours: Annotated[list[Annotated[int, Field(ge=0, le=24)]],
+                             Field(min_length=2, max_length=2)] = [0, 24]
+    capacity_lorries: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _open_before_close(cls, hours: list[int]) -> list[int]:
+        if hours[0] >= hours[1]:
+            raise ValueError("give [opening hour, closing hour] with opening < closing, "
+                             "e.g. [6, 22]")
+        return hours
+
+
 class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
 
@@ -435,6 +460,7 @@ class Scenario(Model):
     holding: Holding
     cost: Cost
     disruptions: list[Disruption] = []
+    facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
@@ -449,6 +475,7 @@ class Scenario(Model):
         _check_route_terminals(self)
         _check_route_choice(self)
         _check_holding(self)
+        _check_facilities(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
         return self
@@ -525,6 +552,20 @@ def _check_holding(sc: Scenario) -> None:
         _check_decisions(sc, direction, plan)
 
 
+def _check_facilities(sc: Scenario) -> None:
+    names = [f.name for f in sc.facilities]
+    for i, facility in enumerate(sc.facilities):
+        if names.index(facility.name) != i:
+            raise ScenarioReferenceError(("facilities", i, "name"),
+                                         f"facility {facility.name!r} is named twice")
+    for direction in DIRECTIONS:
+        total = sum(f.share for f in sc.facilities if f.direction == direction)
+        if total > 1.0 + 1e-9:
+            raise ScenarioReferenceError(
+                ("facilities",), f"{direction} facility shares add up to {total:g}; "
+                "a lorry passes at most one facility, so keep them at most 1")
+
+
 def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
     """One shared (``fifo``) queue per direction, and calls inside the horizon."""
     fifo = [(i, a) for i, a in enumerate(plan.areas) if a.release == "fifo"]
@@ -588,6 +629,7 @@ __all__ = [
     "Disruption",
     "Empirical",
     "Exponential",
+    "Facility",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",
