@@ -70,17 +70,17 @@ def gate_queue(
 ) -> np.ndarray:
     """Lorries waiting outside each terminal at each time, shape (T, m).
 
-    Counts arrivals at or before ``t`` less gate entries at or before ``t``;
+    Counts arrivals at or before each time less gate entries at or before it;
     a lorry never admitted has an entry of +inf. ``arrival_minutes`` is when
     each lorry joined the queue (after any facility), in any order.
     """
     queue = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(gate_entry_minutes), np.inf, gate_entry_minutes)
-    for t in range(n_terminals):
-        mine = terminal == t
+    for index in range(n_terminals):
+        mine = terminal == index
         arrived = np.searchsorted(np.sort(arrival_minutes[mine]), at_minutes, side="right")
         entered = np.searchsorted(np.sort(entry[mine]), at_minutes, side="right")
-        queue[t] = arrived - entered
+        queue[index] = arrived - entered
     return queue
 
 
@@ -100,7 +100,7 @@ def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray,
     remaining = rows.copy()
     out = np.zeros((len(plan.areas) + 1, *rows.shape))
     for a, area in enumerate(plan.areas):
-        served = [t in area.serves for t in terminals]
+        served = [name in area.serves for name in terminals]
         if shared is not None:
             served.append(area.release == "fifo")
         wanting = remaining * np.array(served)[:, None]
@@ -121,9 +121,9 @@ def held_queue(held_minutes: np.ndarray, released_minutes: np.ndarray, terminal:
     out = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
     held = ~np.isnan(held_minutes)
     released = np.where(np.isnan(released_minutes), np.inf, released_minutes)
-    for t in range(n_terminals):
-        mine = held & (terminal == t)
-        out[t] = (np.searchsorted(np.sort(held_minutes[mine]), at_minutes, side="right")
+    for index in range(n_terminals):
+        mine = held & (terminal == index)
+        out[index] = (np.searchsorted(np.sort(held_minutes[mine]), at_minutes, side="right")
                   - np.searchsorted(np.sort(released[mine]), at_minutes, side="right"))
     return out
 
