@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from straits.engine.decisions import holding_input
 from straits.engine.demand import poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
@@ -135,6 +136,8 @@ def build_direction(
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
+        holding=holding_input(getattr(scenario.holding, direction), terminals,
+                              scenario.minutes_from_start),
     )
     layout = DirectionLayout(
         direction=direction,

@@ -180,3 +180,21 @@ def gate_rules(state, serves, fifo, capacity_lorries, metering_gap_minutes, near
                 near_lorries[t] += capacity_lorries[a]
             metering_gap[t] = max(metering_gap[t], metering_gap_minutes[a])
     return shared_open
+
+
+NO_HOLDING = HoldingInput(
+    serves=np.zeros((0, 0), dtype=np.bool_),
+    fifo=np.zeros(0, dtype=np.bool_),
+    capacity_lorries=np.zeros(0, dtype=np.int64),
+    metering_gap_minutes=np.zeros(0),
+    has_decision=np.zeros(0, dtype=np.bool_),
+    call_at_queue_lorries=np.zeros(0, dtype=np.int64),
+    call_minutes=np.zeros(0),
+    call_offset=np.zeros(1, dtype=np.int64),
+    set_up_minutes=np.zeros(0),
+    minimum_in_force_minutes=np.zeros(0),
+    stand_down_below_lorries=np.zeros(0, dtype=np.int64),
+    stand_down_after_minutes=np.zeros(0),
+    decision_interval_minutes=np.inf,
+)
+"""A direction whose holding plan changes nothing in the loop."""

@@ -124,7 +124,7 @@ def held_queue(held_minutes: np.ndarray, released_minutes: np.ndarray, terminal:
     for index in range(n_terminals):
         mine = held & (terminal == index)
         out[index] = (np.searchsorted(np.sort(held_minutes[mine]), at_minutes, side="right")
-                  - np.searchsorted(np.sort(released[mine]), at_minutes, side="right"))
+                      - np.searchsorted(np.sort(released[mine]), at_minutes, side="right"))
     return out
 
 

@@ -14,6 +14,8 @@ from straits.scenario.schema import DIRECTIONS, Scenario
 
 PER_LORRY_INPUTS = ("choice_uniform", "captive_uniform", "base_service_minutes",
                     "turn_back_uniform")
+PER_LORRY_OUTPUTS = ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "held_minutes", "released_minutes")
 
 
 def run_replication(scenario: Scenario, seed: int) -> Records:
@@ -50,7 +52,6 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     terminal_of_departure = np.repeat(
         np.arange(len(layout.terminals)), np.diff(inputs.departure_offset)
     )
-    n = arrivals.shape[0]
     return DirectionRecords(
         layout=layout,
         holding_plan=plan,
@@ -68,9 +69,10 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         departure_terminal=terminal_of_departure,
         departure_capacity=inputs.departure_capacity,
         departure_load=out.departure_load,
-        held_minutes=np.full(n, np.nan),
-        released_minutes=np.full(n, np.nan),
-        decisions=DecisionLog.empty(),
+        held_minutes=out.held_minutes,
+        released_minutes=out.released_minutes,
+        decisions=DecisionLog(out.decision_minutes, out.decision_area, out.decision_state,
+                              out.decision_reason),
         facilities=facilities,
     )
 
@@ -86,5 +88,4 @@ def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
     out = run_direction(permuted)
     back = np.empty_like(order)
     back[order] = np.arange(order.shape[0])
-    return DirectionOutput(*(v[back] if k != "departure_load" else v
-                             for k, v in out._asdict().items()))
+    return out._replace(**{k: getattr(out, k)[back] for k in PER_LORRY_OUTPUTS})
