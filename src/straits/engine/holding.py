@@ -38,6 +38,17 @@ class DecisionLog(NamedTuple):
         return cls(np.zeros(0), *(np.zeros(0, dtype=np.int64) for _ in range(3)))
 
 
+def state_at(log: DecisionLog, area: int, at_minutes: np.ndarray) -> np.ndarray:
+    """An area's controller state at each time, replayed from the log
+    (STOOD_DOWN before its first decision)."""
+    mine = log.area == area
+    times, states = log.minutes[mine], log.state[mine]
+    latest = np.searchsorted(times, at_minutes, side="right") - 1
+    if times.size == 0:
+        return np.full(at_minutes.shape[0], STOOD_DOWN, dtype=np.int64)
+    return np.where(latest >= 0, states[np.maximum(latest, 0)], STOOD_DOWN)
+
+
 def in_force(plan: HoldingPlan, log: DecisionLog, at_minutes: np.ndarray) -> np.ndarray:
     """Whether each area is usable at each time, shape (A, m), replayed from the log.
 
@@ -47,12 +58,8 @@ def in_force(plan: HoldingPlan, log: DecisionLog, at_minutes: np.ndarray) -> np.
     """
     usable = np.ones((len(plan.areas), at_minutes.shape[0]), dtype=bool)
     for a, area in enumerate(plan.areas):
-        if area.decision is None:
-            continue
-        mine = log.area == a
-        times, states = log.minutes[mine], log.state[mine]
-        latest = np.searchsorted(times, at_minutes, side="right") - 1
-        usable[a] = (latest >= 0) & (states[np.maximum(latest, 0)] == IN_FORCE)
+        if area.decision is not None:
+            usable[a] = state_at(log, a, at_minutes) == IN_FORCE
     return usable
 
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.holding import CALLED, DecisionLog, area_km
+from straits.engine.holding import CALLED, DecisionLog, area_km, state_at
 from straits.engine.records import DirectionRecords
 from straits.scenario.schema import HoldingPlan
 
@@ -60,9 +60,6 @@ def called_or_in_force(plan: HoldingPlan, log: DecisionLog, minutes: np.ndarray)
     down, shape (A, m), from the decision log; areas without a decision: False."""
     out = np.zeros((len(plan.areas), minutes.shape[0]), dtype=bool)
     for a, area in enumerate(plan.areas):
-        if area.decision is None:
-            continue
-        mine = log.area == a
-        latest = np.searchsorted(log.minutes[mine], minutes, side="right") - 1
-        out[a] = (latest >= 0) & (log.state[mine][np.maximum(latest, 0)] >= CALLED)
+        if area.decision is not None:
+            out[a] = state_at(log, a, minutes) >= CALLED
     return out
