@@ -197,6 +197,7 @@ def simulate_direction(d):
     held_by_terminal = np.zeros(n_terminals, dtype=np.int64)
     gate_open_from = np.full(n_terminals, -np.inf)
     wake_pending = np.zeros(n_terminals, dtype=np.bool_)
+    gate_moved = np.zeros(n_terminals, dtype=np.bool_)
     next_decision = 0.0 if decision_interval < np.inf else np.inf
     decisions_taken = 0
     n_decisions = int(horizon_minutes // decision_interval) + 1 if next_decision == 0.0 else 0
@@ -349,7 +350,7 @@ def simulate_direction(d):
         if not holding_live:
             continue
         # holding: release the shared queue in order while the front lorry's terminal
-        # has room, let metered gates through, and wake them when the gap has passed
+        # has room; after a decision or a metering wake-up, open every gate that can open
         while count[shared] > 0:
             lorry = head[shared]
             terminal = lorry_terminal[lorry]
@@ -363,22 +364,30 @@ def simulate_direction(d):
             _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
                    gate_entry, n_terminals + stage_offset[terminal], metering_gap,
                    gate_open_from)
+            gate_moved[terminal] = True
         for terminal in range(n_terminals):
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + stage_offset[terminal], metering_gap,
-                   gate_open_from)
-            if (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+            if kind in (_DECISION, _GATE_WAKE):
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals + stage_offset[terminal],
+                       metering_gap, gate_open_from)
+                gate_moved[terminal] = True
+            if (metering_gap[terminal] > 0 and count[terminal] > 0
+                    and inside[terminal] < buffer_lorries[terminal]
                     and not wake_pending[terminal]):
+                # held back by the meter only: wake the gate when the gap has passed
                 wake_pending[terminal] = True
                 heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
                                       gate_open_from[terminal], seq, -1 - terminal)
                 seq += 1
-            heap_size, seq = _start_service(
-                stage_offset[terminal], now, n_terminals, stage_offset, stage_terminal, head,
-                count, next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
-                speed_change_minutes, base_service_minutes, speed_multiplier,
-                speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
-                stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+            if gate_moved[terminal]:
+                gate_moved[terminal] = False
+                heap_size, seq = _start_service(
+                    stage_offset[terminal], now, n_terminals, stage_offset, stage_terminal,
+                    head, count, next_in_queue, busy, booths_now, speed_ptr,
+                    speed_change_offset, speed_change_minutes, base_service_minutes,
+                    speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
+                    turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                    heap_size, seq)
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load, held_minutes, released_minutes, log_minutes[:log_size],
