@@ -179,3 +179,14 @@ def test_invariants_hold_under_any_plan(call, set_up, hold, below, after, releas
     held = ~np.isnan(dr.held_minutes)
     left = ~np.isnan(dr.released_minutes)
     assert np.all(left <= held) and np.all(dr.released_minutes[left] >= dr.held_minutes[left])
+
+
+def test_lanes_decisions_change_where_lorries_wait_not_when_they_leave():
+    decided = with_decisions(DECISION, release="lanes")
+    plan = corridor_mapping()["holding"]
+    for area in plan["southbound"]["areas"]:
+        area.pop("decision", None)
+    plain = scenario_with(horizon="3d", holding=plan, disruptions=BLOCKADE)
+    a, b = run_replication(decided, 11), run_replication(plain, 11)
+    _same_records(a, b)
+    assert a.directions["southbound"].decisions.minutes.size > 0
