@@ -3,10 +3,17 @@
 import numpy as np
 import pytest
 
-from straits.engine.decisions import decide, gate_rules, holding_input, initial_states
+from straits.engine.decisions import (
+    decide,
+    forecast_outside,
+    gate_rules,
+    holding_input,
+    initial_states,
+)
 from straits.engine.holding import (
     CALLED,
     IN_FORCE,
+    REASON_FORECAST,
     REASON_QUEUE,
     REASON_QUIET,
     REASON_SCHEDULED,
@@ -24,9 +31,11 @@ def plan_with(decision: dict | None, **area) -> HoldingPlan:
     })
 
 
-def run_controller(plan: HoldingPlan, queue_at: dict[float, int], until: float):
-    """Tick the controller every interval with the queue given as {from minute: lorries}."""
-    h = holding_input(plan, ["x"], lambda m: m.total_seconds() / 60.0)
+def run_controller(plan: HoldingPlan, queue_at: dict[float, int], until: float,
+                   forecast_at: dict[float, float] | None = None):
+    """Tick the controller every interval with the queue (and its forecast) given as
+    {from minute: lorries}."""
+    h = holding_input(plan, ["x"], lambda m: m.total_seconds() / 60.0, np.zeros(1))
     state = initial_states(h.has_decision)
     since = np.zeros(1)
     quiet = np.full(1, -1.0)
@@ -36,8 +45,10 @@ def run_controller(plan: HoldingPlan, queue_at: dict[float, int], until: float):
     states = []
     for now in np.arange(0.0, until, h.decision_interval_minutes):
         level = [v for m, v in sorted(queue_at.items()) if m <= now][-1]
-        size = decide(now, np.array([level]), h.serves, h.has_decision,
-                      h.call_at_queue_lorries, h.call_minutes, h.call_offset, h.set_up_minutes,
+        foreseen = [v for m, v in sorted((forecast_at or {0: 0.0}).items()) if m <= now][-1]
+        size = decide(now, np.array([level]), np.array([float(foreseen)]), h.serves,
+                      h.has_decision, h.call_at_queue_lorries, h.call_at_forecast_lorries,
+                      h.call_minutes, h.call_offset, h.set_up_minutes,
                       h.minimum_in_force_minutes, h.stand_down_below_lorries,
                       h.stand_down_after_minutes, state, since, quiet, ptr, *log, size)
         states.append((now, int(state[0])))
@@ -71,6 +82,24 @@ def test_scheduled_call_and_never_reached_threshold():
     plan = plan_with({"call_at_queue_lorries": 10_000})
     log, states = run_controller(plan, {0: 500}, until=48 * 60)
     assert log == [] and {s for _, s in states} == {STOOD_DOWN}
+
+
+def test_called_on_a_forecast_before_the_queue_builds():
+    plan = plan_with({"call_at_queue_lorries": 500, "call_at_forecast_lorries": 300,
+                      "set_up": "2h"})
+    log, _ = run_controller(plan, {0: 0, 240: 500}, until=6 * 60, forecast_at={0: 0, 60: 400})
+    assert log[:2] == [(60.0, 0, CALLED, REASON_FORECAST), (180.0, 0, IN_FORCE, REASON_SET_UP)]
+
+
+def test_forecast_counts_arrivals_less_the_timetable_and_the_terminal():
+    forecast = np.zeros(2)
+    # terminal 0: 100 outside, 50 inside, 2/min for 60 min, 2 departures of 40 in the hour
+    # (the one at 61 min is beyond it), holds 30; terminal 1: more capacity than traffic
+    forecast_outside(0.0, 60.0, np.array([100, 0]), np.array([50, 10]),
+                     np.array([30, 30], np.int64), np.array([2.0, 1.0]),
+                     np.array([10.0, 40.0, 61.0, 5.0]), np.array([40, 40, 40, 500], np.int64),
+                     np.array([0, 3], np.int64), np.array([0, 3, 4], np.int64), forecast)
+    assert list(forecast) == [100 + 50 + 120 - 80 - 30, 0.0]
 
 
 def test_area_without_decision_is_in_force_from_the_start():

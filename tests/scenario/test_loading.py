@@ -180,7 +180,7 @@ def test_fifo_areas_must_form_one_queue():
 def test_a_decision_needs_a_call_and_calls_inside_the_horizon():
     err = _error(_areas({"name": "a", "serves": ["dover"], "decision": {"set_up": "2h"}}))
     assert err.field == "holding.southbound.areas[0].decision"
-    assert "call_at_queue_lorries or call_at" in err.message
+    assert "call_at_queue_lorries, call_at_forecast_lorries or call_at" in err.message
     err = _error(_areas({"name": "a", "serves": ["dover"],
                          "decision": {"call_at": ["2016-01-01T00:00"]}}))
     assert err.field == "holding.southbound.areas[0].decision.call_at[0]"

@@ -137,7 +137,8 @@ def build_direction(
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
         holding=holding_input(getattr(scenario.holding, direction), terminals,
-                              scenario.minutes_from_start),
+                              scenario.minutes_from_start,
+                              demand.lorries_per_day / 1440.0 * shares / shares.sum()),
     )
     layout = DirectionLayout(
         direction=direction,

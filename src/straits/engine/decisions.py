@@ -1,8 +1,8 @@
 """Holding decisions: the police and highways controllers, compiled for the event loop.
 
 Each area with a ``decision`` is a small state machine read at every decision
-time (a fixed interval): off → called (on a queue threshold or a scheduled
-time) → in force once its set-up time has passed → stood down after its
+time (a fixed interval): off → called (on a queue threshold, a forecast of the
+queue, or a scheduled time) → in force once its set-up time has passed → stood down after its
 minimum time in force, once the queue has stayed below a level for a while.
 Every change is logged with its time and reason. What the areas in force
 imply for the gates — how many lorries a terminal's own queue may hold before
@@ -23,6 +23,7 @@ from numba import njit
 from straits.engine.holding import (
     CALLED,
     IN_FORCE,
+    REASON_FORECAST,
     REASON_QUEUE,
     REASON_QUIET,
     REASON_SCHEDULED,
@@ -43,6 +44,7 @@ class HoldingInput(NamedTuple):
     metering_gap_minutes: np.ndarray  # (A,) minutes between gate entries; 0: no metering
     has_decision: np.ndarray  # (A,) bool
     call_at_queue_lorries: np.ndarray  # (A,) int64; NEVER: no threshold
+    call_at_forecast_lorries: np.ndarray  # (A,) int64; NEVER: no forecast threshold
     call_minutes: np.ndarray  # scheduled calls, flattened, sorted within each area
     call_offset: np.ndarray  # (A+1,) int64
     set_up_minutes: np.ndarray  # (A,)
@@ -50,9 +52,12 @@ class HoldingInput(NamedTuple):
     stand_down_below_lorries: np.ndarray  # (A,) int64
     stand_down_after_minutes: np.ndarray  # (A,)
     decision_interval_minutes: float  # inf: no decisions to take
+    forecast_minutes: float  # how far ahead the queue forecast looks
+    expected_lorries_per_minute: np.ndarray  # (T,) an ordinary day's mean arrivals
 
 
-def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes) -> HoldingInput:
+def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes,
+                  expected_lorries_per_minute: np.ndarray) -> HoldingInput:
     """Arrays for the loop; ``to_minutes`` turns a scheduled call into minutes."""
     areas = plan.areas
     calls = [sorted(to_minutes(m) for m in a.decision.call_at) if a.decision else []
@@ -74,6 +79,9 @@ def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes) -> Holdin
         call_at_queue_lorries=per_area(
             lambda d: NEVER if d.call_at_queue_lorries is None else d.call_at_queue_lorries,
             NEVER, np.int64),
+        call_at_forecast_lorries=per_area(
+            lambda d: NEVER if d.call_at_forecast_lorries is None else d.call_at_forecast_lorries,
+            NEVER, np.int64),
         call_minutes=np.array([m for c in calls for m in c], dtype=float),
         call_offset=np.concatenate([[0], np.cumsum([len(c) for c in calls])]).astype(np.int64),
         set_up_minutes=per_area(lambda d: d.set_up, 0.0),
@@ -81,6 +89,8 @@ def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes) -> Holdin
         stand_down_below_lorries=per_area(lambda d: d.stand_down_below_lorries, 0, np.int64),
         stand_down_after_minutes=per_area(lambda d: d.stand_down_after, 0.0),
         decision_interval_minutes=plan.decision_interval if plan.has_decisions else np.inf,
+        forecast_minutes=plan.forecast_horizon,
+        expected_lorries_per_minute=np.asarray(expected_lorries_per_minute, dtype=float),
     )
 
 
@@ -104,32 +114,39 @@ def _log(now, a, new_state, reason, log_minutes, log_area, log_state, log_reason
 
 
 @njit(cache=True)
-def decide(now, outside, serves, has_decision, call_at_queue_lorries, call_minutes,
-           call_offset, set_up_minutes, minimum_in_force_minutes, stand_down_below_lorries,
-           stand_down_after_minutes, state, since, quiet_since, call_ptr,
-           log_minutes, log_area, log_state, log_reason, log_size):
+def decide(now, outside, forecast, serves, has_decision, call_at_queue_lorries,
+           call_at_forecast_lorries, call_minutes, call_offset, set_up_minutes,
+           minimum_in_force_minutes, stand_down_below_lorries, stand_down_after_minutes, state,
+           since, quiet_since, call_ptr, log_minutes, log_area, log_state, log_reason, log_size):
     """One decision time: every controller reads the queue it watches and acts.
 
     ``outside[t]`` is the lorries outside terminal ``t``'s gate (its own queue
-    and its lorries in the shared queue). ``since[a]`` is when the area was
-    called (while CALLED) or put in force (while IN_FORCE). Returns the new log
-    size.
+    and its lorries in the shared queue); ``forecast[t]`` is that queue as
+    forecast for the end of the plan's forecast horizon (:func:`forecast_outside`).
+    ``since[a]`` is when the area was called (while CALLED) or put in force
+    (while IN_FORCE). Returns the new log size.
     """
     for a in range(state.shape[0]):
         if not has_decision[a]:
             continue
         queue = 0
-        for t in range(serves.shape[1]):
-            if serves[a, t]:
-                queue += outside[t]
+        expected = 0.0
+        for terminal in range(serves.shape[1]):
+            if serves[a, terminal]:
+                queue += outside[terminal]
+                expected += forecast[terminal]
         scheduled = False
         while call_ptr[a] < call_offset[a + 1] and call_minutes[call_ptr[a]] <= now:
             call_ptr[a] += 1
             scheduled = True
-        if state[a] == STOOD_DOWN and (scheduled or queue >= call_at_queue_lorries[a]):
+        foreseen = expected >= call_at_forecast_lorries[a]
+        if state[a] == STOOD_DOWN and (scheduled or queue >= call_at_queue_lorries[a]
+                                       or foreseen):
             state[a] = CALLED
             since[a] = now
-            reason = REASON_SCHEDULED if scheduled else REASON_QUEUE
+            reason = REASON_SCHEDULED
+            if not scheduled:
+                reason = REASON_QUEUE if queue >= call_at_queue_lorries[a] else REASON_FORECAST
             log_size = _log(now, a, CALLED, reason, log_minutes, log_area, log_state,
                             log_reason, log_size)
         if state[a] == CALLED and now >= since[a] + set_up_minutes[a]:
@@ -150,6 +167,25 @@ def decide(now, outside, serves, has_decision, call_at_queue_lorries, call_minut
                 log_size = _log(now, a, STOOD_DOWN, REASON_QUIET, log_minutes, log_area,
                                 log_state, log_reason, log_size)
     return log_size
+
+
+@njit(cache=True)
+def forecast_outside(now, horizon_minutes, outside, inside, buffer_lorries,
+                     expected_lorries_per_minute, departure_minutes, departure_capacity,
+                     dep_ptr, departure_offset, forecast):
+    """The queue outside each terminal ``horizon_minutes`` ahead, as a controller
+    would reckon it: everyone there now plus an ordinary day's arrivals, less the
+    departures the timetable (as disrupted) offers, less what the terminal holds."""
+    for terminal in range(outside.shape[0]):
+        capacity = 0
+        k = dep_ptr[terminal]
+        while (k < departure_offset[terminal + 1]
+               and departure_minutes[k] <= now + horizon_minutes):
+            capacity += departure_capacity[k]
+            k += 1
+        total = (outside[terminal] + inside[terminal]
+                 + expected_lorries_per_minute[terminal] * horizon_minutes - capacity)
+        forecast[terminal] = max(total - buffer_lorries[terminal], 0.0)
 
 
 @njit(cache=True)
@@ -189,6 +225,7 @@ NO_HOLDING = HoldingInput(
     metering_gap_minutes=np.zeros(0),
     has_decision=np.zeros(0, dtype=np.bool_),
     call_at_queue_lorries=np.zeros(0, dtype=np.int64),
+    call_at_forecast_lorries=np.zeros(0, dtype=np.int64),
     call_minutes=np.zeros(0),
     call_offset=np.zeros(1, dtype=np.int64),
     set_up_minutes=np.zeros(0),
@@ -196,5 +233,7 @@ NO_HOLDING = HoldingInput(
     stand_down_below_lorries=np.zeros(0, dtype=np.int64),
     stand_down_after_minutes=np.zeros(0),
     decision_interval_minutes=np.inf,
+    forecast_minutes=0.0,
+    expected_lorries_per_minute=np.zeros(0),
 )
 """A direction whose holding plan changes nothing in the loop."""

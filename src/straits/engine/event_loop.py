@@ -32,6 +32,7 @@ from straits.engine.decisions import (
     NO_HOLDING,
     HoldingInput,
     decide,
+    forecast_outside,
     gate_rules,
     initial_states,
 )
@@ -132,9 +133,9 @@ def simulate_direction(d):
         departure_capacity, departure_offset, horizon_minutes, holding,
     ) = d  # in DirectionInput field order
     (
-        serves, fifo, area_capacity, area_metering_gap, has_decision, call_queue, call_minutes,
-        call_offset, set_up, minimum_in_force, stand_down_below, stand_down_after,
-        decision_interval,
+        serves, fifo, area_capacity, area_metering_gap, has_decision, call_queue, call_forecast,
+        call_minutes, call_offset, set_up, minimum_in_force, stand_down_below, stand_down_after,
+        decision_interval, forecast_minutes, expected_per_minute,
     ) = holding
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
@@ -207,6 +208,7 @@ def simulate_direction(d):
     log_reason = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
     log_size = 0
     outside = np.zeros(n_terminals, dtype=np.int64)
+    forecast = np.zeros(n_terminals)
 
     # booth completions: at most one per open booth; metering wake-ups: one per gate
     heap_capacity = 1 + n_terminals
@@ -256,10 +258,14 @@ def simulate_direction(d):
         elif kind == _DECISION:
             for terminal in range(n_terminals):
                 outside[terminal] = count[terminal] + held_by_terminal[terminal]
-            log_size = decide(now, outside, serves, has_decision, call_queue, call_minutes,
-                              call_offset, set_up, minimum_in_force, stand_down_below,
-                              stand_down_after, area_state, area_since, quiet_since, call_ptr,
-                              log_minutes, log_area, log_state, log_reason, log_size)
+            forecast_outside(now, forecast_minutes, outside, inside, buffer_lorries,
+                             expected_per_minute, departure_minutes, departure_capacity,
+                             dep_ptr, departure_offset, forecast)
+            log_size = decide(now, outside, forecast, serves, has_decision, call_queue,
+                              call_forecast, call_minutes, call_offset, set_up,
+                              minimum_in_force, stand_down_below, stand_down_after,
+                              area_state, area_since, quiet_since, call_ptr, log_minutes,
+                              log_area, log_state, log_reason, log_size)
             was_open = shared_open
             shared_open = gate_rules(area_state, serves, fifo, area_capacity,
                                      area_metering_gap, near_lorries, metering_gap)

@@ -21,8 +21,8 @@ from straits.scenario.schema import HoldingPlan
 
 STOOD_DOWN, CALLED, IN_FORCE = 0, 1, 2
 STATE_NAMES = ("stood down", "called", "in force")
-REASON_QUEUE, REASON_SCHEDULED, REASON_SET_UP, REASON_QUIET = 0, 1, 2, 3
-REASON_NAMES = ("queue threshold", "scheduled", "set-up done", "queue quiet")
+REASON_QUEUE, REASON_SCHEDULED, REASON_SET_UP, REASON_QUIET, REASON_FORECAST = 0, 1, 2, 3, 4
+REASON_NAMES = ("queue threshold", "scheduled", "set-up done", "queue quiet", "queue forecast")
 
 
 class DecisionLog(NamedTuple):

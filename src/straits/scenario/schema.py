@@ -249,13 +249,15 @@ class AreaDecision(Model):
 
     Read at every ``decision_interval`` of the plan: the area is called when the
     lorries outside the gates of the terminals it serves reach
-    ``call_at_queue_lorries`` or at a scheduled time (``call_at``); it is usable
+    ``call_at_queue_lorries``, when the plan's forecast of that queue reaches
+    ``call_at_forecast_lorries``, or at a scheduled time (``call_at``); it is usable
     once ``set_up`` has passed (meanwhile its lorries stand on the open road);
     it stays in force at least ``minimum_in_force`` and is stood down once the
     queue has stayed below ``stand_down_below_lorries`` for ``stand_down_after``.
     """
 
     call_at_queue_lorries: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    call_at_forecast_lorries: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
     call_at: list[Start] = []
     set_up: NonNegativeMinutes = 0.0
     minimum_in_force: NonNegativeMinutes = 0.0
@@ -264,8 +266,10 @@ class AreaDecision(Model):
 
     @model_validator(mode="after")
     def _some_call(self) -> AreaDecision:
-        if self.call_at_queue_lorries is None and not self.call_at:
-            raise ValueError("give call_at_queue_lorries or call_at (or drop the decision)")
+        if (self.call_at_queue_lorries is None and self.call_at_forecast_lorries is None
+                and not self.call_at):
+            raise ValueError("give call_at_queue_lorries, call_at_forecast_lorries or call_at "
+                             "(or drop the decision)")
         return self
 
 
@@ -302,6 +306,7 @@ class HoldingPlan(Model):
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
     decision_interval: PositiveMinutes = 15.0  # assumption: how often the state is read
+    forecast_horizon: PositiveMinutes = 360.0  # assumption: how far ahead forecasts look
 
     @property
     def has_decisions(self) -> bool:
