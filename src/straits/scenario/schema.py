@@ -256,8 +256,10 @@ class AreaDecision(Model):
     queue has stayed below ``stand_down_below_lorries`` for ``stand_down_after``.
     """
 
-    call_at_queue_lorries: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
-    call_at_forecast_lorries: Annotated[int, Field(ge=1, le=1_000_000)] | None = None
+    call_at_queue_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                       exclude_if=lambda v: v is None)] = None
+    call_at_forecast_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                          exclude_if=lambda v: v is None)] = None
     call_at: list[Start] = []
     set_up: NonNegativeMinutes = 0.0
     minimum_in_force: NonNegativeMinutes = 0.0
@@ -291,8 +293,9 @@ class HoldingArea(Model):
     serves: Annotated[list[Name], Field(min_length=1)]
     stack_or_brock: bool = False
     release: Literal["lanes", "fifo"] = "lanes"
-    metering_lorries_per_hour: Annotated[float, Field(gt=0, le=10_000)] | None = None
-    decision: AreaDecision | None = None
+    metering_lorries_per_hour: Annotated[float | None, Field(
+        gt=0, le=10_000, exclude_if=lambda v: v is None)] = None
+    decision: Annotated[AreaDecision | None, Field(exclude_if=lambda v: v is None)] = None
 
 
 class HoldingPlan(Model):
