@@ -174,6 +174,49 @@ def bench_baseline_replication() -> None:
     )
 
 
+# --- Holding decisions (issue 12) ------------------------------------------------------
+STRIKE_SCENARIO = "calais-strike-2015"
+STRIKE_REPEATS = 3
+HOLDING_MAX_RATIO = 1.5
+
+
+def _strike_holding_variants() -> dict[str, Any]:
+    """The strike as built (Stack called, set up, stood down), the same with a shared
+    ``fifo`` Stack, and without any decision: the plan of before issue 12."""
+    from straits.scenario import load_scenario, scenario_from_mapping
+
+    built = load_scenario(STRIKE_SCENARIO)
+    data = built.model_dump(mode="json", exclude_none=True)
+    fifo, plain = json.loads(json.dumps(data)), json.loads(json.dumps(data))
+    for area in fifo["holding"]["southbound"]["areas"]:
+        if area.get("decision"):
+            area["release"] = "fifo"
+    for area in plain["holding"]["southbound"]["areas"]:
+        area.pop("decision", None)
+        area["release"] = "lanes"
+    return {"decisions": built, "decisions_fifo": scenario_from_mapping(fifo),
+            "no_decisions": scenario_from_mapping(plain)}
+
+
+def bench_holding_decisions() -> None:
+    """One strike replication with holding decisions (and a shared fifo Stack) against the
+    same scenario without decisions: the cost of the controllers in the event loop."""
+    from straits.engine import run_replication
+
+    variants = _strike_holding_variants()
+    seconds = {}
+    for name, scenario in variants.items():
+        run_replication(scenario, seed=1)  # compile or load the cache first
+        seconds[name] = best_seconds(lambda s=scenario: run_replication(s, seed=1),
+                                     STRIKE_REPEATS)
+    for name in ("decisions", "decisions_fifo"):
+        ratio = seconds[name] / seconds["no_decisions"]
+        emit(name=f"strike_replication_{name}_seconds", value=seconds[name], unit="s",
+             without_decisions_seconds=seconds["no_decisions"], ratio=ratio,
+             budget=HOLDING_MAX_RATIO, budget_rule="ratio <= budget",
+             ok=ratio <= HOLDING_MAX_RATIO)
+
+
 # --- Experiments at scale (issue 5) ----------------------------------------------------
 ENSEMBLE_SCENARIO = "calais-strike-2015"
 ENSEMBLE_REPLICATIONS = int(os.environ.get("STRAITS_BENCH_REPLICATIONS", 1000))
@@ -303,6 +346,7 @@ GROUPS: dict[str, Callable[[], None]] = {
     "stage_kernel": bench_stage_kernel,
     "kernel_first_call": bench_kernel_first_call,
     "baseline_replication": bench_baseline_replication,
+    "holding_decisions": bench_holding_decisions,
     "ensemble": bench_ensemble,
 }
 

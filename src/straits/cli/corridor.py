@@ -221,6 +221,8 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
                       f"{str(stack['first_opened']).replace('T', ' ')}.")
     else:
         console.print("Operation Stack/Brock not needed.")
+    if summary.get("holding_decisions"):
+        _print_decisions(summary["holding_decisions"])
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"], show_all)
@@ -243,6 +245,20 @@ def _print_disruptions(windows: list[dict], show_all: bool) -> None:
     if len(windows) > len(shown):
         events.caption = f"and {len(windows) - len(shown)} more (--all lists every one)"
     console.print(events)
+
+
+DECISIONS_SHOWN = 24
+
+
+def _print_decisions(decisions: list[dict]) -> None:
+    """The holding controllers' log: when each area was called, set up and stood down."""
+    table = fold_table("Holding decisions", ["time", "area", "decision", "reason"], right_from=4)
+    for d in decisions[:DECISIONS_SHOWN]:
+        table.add_row(f"{datetime.fromisoformat(d['time']):%d %b %H:%M}", d["area"],
+                      d["decision"], d["reason"])
+    if len(decisions) > DECISIONS_SHOWN:
+        table.caption = f"and {len(decisions) - DECISIONS_SHOWN} more (all in --json)"
+    console.print(table)
 
 
 def _print_security(security: dict, show_all: bool) -> None:

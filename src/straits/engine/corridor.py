@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from straits.engine.decisions import holding_input
 from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
@@ -141,6 +142,9 @@ def build_direction(
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
+        holding=holding_input(getattr(scenario.holding, direction), terminals,
+                              scenario.minutes_after_start,
+                              demand.lorries_per_day / 1440.0 * shares / shares.sum()),
     )
     layout = DirectionLayout(
         direction=direction,

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
+from straits.engine.holding import area_km
 from straits.engine.records import Records
 from straits.metrics.timeseries import STEP_MINUTES
 from straits.pipeline import simulate
@@ -106,9 +106,7 @@ def holding_series(scenario: Scenario, records: Records,
     directions, places, kinds, lorries, km = [], [], [], [], []
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
-        queue = gate_queue(dr.arrival_minutes, dr.gate_entry_minutes, dr.terminal,
-                           len(dr.layout.terminals), minutes)
-        by_area = allocate(plan, dr.layout.terminals, queue).sum(axis=1)
+        by_area = dr.queue_by_area(minutes).sum(axis=1)
         km_by_area = area_km(plan, by_area)
         area_kinds = ["holding_area"] * len(plan.areas) + ["overflow_road"]
         for a, area in enumerate(dr.area_names):
