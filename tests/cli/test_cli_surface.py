@@ -54,9 +54,12 @@ def test_run_drops_no_column(disrupted, width, everything):
 def test_run_tables_have_their_headers(disrupted):
     output = render(["run", str(disrupted), "--all"])
     holding = ["area", "direction", "peak lorries", "peak length", "in use"]
+    decisions = ["time", "area", "decision", "reason"]
     used = "Holding areas used" in output
+    decided = "Holding decisions" in output
     assert_no_column_dropped(output, [["", "southbound", "northbound"],
                                       *([holding] if used else []),
+                                      *([decisions] if decided else []),
                                       ["start", "lasted", "kind", "disruption"]])
 
 

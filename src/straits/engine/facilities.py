@@ -16,7 +16,6 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from straits.engine.distributions import sample_service_minutes
 from straits.scenario.schema import Facility, Scenario
 
 
@@ -53,8 +52,7 @@ def pass_facilities(scenario: Scenario, direction: str, arrival_minutes: np.ndar
     clock_offset = scenario.start.hour * 60.0 + scenario.start.minute
     for k, (f, ss) in enumerate(zip(facilities, service_ss, strict=True)):
         mine = facility == k
-        service = sample_service_minutes(f.service_time, np.random.default_rng(ss),
-                                         int(mine.sum()))
+        service = f.service_time.sample(np.random.default_rng(ss), int(mine.sum()))
         start[mine], end[mine] = open_hours_fifo(
             arrival_minutes[mine], service, f.booths, f.opening_hours[0] * 60.0,
             f.opening_hours[1] * 60.0, clock_offset)
