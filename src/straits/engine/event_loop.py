@@ -124,19 +124,49 @@ def _pop(q, head, count, next_in_queue):
 @njit(cache=True)
 def simulate_direction(d):
     """Run one direction to the horizon; ``d`` is a :class:`DirectionInput`."""
-    (
-        arrival_minutes, choice_uniform, captive_uniform, base_service_minutes, rule,
-        captive_share, share_cumulative, free_flow_minutes, buffer_lorries, n_stages,
-        stage_offset, booths_initial, booth_change_minutes, booth_change_count,
-        booth_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
-        turn_back_share, turn_back_uniform, speed_change_offset, departure_minutes,
-        departure_capacity, departure_offset, horizon_minutes, holding,
-    ) = d  # in DirectionInput field order
-    (
-        serves, fifo, area_capacity, area_metering_gap, has_decision, call_queue, call_forecast,
-        call_minutes, call_offset, set_up, minimum_in_force, stand_down_below, stand_down_after,
-        decision_interval, forecast_minutes, expected_per_minute,
-    ) = holding
+    # each field read once, by name: plain locals in the loop, safe when fields are added
+    arrival_minutes = d.arrival_minutes
+    choice_uniform = d.choice_uniform
+    captive_uniform = d.captive_uniform
+    base_service_minutes = d.base_service_minutes
+    rule = d.rule
+    captive_share = d.captive_share
+    share_cumulative = d.share_cumulative
+    free_flow_minutes = d.free_flow_minutes
+    buffer_lorries = d.buffer_lorries
+    n_stages = d.n_stages
+    stage_offset = d.stage_offset
+    booths_initial = d.booths_initial
+    booth_change_minutes = d.booth_change_minutes
+    booth_change_count = d.booth_change_count
+    booth_change_offset = d.booth_change_offset
+    speed_change_minutes = d.speed_change_minutes
+    speed_multiplier = d.speed_multiplier
+    speed_added_minutes = d.speed_added_minutes
+    turn_back_share = d.turn_back_share
+    turn_back_uniform = d.turn_back_uniform
+    speed_change_offset = d.speed_change_offset
+    departure_minutes = d.departure_minutes
+    departure_capacity = d.departure_capacity
+    departure_offset = d.departure_offset
+    horizon_minutes = d.horizon_minutes
+    holding = d.holding
+    serves = holding.serves
+    fifo = holding.fifo
+    area_capacity = holding.capacity_lorries
+    area_metering_gap = holding.metering_gap_minutes
+    has_decision = holding.has_decision
+    call_queue = holding.call_at_queue_lorries
+    call_forecast = holding.call_at_forecast_lorries
+    call_minutes = holding.call_minutes
+    call_offset = holding.call_offset
+    set_up = holding.set_up_minutes
+    minimum_in_force = holding.minimum_in_force_minutes
+    stand_down_below = holding.stand_down_below_lorries
+    stand_down_after = holding.stand_down_after_minutes
+    decision_interval = holding.decision_interval_minutes
+    forecast_minutes = holding.forecast_minutes
+    expected_per_minute = holding.expected_lorries_per_minute
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]
