@@ -24,10 +24,13 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+LOCAL = "http://127.0.0.1"  # the server answers only to its allowed hosts
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(Settings(max_replications=3, max_horizon_days=3,
-                                        max_upload_bytes=4096))) as test_client:
+                                        max_upload_bytes=4096)), base_url=LOCAL) as test_client:
         yield test_client
 
 

@@ -10,6 +10,7 @@ from straits.report.kpis import kpi_rows
 from straits.report.sources import load_from_store
 from straits.scenario import load_scenario
 from straits.web import Settings, create_app
+from tests.web.conftest import LOCAL
 
 ONE_DAY = {"horizon_days": 1}
 
@@ -178,7 +179,8 @@ def test_concurrent_runs_are_queued_in_order_and_none_is_lost(client, wait_done)
 
 def test_runs_are_saved_to_the_results_store_and_reported_from_it(tmp_path, wait_done):
     store = tmp_path / "results.duckdb"
-    with TestClient(create_app(Settings(store=store, max_horizon_days=1))) as client:
+    with TestClient(create_app(Settings(store=store, max_horizon_days=1)),
+                    base_url=LOCAL) as client:
         run = client.post("/api/runs", json={"scenario": "baseline", "seed": 3,
                                              "replications": 2, "levers": ONE_DAY}).json()
         done = wait_done(client, run["id"])
