@@ -231,7 +231,7 @@ def _departures(route: object, horizon_minutes: float) -> float:
         cycle = 2.0 * (route.crossing + route.turnaround)
         with np.errstate(all="ignore"):
             trips = horizon_minutes / cycle if cycle > 0 else math.inf
-        return route.vessels * (math.ceil(trips) + 1 if math.isfinite(trips) else math.inf)
+        return route.vessels * (trips + 1)  # each ship leaves at most once per cycle
     return math.floor(horizon_minutes * route.departures_per_hour / 60.0)
 
 
