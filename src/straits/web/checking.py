@@ -29,6 +29,7 @@ from straits.engine.budget import WorkBudget, check_work
 from straits.scenario import (
     Scenario,
     ScenarioError,
+    builtin_names,
     load_scenario,
     scenario_from_text,
     scenario_to_yaml,
@@ -39,6 +40,8 @@ from straits.web.levers import (
     holding_plan_descriptions,
     security_lever_values,
 )
+
+_START_SECONDS = 60.0
 
 
 class Busy(Exception):
@@ -71,7 +74,7 @@ class RunCheck:
 def run_scenario(check: RunCheck) -> Scenario:
     """The scenario a run request asks for, levers applied, within the horizon and work budget."""
     if check.builtin is not None:
-        scenario = load_scenario(check.builtin)
+        scenario = _builtin_scenario(check.builtin)
     else:
         scenario = scenario_from_upload(check.text, check.field)
     scenario = apply_levers(scenario, check.levers)
@@ -135,6 +138,11 @@ def _mean_minutes(stage: Any) -> float | None:
         if hasattr(service, attribute):
             return round(float(getattr(service, attribute)), 4)
     return None
+
+
+@cache
+def _builtin_scenario(name: str) -> Scenario:
+    return load_scenario(name)
 
 
 @cache
@@ -215,6 +223,10 @@ class _Worker:
                                        name="straits-check")
         self.process.start()
         child.close()
+        # the worker warms its caches (built-ins, holding plans) before it counts as ready
+        if not self.connection.poll(_START_SECONDS) or self.connection.recv() != "ready":
+            self.kill()
+            raise RuntimeError("a scenario-checking worker did not start")
 
     async def call(self, message: Any, seconds: float) -> Any:
         await asyncio.to_thread(self.connection.send, message)
@@ -239,7 +251,11 @@ class _Worker:
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
     """A worker's loop: one request at a time, every failure sent back as one line."""
+    for name in builtin_names():
+        _builtin_scenario(name)
+    holding_plan_descriptions()
     _limit_memory(memory_bytes)
+    connection.send("ready")
     while True:
         try:
             message = connection.recv()
