@@ -11,9 +11,10 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from straits.scenario import ScenarioError
+from straits.scenario import ScenarioError, builtin_names
 from straits.web import Settings, create_app
-from straits.web.checking import Checker, Upload, upload_info
+from straits.web.checking import Checker, RunCheck, Upload, run_scenario, upload_info
+from straits.web.levers import Levers
 from tests.web.conftest import serving
 
 
@@ -33,6 +34,14 @@ def alias_heavy_upload(levels: int = 5) -> str:
     return ("extends: baseline\nname: heavy\n"
             "d: &d {kind: border_slowdown, target: dover, start: +1h, duration: 1h}\n"
             "disruptions: [" + ",".join(["*d"] * 9**levels) + "]\n")
+
+
+@pytest.mark.parametrize("name", builtin_names())
+def test_every_built_in_fits_the_budget_at_the_dashboards_largest_settings(name):
+    settings = Settings()
+    run_scenario(RunCheck("scenario", name, None, Levers(horizon_days=settings.max_horizon_days),
+                          settings.max_replications, settings.max_horizon_days,
+                          settings.budget()))
 
 
 @pytest.fixture

@@ -75,14 +75,15 @@ class WorkEstimate:
 class WorkBudget:
     """The most a server (or a machine) agrees to run in one request.
 
-    The defaults are the web dashboard's: about 0.5 GB and under a minute of one
-    core for the largest run allowed (see docs/web.md).
+    The defaults are the web dashboard's: at most about 0.5 GB for a replication
+    and a minute or two of one core for a run; every built-in at the dashboard's
+    largest settings (62 days, 10 replications) fits (see docs/web.md).
     """
 
     max_lorries: float = 3_000_000  # per replication, both directions
     max_departures: float = 1_000_000  # per replication, both directions
     max_schedule_steps: float = 20_000_000
-    max_lorry_passes: float = 30_000_000  # lorries × engine passes × replications
+    max_lorry_passes: float = 60_000_000  # lorries × engine passes × replications
     max_security_hour_passes: float = 200_000  # people-model hours × passes × replications
 
     @classmethod

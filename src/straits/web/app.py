@@ -76,7 +76,7 @@ class Settings(BaseModel):
         "Memory for finished runs' results; the oldest are dropped first (still in the store)."))
     max_lorries: float = Field(3_000_000, gt=0, le=1e9, description=(
         "Work budget: expected lorries per replication (demand × horizon × demand shocks)."))
-    max_lorry_passes: float = Field(30_000_000, gt=0, le=1e10, description=(
+    max_lorry_passes: float = Field(60_000_000, gt=0, le=1e10, description=(
         "Work budget: lorries × engine passes × replications of one run."))
     check_seconds: float = Field(10.0, gt=0, le=600, description=(
         "Time limit for reading and checking one scenario."))

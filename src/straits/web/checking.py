@@ -171,7 +171,7 @@ class Checker:
         self._context = multiprocessing.get_context(
             "forkserver" if "forkserver" in methods else "spawn")
         if "forkserver" in methods:
-            self._context.set_forkserver_preload([__name__])
+            self._context.set_forkserver_preload(["straits.web.preload"])
         self._idle: list[_Worker] = []
         self._waiting = 0
         self._slots: asyncio.Semaphore | None = None
@@ -251,9 +251,7 @@ class _Worker:
 
 def _serve(connection: Connection, memory_bytes: int) -> None:
     """A worker's loop: one request at a time, every failure sent back as one line."""
-    for name in builtin_names():
-        _builtin_scenario(name)
-    holding_plan_descriptions()
+    warm()
     _limit_memory(memory_bytes)
     connection.send("ready")
     while True:
@@ -279,6 +277,13 @@ def _serve(connection: Connection, memory_bytes: int) -> None:
                                     f"({type(exc).__name__}); see the server log", None)
             traceback.print_exc()
         connection.send(outcome)
+
+
+def warm() -> None:
+    """Read the built-ins and holding plans once (cached), before any time limit runs."""
+    for name in builtin_names():
+        _builtin_scenario(name)
+    holding_plan_descriptions()
 
 
 def _limit_memory(extra_bytes: int) -> None:
