@@ -19,6 +19,7 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from straits.web import Settings, create_app
+from straits.web.jobs import FINISHED
 
 CHROMIUM = Path(os.environ.get("STRAITS_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -45,7 +46,7 @@ def _wait_done(client: TestClient, run_id: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = client.get(f"/api/runs/{run_id}").json()
-        if status["status"] in ("done", "failed"):
+        if status["status"] in FINISHED:
             return status
         time.sleep(0.05)
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")

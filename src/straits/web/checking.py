@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import multiprocessing
 import os
+import threading
 import traceback
 from dataclasses import dataclass
 from functools import cache
@@ -177,9 +178,20 @@ class Checker:
         self._slots: asyncio.Semaphore | None = None
 
     def start(self) -> None:
-        """Start the workers now, so the first request does not wait for them."""
-        while len(self._idle) < self.workers:
-            self._idle.append(_Worker(self._context, self.memory_bytes))
+        """Start the workers in the background, so the first request need not wait for them
+        and the server answers at once."""
+        threading.Thread(target=self._fill, name="straits-check-start", daemon=True).start()
+
+    def _fill(self) -> None:
+        for _ in range(self.workers):
+            self._keep(_Worker(self._context, self.memory_bytes))
+
+    def _keep(self, worker: _Worker) -> None:
+        """Return a worker to the idle pool (or stop it if the pool is full)."""
+        if len(self._idle) < self.workers:
+            self._idle.append(worker)
+        else:
+            worker.stop()
 
     def close(self) -> None:
         for worker in self._idle:
@@ -207,7 +219,7 @@ class Checker:
                     await asyncio.to_thread(worker.kill)
                     raise ScenarioError(field, "the scenario could not be read within the "
                                         "memory limit; make it smaller or simpler") from None
-                self._idle.append(worker)
+                self._keep(worker)
         finally:
             self._waiting -= 1
         if outcome[0] == "error":
