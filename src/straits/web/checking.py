@@ -175,7 +175,8 @@ class Checker:
             self._context.set_forkserver_preload(["straits.web.preload"])
         self._idle: list[_Worker] = []
         self._waiting = 0
-        self._slots: asyncio.Semaphore | None = None
+        self._closed = False
+        self._slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
 
     def start(self) -> None:
         """Start the workers in the background, so the first request need not wait for them
@@ -188,24 +189,26 @@ class Checker:
 
     def _keep(self, worker: _Worker) -> None:
         """Return a worker to the idle pool (or stop it if the pool is full)."""
-        if len(self._idle) < self.workers:
+        if not self._closed and len(self._idle) < self.workers:
             self._idle.append(worker)
         else:
             worker.stop()
 
     def close(self) -> None:
+        self._closed = True
         for worker in self._idle:
             worker.stop()
         self._idle.clear()
 
     async def call(self, field: str, function: Any, argument: Any) -> Any:
-        if self._slots is None:
-            self._slots = asyncio.Semaphore(self.workers)
+        loop = asyncio.get_running_loop()
+        if loop not in self._slots:  # one per event loop (a test client may bring its own)
+            self._slots = {loop: asyncio.Semaphore(self.workers)}
         if self._waiting >= 4 * self.workers:
             raise Busy(f"{self._waiting} scenarios are waiting to be checked; try again shortly")
         self._waiting += 1
         try:
-            async with self._slots:
+            async with self._slots[loop]:
                 worker = (self._idle.pop() if self._idle else
                           await asyncio.to_thread(_Worker, self._context, self.memory_bytes))
                 try:
@@ -219,6 +222,9 @@ class Checker:
                     await asyncio.to_thread(worker.kill)
                     raise ScenarioError(field, "the scenario could not be read within the "
                                         "memory limit; make it smaller or simpler") from None
+                except BaseException:  # the request was cancelled: its answer is not wanted
+                    worker.kill()
+                    raise
                 self._keep(worker)
         finally:
             self._waiting -= 1
