@@ -64,7 +64,7 @@ def test_a_check_past_the_time_limit_is_killed_and_the_worker_replaced(checker):
         with pytest.raises(ScenarioError, match=r"longer than 2 s") as refused:
             await checker.call("file", spin, None)
         assert refused.value.field == "file"
-        assert time.monotonic() - began < 5
+        assert time.monotonic() - began < 20  # killed at 2 s (plus a worker start-up), not hung
         info = await checker.call("file", upload_info,
                                   Upload("file", "extends: baseline\nname: after\n"))
         assert info["name"] == "after"
