@@ -32,7 +32,8 @@ LOCAL = "http://127.0.0.1"  # the server answers only to its allowed hosts
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(Settings(max_replications=3, max_horizon_days=3,
-                                        max_upload_bytes=4096)), base_url=LOCAL) as test_client:
+                                        max_upload_bytes=4096, check_workers=1)),
+                    base_url=LOCAL) as test_client:
         yield test_client
 
 

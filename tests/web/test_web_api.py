@@ -179,7 +179,7 @@ def test_concurrent_runs_are_queued_in_order_and_none_is_lost(client, wait_done)
 
 def test_runs_are_saved_to_the_results_store_and_reported_from_it(tmp_path, wait_done):
     store = tmp_path / "results.duckdb"
-    with TestClient(create_app(Settings(store=store, max_horizon_days=1)),
+    with TestClient(create_app(Settings(store=store, max_horizon_days=1, check_workers=1)),
                     base_url=LOCAL) as client:
         run = client.post("/api/runs", json={"scenario": "baseline", "seed": 3,
                                              "replications": 2, "levers": ONE_DAY}).json()
@@ -249,7 +249,7 @@ def test_a_run_over_the_work_budget_is_refused_with_its_figure():
     """One replication, 62 days, a small file: within every older limit, yet gigabytes."""
     heavy = ("extends: baseline\nname: heavy\nhorizon: 62d\ndemand:\n"
              "  southbound: {lorries_per_day: 200000}\n  northbound: {lorries_per_day: 200000}\n")
-    with TestClient(create_app(Settings()), base_url=LOCAL) as client:
+    with TestClient(create_app(Settings(check_workers=1)), base_url=LOCAL) as client:
         response = client.post("/api/runs", json={"scenario_yaml": heavy})
         assert response.status_code == 422
         error = response.json()["errors"][0]
