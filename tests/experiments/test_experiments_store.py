@@ -15,8 +15,8 @@ import pytest
 
 from straits.experiments.ensemble import ensemble, run_experiment
 from straits.experiments.executors import InlineExecutor
-from straits.experiments.replication import run_task
 from straits.experiments.store import ResultsStore, default_store_path
+from straits.experiments.tasks import run_task
 from straits.scenario import scenario_hash
 
 from .helpers import fake_outcome
@@ -54,7 +54,7 @@ def test_interrupt_stops_after_committing_the_replication_in_hand(one_day, tmp_p
     with ResultsStore(tmp_path / "r.duckdb") as store:
         with pytest.raises(KeyboardInterrupt):
             run_experiment(ensemble(one_day, 4), store, InlineExecutor())
-        assert store.done_replications(*_keys(one_day)) == {0, 1}
+        assert store.done_replications(*_keys(one_day), 4).tolist() == [True, True, False, False]
         monkeypatch.setattr(ensemble_module, "run_task", run_task)
         resumed = run_experiment(ensemble(one_day, 4), store, InlineExecutor())
     assert (resumed.ran, resumed.skipped) == (2, 2)
@@ -67,15 +67,15 @@ def _keys(scenario) -> tuple[str, str]:
 
 def test_a_replication_is_stored_once(tmp_path):
     with ResultsStore(tmp_path / "r.duckdb") as store:
-        assert store.add_outcome(fake_outcome(0, {"a": 1.0}), "test", {})
-        assert not store.add_outcome(fake_outcome(0, {"a": 2.0}), "test", {})
+        assert store.add_result(fake_outcome(0, {"a": 1.0}), "test", {})
+        assert not store.add_result(fake_outcome(0, {"a": 2.0}), "test", {})
         assert store.con.execute("SELECT count(*), sum(value) FROM kpis").fetchone() == (1, 1.0)
         assert store.con.execute("SELECT count(*) FROM runs").fetchone() == (1,)
 
 
 def test_time_series_view_reads_the_parquet_files(tmp_path):
     with ResultsStore(tmp_path / "r.duckdb") as store:
-        store.add_outcome(fake_outcome(0, {"a": 1.0}, level=7.0), "test", {})
+        store.add_result(fake_outcome(0, {"a": 1.0}, level=7.0), "test", {})
         store.refresh_views()
         rows = store.con.execute("SELECT place, minutes, lorries FROM timeseries "
                                  "WHERE place = 'stack' ORDER BY minutes").fetchall()

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
 from straits.engine.records import Records
+from straits.metrics.occupancy import occupancy
 from straits.metrics.timeseries import STEP_MINUTES
 from straits.pipeline import simulate
 from straits.scenario import Scenario
@@ -53,8 +53,8 @@ class HoldingSeries:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What a worker sends back for one task."""
+class TaskResult:
+    """What a worker sends back for one task (KPI rows and series, never records)."""
 
     scenario_hash: str
     seed_key: str
@@ -99,17 +99,14 @@ def holding_series(scenario: Scenario, records: Records,
                    step_minutes: float = STEP_MINUTES) -> HoldingSeries:
     """The queue in every holding area and in total, per direction, every 15 minutes.
 
-    The same allocation as :func:`straits.metrics.occupancy.occupancy`, without
-    the lorries inside terminals, which bands do not need (half the cost).
+    The holding areas come from :func:`straits.metrics.occupancy.occupancy`;
+    the lorries inside terminals are left out, as bands do not need them.
     """
     minutes = np.arange(0.0, records.horizon_minutes + step_minutes / 2, step_minutes)
     directions, places, kinds, lorries, km = [], [], [], [], []
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
-        queue = gate_queue(dr.arrival_minutes, dr.gate_entry_minutes, dr.terminal,
-                           len(dr.layout.terminals), minutes)
-        by_area = allocate(plan, dr.layout.terminals, queue).sum(axis=1)
-        km_by_area = area_km(plan, by_area)
+        _, by_area, km_by_area = occupancy(dr, plan, minutes)
         area_kinds = ["holding_area"] * len(plan.areas) + ["overflow_road"]
         for a, area in enumerate(dr.area_names):
             directions.append(name)
@@ -125,14 +122,14 @@ def holding_series(scenario: Scenario, records: Records,
                          np.concatenate(km).astype(np.float32))
 
 
-def run_task(task: Task) -> Outcome:
+def run_task(task: Task) -> TaskResult:
     """Simulate one replication and reduce it to KPI rows and holding series."""
     began = time.perf_counter()
     result = simulate(task.scenario, task.seed)
     simulated = time.perf_counter()
     series = holding_series(task.scenario, result.records)
     kpis = flatten_kpis(result.summary)
-    return Outcome(
+    return TaskResult(
         scenario_hash=task.scenario_hash,
         seed_key=task.seed_key,
         replication=task.replication,
