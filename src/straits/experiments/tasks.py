@@ -10,7 +10,8 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -18,7 +19,7 @@ import numpy as np
 from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
 from straits.metrics.timeseries import STEP_MINUTES
-from straits.pipeline import simulate
+from straits.pipeline import RunResult, simulate
 from straits.scenario import Scenario
 
 _NOT_KPIS = frozenset({"seed"})
@@ -26,7 +27,12 @@ _NOT_KPIS = frozenset({"seed"})
 
 @dataclass(frozen=True)
 class Task:
-    """Replication ``replication`` of ``scenario``, run with ``seed``."""
+    """Replication ``replication`` of ``scenario``, run with ``seed``.
+
+    ``measure`` (a picklable function of the run, e.g. a module-level function
+    or a ``functools.partial`` of one) adds what a study needs beyond the KPIs;
+    it runs in the worker, where the records are.
+    """
 
     scenario: Scenario
     scenario_hash: str
@@ -34,6 +40,7 @@ class Task:
     replication: int
     seed: int
     point: int = 0
+    measure: Callable[[RunResult], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,7 @@ class TaskResult:
     simulate_seconds: float
     series_seconds: float
     worker: str
+    measured: dict[str, Any] = field(default_factory=dict)  # what ``Task.measure`` returned
 
 
 def flatten_kpis(summary: dict[str, Any]) -> dict[str, float]:
@@ -141,4 +149,5 @@ def run_task(task: Task) -> TaskResult:
         simulate_seconds=simulated - began,
         series_seconds=time.perf_counter() - simulated,
         worker=f"{socket.gethostname()}:{os.getpid()}",
+        measured=task.measure(result) if task.measure is not None else {},
     )

@@ -17,11 +17,17 @@ class Occupancy(NamedTuple):
     km_by_area: np.ndarray  # (areas + overflow, m)
 
 
-def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray) -> Occupancy:
-    """Lorries (and km) in each holding area and on the overflow road at ``minutes``."""
+def lorries_by_area_terminal(records: DirectionRecords, plan: HoldingPlan,
+                             minutes: np.ndarray) -> np.ndarray:
+    """Lorries waiting outside the gates at ``minutes``, by (area + overflow, terminal, time)."""
     queue = gate_queue(records.arrival_minutes, records.gate_entry_minutes, records.terminal,
                        len(records.layout.terminals), minutes)
-    lorries = allocate(plan, records.layout.terminals, queue).sum(axis=1)
+    return allocate(plan, records.layout.terminals, queue)
+
+
+def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray) -> Occupancy:
+    """Lorries (and km) in each holding area and on the overflow road at ``minutes``."""
+    lorries = lorries_by_area_terminal(records, plan, minutes).sum(axis=1)
     return Occupancy(minutes, lorries, area_km(plan, lorries))
 
 
