@@ -8,13 +8,13 @@ their delay so far is included in lorry-hours.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
 from straits.engine.records import DirectionRecords, Records
 from straits.metrics.occupancy import occupancy, peak_gate_queue
+from straits.scenario.clock import stamp
 from straits.scenario.schema import Scenario
 
 GRID_MINUTES = 1.0
@@ -70,7 +70,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
 
 
 def _stamp(records: Records, minutes: float) -> str:
-    return (records.start + timedelta(minutes=minutes)).isoformat(timespec="minutes")
+    return stamp(records.start, minutes)
 
 
 def delay_minutes(dr: DirectionRecords) -> np.ndarray:

@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from straits.scenario.clock import at
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
@@ -484,7 +485,7 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
     loc: tuple[str | int, ...] = ("disruptions", i)
     start = sc.start_minutes(d)
     if start < 0 or start >= sc.horizon:
-        end = sc.start + timedelta(minutes=sc.horizon)
+        end = at(sc.start, sc.horizon)
         raise ScenarioReferenceError(
             (*loc, "start"),
             f"starts outside the horizon ({sc.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}); "

@@ -26,6 +26,7 @@ import numpy as np
 from straits.engine import Records, run_replication
 from straits.engine.distributions import mean_service_minutes
 from straits.scenario import ScenarioError
+from straits.scenario.clock import at
 from straits.scenario.schema import BorderSlowdown, Scenario, TunnelRoute, TunnelSuspension
 from straits.scenario.units import format_minutes
 from straits.security import levers
@@ -59,7 +60,7 @@ class CoupledRun:
 
 def check_references(scenario: Scenario) -> None:
     """Names in the security section must exist in the corridor; periods must overlap it."""
-    end = scenario.start + timedelta(minutes=scenario.horizon)
+    end = at(scenario.start, scenario.horizon)
     for i, period in enumerate(scenario.security.report_periods):
         if period.end <= scenario.start or period.start >= end:
             raise ScenarioError(f"security.report_periods[{i}]",
