@@ -112,3 +112,29 @@ def test_bands_are_exact_percentiles_across_replications(tmp_path):
         assert row["lorries_p95"] == pytest.approx(p95)
         assert row["replications"] == len(values)
     assert rows[1]["minutes"] == 15.0
+
+
+def _stored_in_order(path, values: list[float], order: list[int]) -> ResultsStore:
+    store = ResultsStore(path)
+    spec = {"straits_version": __version__, "start": "2015-06-01T00:00"}
+    store.add_experiment("ens-order", "ensemble", "test", "00ff00ff00ff00ff", len(values), spec,
+                         [(0, "00ff00ff00ff00ff", "00ff00ff00ff00ff", {})])
+    for i in order:
+        store.add_result(fake_outcome(i, {"a": values[i]}, level=values[i] % 97), "test", {})
+    return store
+
+
+def test_statistics_do_not_depend_on_the_order_replications_finished(tmp_path):
+    """A resumed run or another worker count commits replications in another order; sums
+    of these values change with the order, so only a fixed (replication) order agrees."""
+    rng = np.random.default_rng(5)
+    values = list(rng.choice([1e16, -1e16, 1.0, 3.0, 0.1], 40))
+    orders = [list(range(40)), list(reversed(range(40))), rng.permutation(40).tolist()]
+    results = []
+    for k, order in enumerate(orders):
+        with _stored_in_order(tmp_path / f"r{k}.duckdb", values, order) as store:
+            results.append((experiment_statistics(store, "ens-order"),
+                            store.bands("ens-order", 0)))
+    for stats_k, bands_k in results[1:]:
+        assert stats_k == results[0][0]  # dataclass equality: every float bit for bit
+        assert bands_k.equals(results[0][1])

@@ -124,6 +124,8 @@ def ensemble_command(
     store: StorePath = None,
     sets: Sets = None,
     kpi: Kpis = None,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Show every KPI (default: the headline delays, queues and cost).")] = False,
     as_json: AsJson = False,
 ) -> None:
     """Run N replications with reproducible seeds; KPI means, 95% CIs, percentiles and bands."""
@@ -138,7 +140,8 @@ def ensemble_command(
             table = experiment_statistics(results, experiment.experiment_id).get(0, [])
             bands_file = results.files / "bands" / f"{experiment.experiment_id}.parquet"
             write_table(results.bands(experiment.experiment_id, 0), bands_file)
-        shown = [s for s in table if not chosen or s.kpi in chosen]
+        wanted = chosen or ([] if show_all or as_json else list(HEADLINE_KPIS))
+        shown = [s for s in table if not wanted or s.kpi in wanted]
         if as_json:
             print_json({
                 **_header(experiment, report, results.path),
@@ -254,7 +257,7 @@ def _print_sweep(experiment: Experiment, table: dict[int, list[KpiStatistics]],
         stats = {s.kpi: s for s in table.get(p.index, [])}
         cells = [_cell(stats.get(k), stat) for k in chosen]
         if threshold is not None:
-            mark = "cheapest ✓" if met and p.index == met[0] else ("✓" if p.index in met else "")
+            mark = "✓ first" if met and p.index == met[0] else ("✓" if p.index in met else "")
             cells.append(mark)
         out.add_row(str(p.index), *(str(p.parameters[n]) for n in names), *cells)
     console.print(out)
@@ -270,7 +273,7 @@ def _target_line(experiment: Experiment, threshold: Threshold, stat: str,
     first = experiment.points[met[0]]
     values = ", ".join(f"{k}={v}" for k, v in first.parameters.items())
     return (f"{len(met)} of {len(experiment.points)} points meet {threshold.text} ({stat}); "
-            f"the first is point {first.index}: {values}")
+            f"the cheapest (first) is point {first.index}: {values}")
 
 
 def _cell(s: KpiStatistics | None, stat: str) -> str:

@@ -272,7 +272,8 @@ def mean_text(s: KpiStatistics | None) -> str:
         return "—"
     if s.half_width is None:
         return value_text(s.kpi, s.mean)
-    return f"{value_text(s.kpi, s.mean)} ± {value_text(s.kpi, s.half_width)}"
+    spread = value_text(s.kpi, s.half_width)
+    return f"{value_text(s.kpi, s.mean)} ± {spread.split(' (')[0]}"  # miles once is enough
 
 
 def kpi_label(kpi: str) -> str:

@@ -145,6 +145,7 @@ JOIN runs r ON r.scenario_hash = p.scenario_hash AND r.seed_key = p.seed_key
 WHERE p.experiment_id = ?
 """
 
+_HEADER_BYTES = 3 * 4096  # DuckDB's file headers, before the first block
 PERCENTILES = (5, 50, 95)
 _QUANTILES = "[0.05, 0.5, 0.95]"
 # views ``straits results sql --experiment`` scopes to one experiment
@@ -169,9 +170,21 @@ class ResultsStore:
                 self.con.execute(_SCHEMA)
                 self._drop_stored_views()
             self._catalog = self.con.execute("SELECT current_database()").fetchone()[0]
+            self._check_whole()
             self.refresh_views()
         except duckdb.Error as exc:
-            raise StoreError(_open_error(self.path, exc, read_only)) from None
+            raise StoreError(_open_error(self.path, exc)) from None
+
+    def _check_whole(self) -> None:
+        """A truncated file opens, then fails on whichever block is missing: refuse it now."""
+        row = self.con.execute("SELECT block_size, total_blocks FROM pragma_database_size() "
+                               "WHERE database_name = current_database()").fetchone()
+        needed = _HEADER_BYTES + row[0] * row[1]
+        size = self.path.stat().st_size
+        if size < needed:
+            self.con.close()
+            raise StoreError(f"--store: {str(self.path)!r} is truncated ({size:,} of {needed:,} "
+                             "bytes); restore it from a copy or point --store at a new file")
 
     def _check_writable(self) -> None:
         """Fail before any simulation if the database or its files cannot be written."""
@@ -446,7 +459,7 @@ class ResultsStore:
             raise StoreError(_read_error(self.path, exc)) from None
 
 
-def _open_error(path: Path, exc: duckdb.Error, read_only: bool) -> str:
+def _open_error(path: Path, exc: duckdb.Error) -> str:
     text = str(exc).splitlines()[0]
     if "lock" in text.lower():
         return (f"--store: {str(path)!r} is in use by another straits process (one writer at "
