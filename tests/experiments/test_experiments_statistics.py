@@ -138,3 +138,17 @@ def test_statistics_do_not_depend_on_the_order_replications_finished(tmp_path):
     for stats_k, bands_k in results[1:]:
         assert stats_k == results[0][0]  # dataclass equality: every float bit for bit
         assert bands_k.equals(results[0][1])
+
+
+@pytest.mark.parametrize("budget_values", [1, 3, 12])  # values per slice: a step, a few, a place
+def test_bands_in_slices_equal_bands_in_one_query(tmp_path, monkeypatch, budget_values):
+    import straits.experiments.store as store_module
+
+    values = [float(v) for v in range(1, 8)]
+    with _store_with(tmp_path, values) as store:
+        whole = store.bands("ens-test", 0)
+        per_value = len(values) * 2 * store_module.BYTES_PER_BAND_VALUE
+        monkeypatch.setattr(store_module, "BAND_MEMORY_BYTES", budget_values * per_value)
+        sliced = store.bands("ens-test", 0)
+    assert sliced.equals(whole)
+    assert whole.num_rows == 2 * 5  # two places, five steps

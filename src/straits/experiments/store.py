@@ -148,6 +148,24 @@ WHERE p.experiment_id = ?
 _HEADER_BYTES = 3 * 4096  # DuckDB's file headers, before the first block
 PERCENTILES = (5, 50, 95)
 _QUANTILES = "[0.05, 0.5, 0.95]"
+BAND_MEMORY_BYTES = 512 * 2**20  # held by one bands query (DuckDB's quantile states)
+BYTES_PER_BAND_VALUE = 40  # measured: ~36 bytes per value (lorries and km) in quantile_cont
+_STATS = ", ".join(
+    f"round(quantile_cont({v}, {_QUANTILES})[{i + 1}], 3) AS {v}_p{q}"
+    for v in ("lorries", "km") for i, q in enumerate(PERCENTILES))
+_MEANS = ", ".join(f"round(avg({v} ORDER BY replication), 3) AS {v}_mean"
+                   for v in ("lorries", "km"))
+# one point's bands, for time steps [?, ?) of places (file rows) [?, ?]
+_BANDS = (
+    "WITH wide AS (SELECT file_row_number AS place_order, * FROM read_parquet(?, "
+    "file_row_number = true)), steps AS (SELECT ?::BIGINT AS low, ?::BIGINT AS high), "
+    "long AS (SELECT place_order, direction, place, kind, replication, "
+    "unnest(range(low, least(high, len(lorries)))) * step_minutes AS minutes, "
+    "unnest(lorries[low + 1:high])::DOUBLE AS lorries, unnest(km[low + 1:high])::DOUBLE AS km "
+    "FROM wide, steps WHERE place_order BETWEEN ? AND ?) "
+    "SELECT direction, place, kind, minutes, count(*)::INTEGER AS replications, "
+    f"{_STATS}, {_MEANS} FROM long GROUP BY place_order, direction, place, kind, minutes "
+    "ORDER BY place_order, minutes")
 # views ``straits results sql --experiment`` scopes to one experiment
 SCOPED_VIEWS = ("runs", "kpis", "points", "timeseries")
 
@@ -368,24 +386,25 @@ class ResultsStore:
 
     def bands(self, experiment_id: str, point: int) -> pa.Table:
         """p5/p50/p95 and mean of lorries and km per place every 15 minutes, across the
-        point's replications: one ``quantile_cont`` query over the series files."""
+        point's replications: one ``quantile_cont`` query over the series files.
+
+        Exact quantiles hold every replication's values (DuckDB cannot spill them),
+        so a point too big for ``BAND_MEMORY_BYTES`` runs the same query over slices
+        of places, then of time steps: memory stays bounded, time grows instead.
+        """
         files = self.series_files(experiment_id, point)
         if not files:
             return pa.table({})
-        stats = ", ".join(
-            f"round(quantile_cont({v}, {_QUANTILES})[{i + 1}], 3) AS {v}_p{q}"
-            for v in ("lorries", "km") for i, q in enumerate(PERCENTILES))
-        means = ", ".join(f"round(avg({v} ORDER BY replication), 3) AS {v}_mean"
-                          for v in ("lorries", "km"))
-        table = self._read(
-            "WITH long AS (SELECT file_row_number AS place_order, direction, place, kind, "
-            "replication, unnest(range(len(lorries))) * step_minutes AS minutes, "
-            "unnest(lorries)::DOUBLE AS lorries, unnest(km)::DOUBLE AS km "
-            "FROM read_parquet(?, file_row_number = true)) "
-            "SELECT direction, place, kind, minutes, count(*)::INTEGER AS replications, "
-            f"{stats}, {means} FROM long "
-            "GROUP BY place_order, direction, place, kind, minutes "
-            "ORDER BY place_order, minutes", [[f.as_posix() for f in files]])
+        try:
+            layout = pq.ParquetFile(files[0]).metadata
+            places = layout.num_rows
+            steps = len(pq.read_table(files[0], columns=["lorries"])["lorries"][0])
+        except (OSError, pa.ArrowException) as exc:
+            raise StoreError(_read_error(self.path, exc)) from None
+        names = [f.as_posix() for f in files]
+        parts = [self._read(_BANDS, [names, low, high, first, last])
+                 for first, last, low, high in _band_slices(len(files), places, steps)]
+        table = pa.concat_tables(parts)
         start = self.experiment(experiment_id).start
         times = pa.array(clock_times(start, table["minutes"].to_numpy()), pa.timestamp("s"))
         return table.add_column(3, "time", times)
@@ -457,6 +476,19 @@ class ResultsStore:
         except (duckdb.IOException, duckdb.InvalidInputException, duckdb.InternalException,
                 duckdb.SerializationException, OSError) as exc:
             raise StoreError(_read_error(self.path, exc)) from None
+
+
+def _band_slices(replications: int, places: int,
+                 steps: int) -> list[tuple[int, int, int, int]]:
+    """(first place, last place, low step, high step) slices, each within the memory budget:
+    all at once when it fits (the usual case), else a few places or a window of steps."""
+    per_step = replications * 2 * BYTES_PER_BAND_VALUE  # one place, one step
+    places_per_slice = max(1, min(places, BAND_MEMORY_BYTES // (per_step * steps)))
+    steps_per_slice = steps if places_per_slice > 1 or per_step * steps <= BAND_MEMORY_BYTES \
+        else max(1, BAND_MEMORY_BYTES // per_step)
+    return [(first, min(first + places_per_slice, places) - 1, low, low + steps_per_slice)
+            for first in range(0, places, places_per_slice)
+            for low in range(0, steps, steps_per_slice)]
 
 
 def _open_error(path: Path, exc: duckdb.Error) -> str:
