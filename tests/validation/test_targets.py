@@ -76,3 +76,19 @@ def test_an_ensemble_is_reproducible_and_the_table_reports_it():
     assert rows[0].model_low <= rows[0].model_mean <= rows[0].model_high
     assert '"all_passed"' in rows_to_json(rows, {"replications": 2})
     assert rows_to_markdown(rows).count("\n") == 3
+
+
+def test_two_worker_processes_give_the_same_ensemble():
+    from straits.experiments.executors import ProcessExecutor
+
+    executor = ProcessExecutor(2)
+    try:
+        parallel = run_scenario("dover-checks-2018", 3, executor=executor)
+    finally:
+        executor.close()
+    inline = run_scenario("dover-checks-2018", 3)
+    assert parallel.seeds == inline.seeds
+    for key, values in inline.values.items():
+        np.testing.assert_array_equal(parallel.values[key], values)
+    np.testing.assert_array_equal(parallel.kent_queue_lorries, inline.kent_queue_lorries)
+    np.testing.assert_array_equal(parallel.dover_queue_miles, inline.dover_queue_miles)
