@@ -282,3 +282,11 @@ def _first_column(out: str) -> str:
     """The text of a rich table's first column, folded lines joined."""
     return "".join(line.split("│")[1].strip() for line in out.splitlines()
                    if line.startswith("│"))
+
+
+@pytest.mark.parametrize("text", ["[/]", "[bold]x[/]", "plan[v2].yaml"])
+def test_query_results_are_printed_as_written(short_file, store, text):
+    _ensemble(short_file, store, 1)
+    code, out, err = invoke("results", "sql", f"SELECT '{text}' AS \"{text}\"", "--store", store)
+    assert code == 0, err
+    assert out.count(text) == 2  # the header and the cell, never read as markup

@@ -20,11 +20,13 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from straits.cli.app import BadInput, app, console, errors, fail
 from straits.cli.results import (
     AsJson,
     StorePath,
+    add_plain_row,
     kpi_label,
     mean_text,
     print_json,
@@ -243,23 +245,23 @@ def _print_sweep(experiment: Experiment, table: dict[int, list[KpiStatistics]],
                  chosen: list[str], stat: str, threshold: Threshold | None,
                  met: list[int]) -> None:
     shown = "mean ± 95% CI half-width" if stat == "mean" else stat
-    out = Table(title=f"{experiment.base.name} · sweep · {experiment.replications} "
-                      f"replications per point · {shown}")
+    out = Table(title=Text(f"{experiment.base.name} · sweep · {experiment.replications} "
+                           f"replications per point · {shown}"))
     names = list(experiment.points[0].parameters)
     out.add_column("point", justify="right")
     for name in names:  # the last two parts of the path say enough; folded, not cut
-        out.add_column(".".join(name.split(".")[-2:]), justify="right", overflow="fold")
+        out.add_column(Text(".".join(name.split(".")[-2:])), justify="right", overflow="fold")
     for k in chosen:
-        out.add_column(kpi_label(k), justify="right", overflow="fold")
+        out.add_column(Text(kpi_label(k)), justify="right", overflow="fold")
     if threshold is not None:
-        out.add_column(threshold.text, overflow="fold")
+        out.add_column(Text(threshold.text), overflow="fold")
     for p in experiment.points:
         stats = {s.kpi: s for s in table.get(p.index, [])}
         cells = [_cell(stats.get(k), stat) for k in chosen]
         if threshold is not None:
             mark = "✓ first" if met and p.index == met[0] else ("✓" if p.index in met else "")
             cells.append(mark)
-        out.add_row(str(p.index), *(str(p.parameters[n]) for n in names), *cells)
+        add_plain_row(out, str(p.index), *(str(p.parameters[n]) for n in names), *cells)
     console.print(out)
     if threshold is not None:
         console.print(_target_line(experiment, threshold, stat, met), highlight=False,
@@ -431,13 +433,14 @@ def _header(experiment: Experiment, report: RunReport, path: Path) -> dict[str, 
 
 
 def _print_ranking(kpi: str, method: str, rows: list) -> None:
-    table = Table(title=f"Sensitivity of {kpi} ({method})")
+    table = Table(title=Text(f"Sensitivity of {kpi} ({method})"))
     table.add_column("rank", justify="right")
     table.add_column("parameter", overflow="fold")
     for key in rows[0].indices if rows else []:
         table.add_column(key, justify="right", overflow="fold")
     for i, row in enumerate(rows):
-        table.add_row(str(i + 1), row.parameter, *(f"{v:,.3g}" for v in row.indices.values()))
+        add_plain_row(table, str(i + 1), row.parameter,
+                      *(f"{v:,.3g}" for v in row.indices.values()))
     console.print(table)
 
 

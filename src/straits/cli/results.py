@@ -20,6 +20,7 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from straits.cli.app import BadInput, app, console, guarded
 from straits.cli.format import count_text, distance_text, duration_text
@@ -73,12 +74,13 @@ def results_list(store: StorePath = None, as_json: AsJson = False) -> None:
         if as_json:
             print_json([{**r, "created": r["created"].isoformat()} for r in rows])
             return
-        table = Table(title=f"Experiments in {path}")
+        table = Table(title=Text(f"Experiments in {path}"))
         for key in ("experiment_id", "kind", "scenario", "points", "done", "created"):
             table.add_column(key, overflow="fold",
                              justify="right" if key in ("points", "done") else "left")
         for r in rows:
-            table.add_row(r["experiment_id"], r["kind"], r["scenario"], f"{r['points']:,}",
+            add_plain_row(table, r["experiment_id"], r["kind"], r["scenario"],
+                          f"{r['points']:,}",
                           f"{r['done']:,} / {r['points'] * r['replications']:,}",
                           f"{r['created']:%Y-%m-%d %H:%M}")
         console.print(table)
@@ -153,9 +155,9 @@ def _print_table(table: pa.Table, output_format: str) -> None:
     else:
         out = Table(caption=f"{table.num_rows:,} rows")
         for name in table.column_names:
-            out.add_column(name, overflow="fold")
+            out.add_column(Text(name), overflow="fold")
         for row in table.to_pylist():
-            out.add_row(*(_cell_text(v) for v in row.values()))
+            add_plain_row(out, *(_cell_text(v) for v in row.values()))
         console.print(out)
 
 
@@ -193,7 +195,8 @@ def results_export(
         with read_store(store) as results:
             table = _export_table(results, experiment_id, what, point)
         write_table(table, out, kind)
-        console.print(f"{table.num_rows:,} rows of {what} written to {out}", highlight=False)
+        console.print(f"{table.num_rows:,} rows of {what} written to {out}", highlight=False,
+                      markup=False)
 
     store_guarded(action)
 
@@ -276,19 +279,24 @@ def mean_text(s: KpiStatistics | None) -> str:
     return f"{value_text(s.kpi, s.mean)} ± {spread.split(' (')[0]}"  # miles once is enough
 
 
+def add_plain_row(table: Table, *cells: str) -> None:
+    """A row of user text (names, values, query results), never read as rich markup."""
+    table.add_row(*(Text(c) for c in cells))
+
+
 def kpi_label(kpi: str) -> str:
     return kpi.removeprefix("directions.")
 
 
 def print_statistics(title: str, rows: list[KpiStatistics]) -> None:
     """One row per KPI: mean ± 95% CI half-width and the p5/p50/p95 spread (folds at 80 cols)."""
-    table = Table(title=title, caption="mean ± half-width of the 95% CI; KPI names without "
+    table = Table(title=Text(title), caption="mean ± half-width of the 95% CI; KPI names without "
                                        "their leading 'directions.'")
     table.add_column("KPI", overflow="fold", ratio=3)
     for column in ("mean ± 95% CI", "p5", "p50", "p95"):
         table.add_column(column, justify="right", overflow="fold", ratio=2)
     for s in rows:
-        table.add_row(kpi_label(s.kpi), mean_text(s), value_text(s.kpi, s.p5),
+        add_plain_row(table, kpi_label(s.kpi), mean_text(s), value_text(s.kpi, s.p5),
                       value_text(s.kpi, s.p50), value_text(s.kpi, s.p95))
     console.print(table)
 
