@@ -21,6 +21,7 @@ from typing import Any, Literal
 import duckdb
 import plotly.graph_objects as go
 
+from straits.experiments.store import StoreError
 from straits.pipeline import simulate
 from straits.report import RunData, report_figures
 from straits.report.sources import replication_from_result
@@ -148,7 +149,7 @@ class JobQueue:
             return None
         try:
             archive = Archive(self.store, job.scenario, job.seeds)
-        except (OSError, duckdb.Error) as exc:
+        except (OSError, duckdb.Error, StoreError) as exc:
             job.stored = f"not saved (results store unavailable: {exc}); kept in memory"
             return None
         job.experiment_id = archive.experiment_id
