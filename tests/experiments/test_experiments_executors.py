@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pyarrow.parquet as pq
 import pytest
 
@@ -10,6 +12,7 @@ from straits.experiments.executors import (
     DaskExecutor,
     InlineExecutor,
     ProcessExecutor,
+    WorkerLost,
     make_executor,
 )
 from straits.experiments.statistics import experiment_statistics
@@ -61,5 +64,21 @@ def test_make_executor_picks_local_kinds(kwargs, kind):
     executor = make_executor(**kwargs)
     try:
         assert isinstance(executor, kind)
+    finally:
+        executor.close()
+
+
+def _die(task: int) -> int:
+    os._exit(3)  # a worker killed mid-task (OOM killer, kill -9)
+
+
+def test_workers_that_keep_dying_stop_the_run_with_one_error(monkeypatch):
+    import straits.experiments.executors as executors
+
+    monkeypatch.setattr(executors, "MAX_POOL_RESTARTS", 1)  # one replacement, then stop
+    executor = ProcessExecutor(1)
+    try:
+        with pytest.raises(WorkerLost, match="died 2 times"):
+            list(executor.imap_unordered(_die, range(2)))
     finally:
         executor.close()
