@@ -209,6 +209,7 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
     _wait_until(lambda: not any(_alive(p) for p in helpers), "workers outlived the coordinator")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("short_yaml")
 def test_sigterm_stops_cleanly_with_the_resume_message(tmp_path):
     process = _start(tmp_path, 60, workers=2)
