@@ -290,3 +290,28 @@ def test_query_results_are_printed_as_written(short_file, store, text):
     code, out, err = invoke("results", "sql", f"SELECT '{text}' AS \"{text}\"", "--store", store)
     assert code == 0, err
     assert out.count(text) == 2  # the header and the cell, never read as markup
+
+
+@pytest.mark.parametrize("where", ["under_a_file", "a_folder", "a_text_file"])
+def test_an_unusable_store_is_one_line_before_any_run(short_file, tmp_path, where, monkeypatch):
+    import straits.cli.experiments as commands
+
+    monkeypatch.setattr(commands, "run_experiment", _refuse)
+    (tmp_path / "plain.txt").write_text("not a database")
+    (tmp_path / "folder.duckdb").mkdir()
+    store = {"under_a_file": tmp_path / "plain.txt" / "r.duckdb",
+             "a_folder": tmp_path / "folder.duckdb", "a_text_file": tmp_path / "plain.txt"}[where]
+    for command in (["ensemble", short_file, "-n", "1", "--workers", "1"], ["results", "list"]):
+        code, out, err = invoke(*command, "--store", str(store))
+        assert code == 2, (out, err)
+        assert err.count("\n") == 1 and "Traceback" not in err and "store" in err
+
+
+def test_export_to_an_unwritable_place_is_refused_before_reading(short_file, store, tmp_path):
+    experiment = _ensemble(short_file, store, 1)
+    (tmp_path / "plain.txt").write_text("x")
+    code, err = _export(store, experiment, "kpis", tmp_path / "plain.txt" / "kpis.csv")
+    assert code == 2 and "--out: cannot write in" in err
+    code, err = _export(store, experiment, "kpis", tmp_path / "new" / "deeper" / "kpis.csv")
+    assert code == 0, err
+    assert (tmp_path / "new" / "deeper" / "kpis.csv").stat().st_size > 0
