@@ -125,8 +125,11 @@ def results_sql(
     output_format: Annotated[str, typer.Option(
         "--format", help="table, csv or json.")] = "table",
 ) -> None:
-    """Run a read-only SQL query on the store (tables: experiments, experiment_points,
-    scenarios, runs, kpis; view: timeseries)."""
+    """Run a read-only SQL query (tables experiments, experiment_points, scenarios, runs, kpis).
+
+    With --experiment, the views runs, kpis, points and timeseries hold only that
+    experiment; without it, the view timeseries covers the whole store.
+    """
 
     def action() -> None:
         if output_format not in SQL_FORMATS:
