@@ -195,7 +195,6 @@ def run_experiment(experiment: Experiment, store: ResultsStore, executor: Execut
                     raise Stopped(stopped())
     finally:
         report.wall_seconds = time.perf_counter() - began
-        store.refresh_views()
     return report
 
 

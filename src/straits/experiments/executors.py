@@ -94,14 +94,21 @@ class ProcessExecutor:
         queue = iter(tasks)
         limit = self.workers * IN_FLIGHT_PER_WORKER
         while True:
+            lost = []
             for task in queue:
-                pending[self._pool.submit(fn, task)] = task
+                try:
+                    pending[self._pool.submit(fn, task)] = task
+                except BrokenProcessPool:  # a worker died since the last wait
+                    lost.append(task)
+                    break
                 if len(pending) >= limit:
                     break
+            if lost:
+                pending = self._replace_pool(fn, [*lost, *pending.values()])
+                continue
             if not pending:
                 return
             finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-            lost = []
             for future in finished:
                 task = pending.pop(future)
                 try:

@@ -187,16 +187,15 @@ class ResultsStore:
             if not read_only:
                 self.con.execute(_SCHEMA)
                 self._drop_stored_views()
-            self._catalog = self.con.execute("SELECT current_database()").fetchone()[0]
+            self._catalog = self._one("SELECT current_database()")[0]
             self._check_whole()
-            self.refresh_views()
         except duckdb.Error as exc:
             raise StoreError(_open_error(self.path, exc)) from None
 
     def _check_whole(self) -> None:
         """A truncated file opens, then fails on whichever block is missing: refuse it now."""
-        row = self.con.execute("SELECT block_size, total_blocks FROM pragma_database_size() "
-                               "WHERE database_name = current_database()").fetchone()
+        row = self._one("SELECT block_size, total_blocks FROM pragma_database_size() "
+                        "WHERE database_name = current_database()")
         needed = _HEADER_BYTES + row[0] * row[1]
         size = self.path.stat().st_size
         if size < needed:
@@ -281,7 +280,7 @@ class ResultsStore:
                 [result.scenario_hash, scenario_name, result.seed_key, result.replication,
                  result.seed, __version__, json.dumps(parameters), result.simulate_seconds,
                  result.series_seconds, result.worker, _now(), relative.as_posix()],
-            ).fetchone()
+            ).fetchall()[0]
             self.con.execute(
                 "INSERT INTO kpis SELECT ?, unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
                 [row[0], result.kpi_names, result.kpi_values.tolist()])
@@ -298,14 +297,19 @@ class ResultsStore:
         """(Re)create the temporary ``timeseries`` views over this store's own Parquet files.
 
         Temporary views live only in this connection, so nothing in the database
-        names a path: a copied or moved store reads the files beside it.
+        names a path: a copied or moved store reads the files beside it. They are
+        made for SQL only (the commands read series files by name), so a damaged
+        series file never stops the store from opening.
         """
         if not self._has_series():
             return
         pattern = (self.files / "timeseries" / "*" / "*.parquet").as_posix()
-        self.con.execute(
-            "CREATE OR REPLACE TEMP VIEW timeseries_wide AS "
-            f"SELECT * FROM read_parquet('{_sql_text(pattern)}')")
+        try:
+            self.con.execute(
+                "CREATE OR REPLACE TEMP VIEW timeseries_wide AS "
+                f"SELECT * FROM read_parquet('{_sql_text(pattern)}')")
+        except (duckdb.IOException, duckdb.InvalidInputException) as exc:
+            raise StoreError(_read_error(self.path, exc)) from None
         self.con.execute(
             "CREATE OR REPLACE TEMP VIEW timeseries AS "
             "SELECT r.run_id, t.scenario_hash, t.seed_key, t.replication, t.direction, "
@@ -330,8 +334,8 @@ class ResultsStore:
 
     def experiment(self, experiment_id: str) -> StoredExperiment:
         """The experiment ``experiment_id``, or :class:`UnknownExperiment` naming recent ones."""
-        row = self.con.execute("SELECT kind, scenario_name, replications, spec FROM experiments "
-                               "WHERE experiment_id = ?", [experiment_id]).fetchone()
+        row = self._one("SELECT kind, scenario_name, replications, spec FROM experiments "
+                        "WHERE experiment_id = ?", [experiment_id])
         if row is None:
             known = [r[0] for r in self.con.execute(
                 "SELECT experiment_id FROM experiments ORDER BY created_at DESC LIMIT 10"
@@ -440,6 +444,7 @@ class ResultsStore:
         ``runs``, ``kpis``, ``points`` and ``timeseries`` hold only that experiment."""
         if not self.read_only:
             raise StoreError("queries run on a store opened read-only")
+        self.refresh_views()
         if experiment_id is not None:
             self.experiment(experiment_id)
             self._scope(experiment_id)
@@ -468,6 +473,12 @@ class ResultsStore:
 
     def _has_series(self) -> bool:
         return any((self.files / "timeseries").glob("*/*.parquet"))
+
+    def _one(self, sql: str, parameters: list[Any] | None = None) -> tuple | None:
+        """The first row of a query, with the result read to its end (DuckDB needs a
+        connection's result finished before the next statement)."""
+        rows = self.con.execute(sql, parameters or []).fetchall()
+        return rows[0] if rows else None
 
     def _read(self, sql: str, parameters: list[Any] | None = None) -> pa.Table:
         """Run a read; a damaged database or series file becomes one :class:`StoreError`."""

@@ -51,5 +51,4 @@ class Archive:
         ), self.scenario.name, {})
 
     def close(self) -> None:
-        self.store.refresh_views()
         self.store.close()
