@@ -183,6 +183,10 @@ def test_a_damaged_series_file_is_one_line_exit_2(short_file, store, tmp_path):
         code, err = _export(store, experiment, what, tmp_path / f"{what}.parquet")
         assert code == 2, err
         assert err.count("\n") == 1 and "Traceback" not in err and "damaged" in err
+    code, _, err = invoke("results", "sql", "SELECT count(*) FROM timeseries", "--store", store)
+    assert code == 2 and err.count("\n") == 1 and "damaged" in err
+    assert invoke("results", "list", "--store", store)[0] == 0  # the rest stays readable
+    assert _export(store, experiment, "kpis", tmp_path / "kpis.csv")[0] == 0
 
 
 def test_results_sql_is_read_only_and_scoped_to_an_experiment(short_file, store):
