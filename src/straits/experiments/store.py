@@ -166,8 +166,6 @@ _BANDS = (
     "SELECT direction, place, kind, minutes, count(*)::INTEGER AS replications, "
     f"{_STATS}, {_MEANS} FROM long GROUP BY place_order, direction, place, kind, minutes "
     "ORDER BY place_order, minutes")
-# views ``straits results sql --experiment`` scopes to one experiment
-SCOPED_VIEWS = ("runs", "kpis", "points", "timeseries")
 
 
 class ResultsStore:
@@ -218,7 +216,8 @@ class ResultsStore:
                              f"path with --store or ${STORE_ENV}")
 
     def _drop_stored_views(self) -> None:
-        """Stores before 0.x kept views with absolute paths; they would follow a copy."""
+        """Stores written before 30 Nov 2026 kept views naming absolute paths, which a
+        copy would follow to the original's files; the views are temporary now."""
         for (name,) in self.con.execute("SELECT view_name FROM duckdb_views() "
                                         "WHERE NOT internal AND NOT temporary").fetchall():
             self.con.execute(f'DROP VIEW IF EXISTS "{name}"')
