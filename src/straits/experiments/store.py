@@ -185,15 +185,15 @@ class ResultsStore:
             if not read_only:
                 self.con.execute(_SCHEMA)
                 self._drop_stored_views()
-            self._catalog = self._one("SELECT current_database()")[0]
+            self._catalog = self._first("SELECT current_database()")[0]
             self._check_whole()
         except duckdb.Error as exc:
             raise StoreError(_open_error(self.path, exc)) from None
 
     def _check_whole(self) -> None:
         """A truncated file opens, then fails on whichever block is missing: refuse it now."""
-        row = self._one("SELECT block_size, total_blocks FROM pragma_database_size() "
-                        "WHERE database_name = current_database()")
+        row = self._first("SELECT block_size, total_blocks FROM pragma_database_size() "
+                          "WHERE database_name = current_database()")
         needed = _HEADER_BYTES + row[0] * row[1]
         size = self.path.stat().st_size
         if size < needed:
@@ -473,11 +473,18 @@ class ResultsStore:
     def _has_series(self) -> bool:
         return any((self.files / "timeseries").glob("*/*.parquet"))
 
-    def _one(self, sql: str, parameters: list[Any] | None = None) -> tuple | None:
+    def _one(self, sql: str, parameters: list[Any] | None = None) -> tuple[Any, ...] | None:
         """The first row of a query, with the result read to its end (DuckDB needs a
         connection's result finished before the next statement)."""
         rows = self.con.execute(sql, parameters or []).fetchall()
         return rows[0] if rows else None
+
+    def _first(self, sql: str) -> tuple[Any, ...]:
+        """The row of a query that always has one."""
+        row = self._one(sql)
+        if row is None:
+            raise StoreError(f"--store: {str(self.path)!r} answered nothing to {sql!r}")
+        return row
 
     def _read(self, sql: str, parameters: list[Any] | None = None) -> pa.Table:
         """Run a read; a damaged database or series file becomes one :class:`StoreError`."""

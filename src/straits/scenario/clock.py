@@ -8,6 +8,7 @@ them agree to the second.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Literal
 
 import numpy as np
 
@@ -22,7 +23,8 @@ def stamp(start: datetime, minutes: float) -> str:
     return at(start, minutes).isoformat(timespec="minutes")
 
 
-def clock_times(start: datetime, minutes: np.ndarray, unit: str = "s") -> np.ndarray:
+def clock_times(start: datetime, minutes: np.ndarray,
+                unit: Literal["s", "m"] = "s") -> np.ndarray:
     """``datetime64[unit]`` times for a minutes-from-start array (truncated to ``unit``)."""
     base = np.datetime64(start.replace(tzinfo=None), unit)
     steps = np.asarray(minutes, dtype=np.float64) * {"s": 60, "m": 1}[unit]

@@ -40,7 +40,9 @@ def compare(targets: tuple[Target, ...], runs: dict[str, ScenarioRuns]) -> list[
         values = runs[t.scenario].values[t.key]
         s = describe(t.key, values)
         mean = s.mean
-        low, high = (mean, mean) if s.ci95_low is None else (s.ci95_low, s.ci95_high)
+        low, high = s.ci95_low, s.ci95_high
+        if low is None or high is None:  # one replication: no interval
+            low = high = mean
         band_low, band_high = t.band
         rows.append(Row(
             key=t.key, scenario=t.scenario, quantity=t.quantity, unit=t.unit,
