@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from straits.cli.app import BadInput, app, console, errors, guarded
+from straits.cli.format import duration_text
 from straits.experiments.executors import make_executor
 from straits.files import atomic_path, ensure_writable_folder
 from straits.validation import (
@@ -114,7 +116,11 @@ def _write(out: Path, rows: list[Row], meta: dict, ensembles: dict) -> None:
         write_html(figures(ensembles), staging)
 
 
-def _number(value: float) -> str:
+def _number(value: float, unit: str = "") -> str:
+    """A figure of the table: hours over two as ``h:mm h`` (as every command prints
+    durations), other quantities to three figures."""
+    if unit == "hours" and abs(value) >= 2:
+        return duration_text(value * 60)
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
 
 
@@ -126,9 +132,11 @@ def _print(rows: list[Row]) -> None:
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
-            r.key, f"{r.quantity} ({r.unit})", f"{r.published} ({r.facts})",
-            f"{_number(r.model_mean)} [{_number(r.model_low)}, {_number(r.model_high)}]",
-            f"{r.tolerance.split(' (')[0]} → {_number(r.band_low)}–{_number(r.band_high)}",
+            Text(r.key), Text(f"{r.quantity} ({r.unit})"), Text(f"{r.published} ({r.facts})"),
+            f"{_number(r.model_mean, r.unit)} [{_number(r.model_low, r.unit)}, "
+            f"{_number(r.model_high, r.unit)}]",
+            f"{r.tolerance.split(' (')[0]} → {_number(r.band_low, r.unit)}–"
+            f"{_number(r.band_high, r.unit)}",
             "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
         )
     console.print(table)
