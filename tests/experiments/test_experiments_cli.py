@@ -319,3 +319,14 @@ def test_export_to_an_unwritable_place_is_refused_before_reading(short_file, sto
     code, err = _export(store, experiment, "kpis", tmp_path / "new" / "deeper" / "kpis.csv")
     assert code == 0, err
     assert (tmp_path / "new" / "deeper" / "kpis.csv").stat().st_size > 0
+
+
+def test_ensemble_table_shows_the_headline_kpis_unless_all(short_file, store):
+    code, out, err = invoke("ensemble", short_file, "-n", "2", "--workers", "1", "--store", store)
+    assert code == 0, err
+    shown = _first_column(out)
+    assert "southbound.delay_minutes.mean" in shown and "holding." not in shown
+    code, out, err = invoke("ensemble", short_file, "-n", "2", "--workers", "1", "--store", store,
+                            "--all")
+    assert code == 0, err
+    assert "holding." in _first_column(out)
