@@ -284,3 +284,32 @@ def test_missing_store_folders_are_created(tmp_path):
     with ResultsStore(path) as store:
         assert store.add_result(fake_outcome(0, {"a": 1.0}), "test", {})
     assert path.is_file()
+
+
+class _Reversed:
+    """An executor whose results arrive in the reverse order of the tasks."""
+
+    description = "reversed"
+
+    def imap_unordered(self, fn, tasks):
+        yield from reversed([fn(task) for task in tasks])
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def test_a_resumed_run_reports_the_same_figures_as_a_clean_one(one_day, tmp_path):
+    from straits.experiments.statistics import experiment_statistics
+
+    experiment = ensemble(one_day, 5)
+    outputs = []
+    for name, first_part in (("clean", None), ("resumed", 2)):
+        with ResultsStore(tmp_path / f"{name}.duckdb") as store:
+            if first_part:  # an earlier, shorter run, then the rest finishing out of order
+                run_experiment(ensemble(one_day, first_part), store, _Reversed())
+            run_experiment(experiment, store, InlineExecutor() if not first_part else _Reversed())
+            outputs.append((experiment_statistics(store, experiment.experiment_id),
+                            store.bands(experiment.experiment_id, 0)))
+    (clean_stats, clean_bands), (resumed_stats, resumed_bands) = outputs
+    assert resumed_stats == clean_stats
+    assert resumed_bands.equals(clean_bands)
