@@ -230,7 +230,7 @@ ENSEMBLE_RUN = """
 import json, resource, sys, time
 from straits.experiments.ensemble import ensemble, run_experiment
 from straits.experiments.executors import ProcessExecutor
-from straits.experiments.statistics import experiment_statistics, holding_bands
+from straits.experiments.statistics import experiment_statistics
 from straits.experiments.store import ResultsStore
 from straits.scenario import load_scenario
 
@@ -244,9 +244,9 @@ def main():
         report = run_experiment(experiment, store, executor)
         executor.close()
         ran = time.perf_counter()
-        experiment_statistics(store, experiment.experiment_id, replications)
+        experiment_statistics(store, experiment.experiment_id)
         summarised = time.perf_counter()
-        holding_bands(store, experiment.experiment_id, 0, replications, experiment.base.start)
+        store.bands(experiment.experiment_id, 0)
         banded = time.perf_counter()
         simulate, series = store.con.execute(
             "SELECT avg(simulate_seconds), avg(series_seconds) FROM runs").fetchone()

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import sys
-import tempfile
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -24,6 +21,7 @@ from straits.cli.format import (
     queue_length_text,
 )
 from straits.cli.source import commented_scenario
+from straits.files import atomic_path
 from straits.pipeline import RunResult, result_tables, simulate
 from straits.scenario import Scenario, builtin_names, load_scenario, scenario_to_yaml
 from straits.scenario.units import format_minutes
@@ -128,31 +126,16 @@ def write_outputs(out: Path, result: RunResult, force: bool) -> None:
     """Write into a temporary sibling folder, then rename it into place, so an
     error or Ctrl-C never leaves half-written results."""
     target = out.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    try:
+    with atomic_path(target) as staging:
+        staging.mkdir()
         for stem, table in result_tables(result).items():
             pq.write_table(table, staging / f"{stem}.parquet")
         (staging / "scenario.yaml").write_text(scenario_to_yaml(result.scenario),
                                                encoding="utf-8")
         (staging / "summary.json").write_text(json.dumps(result.summary, indent=2) + "\n",
                                               encoding="utf-8")
-        _swap_into_place(staging, target, force)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-
-
-def _swap_into_place(staging: Path, target: Path, force: bool) -> None:
-    if target.exists():
-        if not force and any(target.iterdir()):
+        if target.exists() and not force and any(target.iterdir()):
             raise BadInput(f"--out: {str(target)!r} appeared while running; nothing replaced")
-        old = target.with_name(f".{target.name}.old-{os.getpid()}")
-        target.rename(old)
-        staging.rename(target)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        staging.rename(target)
 
 
 HEADLINE_ROWS = ("arrived", "crossed", "in_system_at_end", "delay_mean", "delay_p95",

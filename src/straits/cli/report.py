@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Annotated
 import typer
 
 from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
+from straits.files import atomic_path
 from straits.report import RunData, SourceError, load_run, render_compare, render_report
 from straits.report.html import comparison_warnings
 
@@ -142,16 +141,8 @@ def _check_output(output: Path, force: bool) -> None:
 
 def _write(output: Path, text: str) -> None:
     """Write next to the target, then rename: never a half-written report."""
-    target = output.resolve()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    with atomic_path(output.resolve()) as partial:
+        partial.write_text(text, encoding="utf-8")
 
 
 def _map_time(at: str | None, start: datetime, summary: dict) -> datetime | None:

@@ -9,7 +9,6 @@ censored, so a disruption that runs into the horizon never lowers the delays.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
@@ -23,6 +22,7 @@ from straits.metrics.occupancy import (
     peak_gate_queue,
     peak_waiting,
 )
+from straits.scenario.clock import stamp
 from straits.scenario.schema import HoldingPlan, Scenario
 
 GRID_MINUTES = 1.0
@@ -123,7 +123,7 @@ def _decision_entry(records: Records, direction: str, plan: HoldingPlan, log: De
 
 
 def _stamp(records: Records, minutes: float) -> str:
-    return (records.start + timedelta(minutes=minutes)).isoformat(timespec="minutes")
+    return stamp(records.start, minutes)
 
 
 def delay_minutes(dr: DirectionRecords) -> np.ndarray:

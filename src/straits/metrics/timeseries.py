@@ -8,14 +8,14 @@ import pyarrow as pa
 from straits.engine.holding import REASON_NAMES, STATE_NAMES
 from straits.engine.records import Records
 from straits.metrics.occupancy import inside_terminals, occupancy
+from straits.scenario.clock import clock_times
 from straits.scenario.schema import Scenario
 
 STEP_MINUTES = 15.0
 
 
 def _timestamps(records: Records, minutes: np.ndarray) -> pa.Array:
-    base = np.datetime64(records.start.replace(tzinfo=None), "s")
-    return pa.array(base + (minutes * 60).astype("timedelta64[s]"), pa.timestamp("s"))
+    return pa.array(clock_times(records.start, minutes), pa.timestamp("s"))
 
 
 def holding_timeseries(scenario: Scenario, records: Records,

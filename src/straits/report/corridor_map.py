@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -23,6 +23,7 @@ import plotly.graph_objects as go
 
 from straits.report.series import PlaceSeries, Series, place_colours, run_series
 from straits.report.sources import RunData
+from straits.scenario.clock import at
 
 MAX_SLIDER_STEPS = 120
 _KM_PER_DEGREE_LAT = 110.57
@@ -325,7 +326,7 @@ def _title(label: str, lorries: float) -> str:
 
 
 def _stamp(start: datetime, minutes: float) -> str:
-    return (start + timedelta(minutes=float(minutes))).strftime("%a %d %b %Y %H:%M")
+    return at(start, minutes).strftime("%a %d %b %Y %H:%M")
 
 
 def _km_per_degree_lon() -> float:

@@ -17,6 +17,7 @@ from pydantic import (
     model_validator,
 )
 
+from straits.scenario.clock import at
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
@@ -455,7 +456,7 @@ class Scenario(Model):
     @property
     def end(self) -> datetime:
         """The calendar time of the horizon."""
-        return self.start + timedelta(minutes=self.horizon)
+        return at(self.start, self.horizon)
 
 
 def _check_route_terminals(sc: Scenario) -> None:

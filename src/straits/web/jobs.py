@@ -26,6 +26,7 @@ import duckdb
 import plotly.graph_objects as go
 import plotly.io
 
+from straits.experiments.store import StoreError
 from straits.pipeline import simulate
 from straits.report import RunData, report_figures
 from straits.report.kpi_table import KpiRow, kpi_rows
@@ -289,7 +290,7 @@ class JobQueue:
             return None
         try:
             archive = Archive(self.store, job.scenario, job.seeds)
-        except (OSError, duckdb.Error) as exc:
+        except (OSError, duckdb.Error, StoreError) as exc:
             reason = (str(exc).splitlines() or [type(exc).__name__])[0][:160]
             job.stored = f"not saved (results store unavailable: {reason}); kept in memory"
             return None
