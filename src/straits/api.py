@@ -167,8 +167,7 @@ def _run_and_describe(experiment: Experiment, workers: int,
         try:
             with ResultsStore(path) as results:
                 run_experiment(experiment, results, executor)
-                statistics = experiment_statistics(results, experiment.experiment_id,
-                                                   experiment.replications)
+                statistics = experiment_statistics(results, experiment.experiment_id)
         finally:
             executor.close()
     rows = [{"point": point, "kpi": s.kpi, **s.as_dict()}
@@ -197,7 +196,7 @@ class _ScenarioFileSchema(GenerateJsonSchema):
         name = getattr(schema["function"].get("function"), "__name__", "")
         if name == "parse_minutes":
             return dict(_DURATION)
-        if name == "_parse_start":
+        if name == "parse_start":
             return dict(_START)
         if name == "_fixed_if_string":  # a bare duration means a fixed one
             return {"anyOf": [dict(_DURATION), super().function_before_schema(schema)]}
