@@ -49,6 +49,29 @@ _DECISION = 4
 _GATE_WAKE = 5
 
 
+class ClassInput(NamedTuple):
+    """Vehicle classes sharing the direction (:mod:`straits.engine.passengers`).
+
+    Empty arrays (the default) mean lorries only: class 0, one unit each, the
+    terminals' own stages. Otherwise every vehicle has a class, a size in
+    deck units (decimetres of lane) that its gate buffer and deck count, and
+    a path of global stages per (terminal, class); departures say which
+    classes may board them (a bit per class).
+    """
+
+    vehicle_class: np.ndarray  # (n,) int64
+    units: np.ndarray  # (n,) int64: deck and buffer space taken
+    fixed_terminal: np.ndarray  # (n,) int64: -1 = lorry route choice
+    path_offset: np.ndarray  # (T * C,) int64 into path_stage
+    path_length: np.ndarray  # (T * C,) int64; 0: the class never comes here
+    path_stage: np.ndarray  # global stages, flattened
+    departure_accepts: np.ndarray  # (D,) int64 bit mask of classes
+
+
+_EMPTY = np.zeros(0, dtype=np.int64)
+LORRIES_ONLY = ClassInput(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+
+
 class DirectionInput(NamedTuple):
     """Flat arrays describing one direction, ready for the compiled loop.
 
@@ -84,6 +107,8 @@ class DirectionInput(NamedTuple):
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
     holding: HoldingInput = NO_HOLDING  # areas with decisions, fifo release or metering
+    classes: ClassInput = LORRIES_ONLY  # passenger classes; lorry-only by default
+
 
 
 class DirectionOutput(NamedTuple):
@@ -151,6 +176,12 @@ def simulate_direction(d):
     departure_offset = d.departure_offset
     horizon_minutes = d.horizon_minutes
     holding = d.holding
+    n = arrival_minutes.shape[0]
+    n_terminals = share_cumulative.shape[0]
+    vehicle_class, units, fixed_terminal, path_offset, path_length, path_stage, accepts = (
+        _class_arrays(d.classes, n, n_stages, stage_offset, booths_initial.shape[0],
+                      departure_minutes.shape[0]))
+    n_classes = path_offset.shape[0] // n_terminals
     serves = holding.serves
     fifo = holding.fifo
     area_capacity = holding.capacity_lorries
@@ -167,12 +198,10 @@ def simulate_direction(d):
     decision_interval = holding.decision_interval_minutes
     forecast_minutes = holding.forecast_minutes
     expected_per_minute = holding.expected_lorries_per_minute
-    n = arrival_minutes.shape[0]
-    n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]
     s_max = 0
-    for terminal in range(n_terminals):
-        s_max = max(s_max, n_stages[terminal])
+    for p in range(path_length.shape[0]):
+        s_max = max(s_max, path_length[p])
 
     lorry_terminal = np.full(n, -1, dtype=np.int64)
     turned_back = np.zeros(n, dtype=np.bool_)
@@ -183,14 +212,11 @@ def simulate_direction(d):
     departure_index = np.full(n, -1, dtype=np.int64)
     departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
 
-    stage_terminal = np.empty(n_global, dtype=np.int64)
-    for terminal in range(n_terminals):
-        for s in range(n_stages[terminal]):
-            stage_terminal[stage_offset[terminal] + s] = terminal
+    step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
 
-    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1,
-    # the shared fifo holding queue 2T+G
-    n_queues = 2 * n_terminals + n_global + 1
+    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes per terminal and
+    # class T+G..T+G+T*C-1, the shared fifo holding queue last
+    n_queues = n_terminals + n_global + n_terminals * n_classes + 1
     shared = n_queues - 1
     head = np.full(n_queues, -1, dtype=np.int64)
     tail = np.full(n_queues, -1, dtype=np.int64)
@@ -313,23 +339,38 @@ def simulate_direction(d):
             lorry = done_lorry[0]
             g = in_stage[lorry]
             heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
-            terminal = stage_terminal[g]
-            first = stage_offset[terminal]
-            s = g - first
+            terminal = lorry_terminal[lorry]
+            path = terminal * n_classes + vehicle_class[lorry]
+            first = path_stage[path_offset[path]]
+            s = step[lorry]
             busy[g] -= 1
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
-                inside[terminal] -= 1
+                inside[terminal] -= units[lorry]
                 _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, n_terminals + first, metering_gap,
-                       gate_open_from)
+                       buffer_lorries, gate_entry, metering_gap, gate_open_from, units,
+                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
                 touched = (g, first)
+                if n_classes > 1:
+                    heap_size, seq = _start_firsts(
+                        terminal, now, n_terminals, n_classes, path_offset, path_length,
+                        path_stage, step, head, count, next_in_queue, busy, booths_now,
+                        speed_ptr, speed_change_offset, speed_change_minutes,
+                        base_service_minutes, speed_multiplier, speed_added_minutes,
+                        turn_back_share, turn_back_uniform, turning_back, stage_start,
+                        in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
             else:
-                last = s + 1 == n_stages[terminal]
-                _push(lanes + terminal if last else n_terminals + g + 1, lorry, head, tail,
-                      count, next_in_queue)
-                touched = (g, -1 if last else g + 1)
+                last = s + 1 == path_length[path]
+                if last:
+                    _push(lanes + terminal * n_classes + vehicle_class[lorry], lorry, head,
+                          tail, count, next_in_queue)
+                    touched = (g, -1)
+                else:
+                    step[lorry] = s + 1
+                    after = path_stage[path_offset[path] + s + 1]
+                    _push(n_terminals + after, lorry, head, tail, count, next_in_queue)
+                    touched = (g, after)
         elif kind == _BOOTH_CHANGE:
             booths_now[which] = booth_change_count[booth_ptr[which]]
             booth_ptr[which] += 1
@@ -340,22 +381,29 @@ def simulate_direction(d):
                 k = dep_ptr[terminal]
                 dep_ptr[terminal] += 1
                 room = departure_capacity[k]
-                while room > 0 and count[lanes + terminal] > 0:
-                    lorry = _pop(lanes + terminal, head, count, next_in_queue)
-                    departure_index[lorry] = k
-                    departure_load[k] += 1
-                    inside[terminal] -= 1
-                    room -= 1
+                if n_classes == 1:
+                    while room > 0 and count[lanes + terminal] > 0:
+                        lorry = _pop(lanes + terminal, head, count, next_in_queue)
+                        departure_index[lorry] = k
+                        departure_load[k] += 1
+                        inside[terminal] -= 1
+                        room -= 1
+                else:
+                    _board_mixed(k, room, lanes + terminal * n_classes, n_classes, accepts,
+                                 head, count, next_in_queue, units, stage_end, step,
+                                 departure_index, departure_load, inside, terminal)
             else:
                 lorry = next_arrival
                 next_arrival += 1
-                terminal = _choose_terminal(
-                    lorry, now, rule, captive_share, choice_uniform, captive_uniform,
-                    share_cumulative, free_flow_minutes, count, inside, departure_minutes,
-                    departure_capacity, dep_ptr, departure_offset,
-                )
+                terminal = fixed_terminal[lorry]
+                if terminal < 0:
+                    terminal = _choose_terminal(
+                        lorry, now, rule, captive_share, choice_uniform, captive_uniform,
+                        share_cumulative, free_flow_minutes, count, inside, departure_minutes,
+                        departure_capacity, dep_ptr, departure_offset,
+                    )
                 lorry_terminal[lorry] = terminal
-                if shared_open and fifo_terminal[terminal] and (
+                if vehicle_class[lorry] == 0 and shared_open and fifo_terminal[terminal] and (
                         count[shared] > 0 or not _gate_has_room(
                             terminal, now, count, near_lorries, inside, buffer_lorries,
                             gate_open_from)):
@@ -364,10 +412,19 @@ def simulate_direction(d):
                     held_by_terminal[terminal] += 1
                 else:
                     _push(terminal, lorry, head, tail, count, next_in_queue)
-            first = stage_offset[terminal]
+            first = path_stage[path_offset[terminal * n_classes]]
             _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + first, metering_gap, gate_open_from)
+                   gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
+                   path_offset, path_stage, step, n_terminals)
             touched = (first, -1)
+            if n_classes > 1:
+                heap_size, seq = _start_firsts(
+                    terminal, now, n_terminals, n_classes, path_offset, path_length,
+                    path_stage, step, head, count, next_in_queue, busy, booths_now,
+                    speed_ptr, speed_change_offset, speed_change_minutes,
+                    base_service_minutes, speed_multiplier, speed_added_minutes,
+                    turn_back_share, turn_back_uniform, turning_back, stage_start,
+                    in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
             scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
@@ -378,7 +435,7 @@ def simulate_direction(d):
         for g in touched:
             if g >= 0:
                 heap_size, seq = _start_service(
-                    g, now, n_terminals, stage_offset, stage_terminal, head, count,
+                    g, now, n_terminals, step, head, count,
                     next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                     speed_change_minutes, base_service_minutes, speed_multiplier,
                     speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
@@ -398,14 +455,14 @@ def simulate_direction(d):
             held_by_terminal[terminal] -= 1
             _push(terminal, lorry, head, tail, count, next_in_queue)
             _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + stage_offset[terminal], metering_gap,
-                   gate_open_from)
+                   gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
+                   path_offset, path_stage, step, n_terminals)
             gate_moved[terminal] = True
         for terminal in range(n_terminals):
             if kind in (_DECISION, _GATE_WAKE):
                 _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, n_terminals + stage_offset[terminal],
-                       metering_gap, gate_open_from)
+                       buffer_lorries, gate_entry, metering_gap, gate_open_from, units,
+                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
                 gate_moved[terminal] = True
             if (metering_gap[terminal] > 0 and count[terminal] > 0
                     and inside[terminal] < buffer_lorries[terminal]
@@ -418,12 +475,20 @@ def simulate_direction(d):
             if gate_moved[terminal]:
                 gate_moved[terminal] = False
                 heap_size, seq = _start_service(
-                    stage_offset[terminal], now, n_terminals, stage_offset, stage_terminal,
+                    path_stage[path_offset[terminal * n_classes]], now, n_terminals, step,
                     head, count, next_in_queue, busy, booths_now, speed_ptr,
                     speed_change_offset, speed_change_minutes, base_service_minutes,
                     speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
                     turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
                     heap_size, seq)
+                if n_classes > 1:
+                    heap_size, seq = _start_firsts(
+                        terminal, now, n_terminals, n_classes, path_offset, path_length,
+                        path_stage, step, head, count, next_in_queue, busy, booths_now,
+                        speed_ptr, speed_change_offset, speed_change_minutes,
+                        base_service_minutes, speed_multiplier, speed_added_minutes,
+                        turn_back_share, turn_back_uniform, turning_back, stage_start,
+                        in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load, held_minutes, released_minutes, log_minutes[:log_size],
@@ -431,16 +496,16 @@ def simulate_direction(d):
 
 
 @njit(cache=True)
-def _start_service(g, now, n_terminals, stage_offset, stage_terminal, head, count,
+def _start_service(g, now, n_terminals, step, head, count,
                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                    speed_change_minutes, base_service_minutes, speed_multiplier,
                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
                    stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq):
     """Start service at global stage ``g`` while lorries wait and booths are free."""
-    s = g - stage_offset[stage_terminal[g]]
     q = n_terminals + g
     while count[q] > 0 and busy[g] < booths_now[g]:
         lorry = _pop(q, head, count, next_in_queue)
+        s = step[lorry]
         k = speed_ptr[g]
         while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
             k += 1
@@ -468,15 +533,19 @@ def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, g
 
 @njit(cache=True)
 def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-           gate_entry, first_stage_queue, metering_gap, gate_open_from):
-    """Let lorries through ``terminal``'s gate, in order, while there is room inside
-    and, where metering is in force, one per metering gap."""
-    while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+           gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
+           path_offset, path_stage, step, n_terminals):
+    """Let vehicles through ``terminal``'s gate, in order, while the one in front
+    fits inside and, where metering is in force, one per metering gap."""
+    while (count[terminal] > 0
+           and inside[terminal] + units[head[terminal]] <= buffer_lorries[terminal]
            and now >= gate_open_from[terminal]):
         lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
-        inside[terminal] += 1
-        _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
+        inside[terminal] += units[lorry]
+        step[lorry] = 0
+        first = path_stage[path_offset[terminal * n_classes + vehicle_class[lorry]]]
+        _push(n_terminals + first, lorry, head, tail, count, next_in_queue)
         if metering_gap[terminal] > 0:
             gate_open_from[terminal] = now + metering_gap[terminal]
 
@@ -548,3 +617,65 @@ def _choose_terminal(
 def run_direction(direction: DirectionInput) -> DirectionOutput:
     """Typed entry point: the compiled loop takes the input tuple as it is."""
     return DirectionOutput(*simulate_direction(direction))
+
+
+@njit(cache=True)
+def _class_arrays(classes, n, n_stages, stage_offset, n_global, n_departures):
+    """The class arrays, or lorry-only ones: class 0, one unit, the terminals' stages."""
+    if classes.vehicle_class.shape[0] == n and classes.path_offset.shape[0] > 0:
+        return (classes.vehicle_class, classes.units, classes.fixed_terminal,
+                classes.path_offset, classes.path_length, classes.path_stage,
+                classes.departure_accepts)
+    return (np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64),
+            np.full(n, -1, dtype=np.int64), stage_offset.copy(), n_stages.copy(),
+            np.arange(n_global, dtype=np.int64), np.ones(n_departures, dtype=np.int64))
+
+
+@njit(cache=True)
+def _start_firsts(terminal, now, n_terminals, n_classes, path_offset, path_length,
+                  path_stage, step, head, count, next_in_queue, busy, booths_now, speed_ptr,
+                  speed_change_offset, speed_change_minutes, base_service_minutes,
+                  speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
+                  turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                  heap_size, seq):
+    """Start service at the first stage of every passenger class's path at a terminal
+    (the lorries' own first stage is started by the caller)."""
+    for c in range(1, n_classes):
+        p = terminal * n_classes + c
+        if path_length[p] > 0:
+            heap_size, seq = _start_service(
+                path_stage[path_offset[p]], now, n_terminals, step, head, count,
+                next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                speed_change_minutes, base_service_minutes, speed_multiplier,
+                speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+    return heap_size, seq
+
+
+@njit(cache=True)
+def _board_mixed(k, room, first_lane, n_classes, accepts, head, count, next_in_queue, units,
+                 stage_end, step, departure_index, departure_load, inside, terminal):
+    """Board departure ``k`` from its terminal's class lanes: the vehicle that reached
+    its lane first among those that fit, until none fits (``room`` in deck units,
+    so a deck is never exceeded)."""
+    while True:
+        best = -1
+        best_minutes = np.inf
+        for c in range(n_classes):
+            q = first_lane + c
+            if (accepts[k] >> c) & 1 == 0 or count[q] == 0:
+                continue
+            vehicle = head[q]
+            if units[vehicle] > room:
+                continue
+            ready = stage_end[vehicle, step[vehicle]]
+            if ready < best_minutes:
+                best_minutes = ready
+                best = q
+        if best < 0:
+            return
+        vehicle = _pop(best, head, count, next_in_queue)
+        departure_index[vehicle] = k
+        departure_load[k] += units[vehicle]
+        inside[terminal] -= units[vehicle]
+        room -= units[vehicle]

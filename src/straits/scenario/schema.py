@@ -55,6 +55,8 @@ from straits.scenario.limits import (
     MIN_LORRY_SPACING_M,
     MIN_TURNAROUND_MINUTES,
 )
+from straits.scenario.passenger_checks import check_calendar, check_passengers
+from straits.scenario.passengers import Calendar, Passengers
 from straits.scenario.security import Controls, SecurityConfig
 from straits.scenario.units import (
     Minutes,
@@ -119,6 +121,10 @@ class VesselClass(Model):
     vessels: Annotated[int, Field(ge=0, le=100)]
     lorries_per_sailing: Annotated[int, Field(ge=1, le=1000)]
     name: Text = ""
+    # the whole vehicle deck, for mixed loads with passenger classes; default: the
+    # lorries' own lane-metres only
+    lane_metres: Annotated[float | None, Field(gt=0, le=20_000,
+                                               exclude_if=lambda v: v is None)] = None
 
 
 class FerryRoute(Model):
@@ -144,6 +150,11 @@ class TunnelRoute(Model):
     departures_per_hour: Annotated[float, Field(ge=MIN_DEPARTURES_PER_HOUR, le=60)]
     lorries_per_shuttle: Annotated[int, Field(ge=1, le=200)]
     crossing: CrossingMinutes
+    # passenger shuttles (cars, coaches), separate from the freight ones
+    passenger_departures_per_hour: Annotated[float, Field(
+        ge=0, le=60, exclude_if=lambda v: v == 0)] = 0.0
+    passenger_shuttle_lane_metres: Annotated[float, Field(
+        ge=0, le=20_000, exclude_if=lambda v: v == 0)] = 0.0
 
 
 Route = Annotated[FerryRoute | TunnelRoute, Field(discriminator="kind")]
@@ -415,6 +426,8 @@ class Scenario(Model):
     disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
     facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
+    passengers: Annotated[Passengers | None, Field(exclude_if=lambda v: v is None)] = None
+    calendar: Annotated[Calendar | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
     @classmethod
@@ -437,6 +450,10 @@ class Scenario(Model):
             _check_demand_shocks(self, direction)
         if self.security is not None:
             _check_security(self, self.security)
+        if self.passengers is not None:
+            check_passengers(self, self.passengers)
+        if self.calendar is not None:
+            check_calendar(self.calendar)
         return self
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
