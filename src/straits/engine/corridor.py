@@ -12,7 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from straits.engine.decisions import holding_input
-from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
+from straits.engine.demand import (
+    calendar_factors,
+    minutes_to_the_next_hour,
+    poisson_arrivals,
+    rate_per_minute,
+)
 from straits.engine.disruptions import (
     Window,
     apply_to_departures,
@@ -59,6 +64,8 @@ def build_direction(
                                             minutes_to_the_next_hour(scenario.start))
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
+    if scenario.calendar is not None:
+        rate = rate * calendar_factors(scenario, "hgv", edges)
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
     n = arrivals.shape[0]
 

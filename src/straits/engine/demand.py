@@ -6,7 +6,8 @@ from datetime import datetime
 
 import numpy as np
 
-from straits.scenario.schema import DirectionDemand
+from straits.scenario.calendars import interval_factors
+from straits.scenario.schema import DirectionDemand, Scenario
 
 
 def minutes_past_the_hour(start: datetime) -> float:
@@ -20,15 +21,22 @@ def minutes_to_the_next_hour(start: datetime) -> float:
 
 def rate_per_minute(demand: DirectionDemand, start: datetime, edges_minutes: np.ndarray
                     ) -> np.ndarray:
-    """Arrival rate in each interval between ``edges_minutes`` (within clock hours).
+    """Lorry arrival rate in each interval between ``edges_minutes`` (within clock hours)."""
+    return profile_rate(demand.lorries_per_day, demand.hour_of_day, demand.day_of_week, start,
+                        edges_minutes)
+
+
+def profile_rate(per_day: float, hour_of_day, day_of_week, start: datetime,
+                 edges_minutes: np.ndarray) -> np.ndarray:
+    """Arrival rate of any vehicle class in each interval between ``edges_minutes``.
 
     Rate = daily volume / 1440 × hour-of-day weight × day-of-week weight, the
     weights normalised to average 1 so the daily volume is kept on average. Each
     interval takes the clock hour and weekday of its midpoint, so the weights
     hold for clock hours whatever minute the run starts.
     """
-    hours = np.asarray(demand.hour_of_day, dtype=float)
-    days = np.asarray(demand.day_of_week, dtype=float)
+    hours = np.asarray(hour_of_day, dtype=float)
+    days = np.asarray(day_of_week, dtype=float)
     hours = hours / hours.mean()
     days = days / days.mean()
     midnight = start.replace(hour=0, minute=0, second=0, microsecond=0)
@@ -36,7 +44,7 @@ def rate_per_minute(demand: DirectionDemand, start: datetime, edges_minutes: np.
     calendar = (edges_minutes[:-1] + edges_minutes[1:]) / 2 + offset
     hour_index = (calendar // 60).astype(np.int64) % 24
     day_index = (midnight.weekday() + (calendar // 1440).astype(np.int64)) % 7
-    return demand.lorries_per_day / 1440.0 * hours[hour_index] * days[day_index]
+    return per_day / 1440.0 * hours[hour_index] * days[day_index]
 
 
 def poisson_arrivals(
@@ -52,3 +60,11 @@ def poisson_arrivals(
     starts = np.repeat(edges_minutes[:-1], counts)
     spans = np.repeat(widths, counts)
     return np.sort(starts + spans * rng.random(starts.shape[0]))
+
+
+def calendar_factors(scenario: Scenario, vehicle_class: str, edges: np.ndarray) -> np.ndarray:
+    """The calendar's factor for each interval between ``edges`` (1 without a calendar)."""
+    midnight = scenario.start.replace(hour=0, minute=0, second=0, microsecond=0)
+    offset = (scenario.start - midnight).total_seconds() / 60.0
+    day_index = (((edges[:-1] + edges[1:]) / 2 + offset) // 1440).astype(np.int64)
+    return interval_factors(scenario.calendar, vehicle_class, midnight.date(), day_index)

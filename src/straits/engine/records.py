@@ -9,7 +9,7 @@ holding controllers' decision log. Metrics are computed from these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -20,6 +20,25 @@ from straits.engine.disruptions import Window
 from straits.engine.facilities import FacilityPass
 from straits.engine.holding import DecisionLog, area_joined, queue_by_area
 from straits.scenario.schema import HoldingPlan
+
+
+@dataclass(frozen=True)
+class ClassRecords:
+    """One passenger class in one direction: per vehicle, as for the lorries."""
+
+    name: str
+    arrival_minutes: np.ndarray
+    terminal: np.ndarray
+    people: np.ndarray
+    gate_entry_minutes: np.ndarray  # NaN: still on the road at the horizon
+    departure_minutes: np.ndarray  # NaN: not yet left
+    exit_minutes: np.ndarray
+    free_flow_minutes: np.ndarray  # per vehicle: its class's mean service, half a
+    # headway and the crossing
+
+    @property
+    def crossed(self) -> np.ndarray:
+        return ~np.isnan(self.departure_minutes)
 
 
 @dataclass(frozen=True)
@@ -44,6 +63,7 @@ class DirectionRecords:
     released_minutes: np.ndarray  # left the shared queue for its gate; NaN: not (yet)
     decisions: DecisionLog  # the holding controllers' decisions
     facilities: FacilityPass | None = None  # lorries that passed a facility first
+    classes: dict[str, ClassRecords] = field(default_factory=dict)  # cars, coaches
 
     @property
     def reached_corridor_minutes(self) -> np.ndarray:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from straits.engine.corridor import build_direction
+from straits.engine.corridor import DirectionLayout, build_direction
 from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
 from straits.engine.facilities import FacilityPass, pass_facilities
 from straits.engine.holding import DecisionLog, area_names
-from straits.engine.records import DirectionRecords, Records
+from straits.engine.passengers import MixedDirection, draw_passengers, merge_classes
+from straits.engine.records import ClassRecords, DirectionRecords, Records
+from straits.engine.timetable import headway_minutes
 from straits.scenario.schema import DIRECTIONS, Scenario
 
 PER_LORRY_INPUTS = ("choice_uniform", "captive_uniform", "base_service_minutes",
@@ -41,7 +43,19 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
     arrivals = inputs.arrival_minutes
     facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
-    out = _run_through_facilities(inputs, facilities) if facilities else run_direction(inputs)
+    classes: dict[str, ClassRecords] = {}
+    if scenario.passengers is not None:
+        # passenger streams: spawned after the lorries' and facilities', so theirs stay put
+        draws = draw_passengers(scenario, direction, layout.terminals, windows,
+                                seed_sequence.spawn(1)[0])
+        reached = facilities.reached_corridor(arrivals) if facilities else arrivals
+        mixed = merge_classes(scenario, direction, inputs, reached, layout.terminals,
+                              layout.routes, draws, windows)
+        out, classes = _split_classes(scenario, mixed, layout, inputs)
+    elif facilities:
+        out = _run_through_facilities(inputs, facilities)
+    else:
+        out = run_direction(inputs)
     crossed = out.departure_index >= 0
     departure_minutes = np.full(crossed.shape[0], np.nan)
     departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
@@ -72,6 +86,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         decisions=DecisionLog(out.decision_minutes, out.decision_area, out.decision_state,
                               out.decision_reason),
         facilities=facilities,
+        classes=classes,
     )
 
 
@@ -87,3 +102,50 @@ def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
     back = np.empty_like(order)
     back[order] = np.arange(order.shape[0])
     return out._replace(**{k: getattr(out, k)[back] for k in PER_LORRY_OUTPUTS})
+
+
+def _split_classes(scenario: Scenario, mixed: MixedDirection, layout: DirectionLayout,
+                   lorries: DirectionInput) -> tuple[DirectionOutput, dict[str, ClassRecords]]:
+    """Run the merged loop; give the lorries' outputs back as a lorry-only run
+    would (their rows, their departures) and each passenger class its records."""
+    out = run_direction(mixed.inputs)
+    back = np.empty_like(mixed.order)
+    back[mixed.order] = np.arange(mixed.order.shape[0])
+    n = mixed.n_lorries
+    rows = back[:n]
+    s_lorry = int(lorries.n_stages.max())
+    departure = out.departure_index[rows]
+    lorry_departure = np.where(departure >= 0, mixed.lorry_departure[departure], -1)
+    load = np.bincount(lorry_departure[lorry_departure >= 0],
+                       minlength=lorries.departure_minutes.shape[0]).astype(np.int64)
+    lorry_out = out._replace(
+        terminal=out.terminal[rows], turned_back=out.turned_back[rows],
+        gate_entry_minutes=out.gate_entry_minutes[rows],
+        stage_start_minutes=out.stage_start_minutes[rows, :s_lorry],
+        stage_end_minutes=out.stage_end_minutes[rows, :s_lorry],
+        departure_index=lorry_departure, departure_load=load,
+        held_minutes=out.held_minutes[rows], released_minutes=out.released_minutes[rows])
+    classes = {}
+    start = n
+    dep_minutes = mixed.inputs.departure_minutes
+    half_headway = np.array([headway_minutes(scenario.routes[r]) / 2 for r in layout.routes])
+    for d in mixed.draws:
+        size = d.arrival_minutes.shape[0]
+        rows = back[start:start + size]
+        start += size
+        k = out.departure_index[rows]
+        departed = np.where(k >= 0, dep_minutes[np.maximum(k, 0)], np.nan)
+        service = np.sum(d.service_by_step, axis=0) if d.service_by_step else np.zeros(size)
+        free = layout.crossing_minutes[d.terminal] + half_headway[d.terminal]
+        for t in range(len(layout.terminals)):
+            mine = d.terminal == t
+            if mine.any():
+                free[mine] += service[mine].mean()
+        classes[d.name] = ClassRecords(
+            name=d.name, arrival_minutes=d.arrival_minutes, terminal=d.terminal,
+            people=d.people, gate_entry_minutes=out.gate_entry_minutes[rows],
+            departure_minutes=departed,
+            exit_minutes=departed + layout.crossing_minutes[d.terminal],
+            free_flow_minutes=free)
+    return lorry_out, classes
+

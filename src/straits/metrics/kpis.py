@@ -16,6 +16,7 @@ import numpy as np
 from straits.engine.facilities import direction_facilities
 from straits.engine.holding import REASON_NAMES, STATE_NAMES, DecisionLog
 from straits.engine.records import DirectionRecords, Records
+from straits.metrics.classes import class_kpis
 from straits.metrics.occupancy import (
     called_or_in_force,
     occupancy,
@@ -67,6 +68,8 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         getattr(scenario.holding, d).has_decisions for d in records.directions) else {}
     if scenario.facilities:
         extra["facilities"] = _facility_kpis(scenario, records)
+    if scenario.passengers is not None:
+        extra["classes"] = class_kpis(scenario, records, grid)
     return {
         "scenario": records.scenario,
         "seed": records.seed,

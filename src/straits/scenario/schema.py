@@ -100,6 +100,9 @@ class Terminal(Model):
 
     buffer_lorries: Annotated[int, Field(ge=1, le=100_000)]
     stages: Annotated[list[Stage], Field(min_length=1, max_length=8)]
+    # room inside for cars and coaches beyond the lorries' (tourist lanes), lane-metres
+    passenger_lane_metres: Annotated[float, Field(ge=0, le=1_000_000,
+                                                  exclude_if=lambda v: v == 0)] = 0.0
 
     @field_validator("stages")
     @classmethod
