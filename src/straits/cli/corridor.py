@@ -206,6 +206,8 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
         console.print("Operation Stack/Brock not needed.")
     if summary.get("holding_decisions"):
         _print_decisions(summary["holding_decisions"])
+    if "classes" in summary:
+        _print_classes(summary["classes"], units)
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"], show_all)
@@ -273,3 +275,20 @@ def _print_security(security: dict, show_all: bool) -> None:
         f"reaching the UK: {count_text(security['people_reaching_uk']['total'])}; tunnel "
         f"suspended {duration_text(security['tunnel']['suspension_hours'] * 60)} by "
         f"{count_text(security['tunnel']['intrusions'])} intrusions.")
+
+
+def _print_classes(classes: dict, units: str) -> None:
+    """Lorries, cars and coaches side by side: one row per direction and class."""
+    table = fold_table("Vehicle classes (delay: mean, 95th percentile; people-hours of delay)",
+                       ["", "arrived", "crossed", "mean", "p95", "road queue", "people-h"])
+    for direction, by_class in classes.items():
+        for name, k in by_class.items():
+            hours = k.get("passenger_hours_delayed")
+            table.add_row(f"{name} {direction.removesuffix('bound')}", count_text(k["arrived"]),
+                          count_text(k["crossed"]),
+                          duration_text(k["delay_minutes"]["mean"]),
+                          duration_text(k["delay_minutes"]["p95"]),
+                          queue_length_text(max(k["queue_peak_km"].values(), default=0.0),
+                                            units),
+                          "-" if hours is None else count_text(round(hours)))
+    console.print(table)
