@@ -31,6 +31,7 @@ class ClassRecords:
     terminal: np.ndarray
     people: np.ndarray
     gate_entry_minutes: np.ndarray  # NaN: still on the road at the horizon
+    controls_done_minutes: np.ndarray  # left the last booth of its path; NaN: not yet
     departure_minutes: np.ndarray  # NaN: not yet left
     exit_minutes: np.ndarray
     free_flow_minutes: np.ndarray  # per vehicle: its class's mean service, half a

@@ -144,8 +144,15 @@ def _split_classes(scenario: Scenario, mixed: MixedDirection, layout: DirectionL
         classes[d.name] = ClassRecords(
             name=d.name, arrival_minutes=d.arrival_minutes, terminal=d.terminal,
             people=d.people, gate_entry_minutes=out.gate_entry_minutes[rows],
+            controls_done_minutes=_last_stage_end(out.stage_end_minutes[rows]),
             departure_minutes=departed,
             exit_minutes=departed + layout.crossing_minutes[d.terminal],
             free_flow_minutes=free)
     return lorry_out, classes
 
+
+
+def _last_stage_end(stage_end: np.ndarray) -> np.ndarray:
+    """When each vehicle left the last booth it reached (NaN: none yet)."""
+    done = np.where(np.isnan(stage_end), -np.inf, stage_end).max(axis=1, initial=-np.inf)
+    return np.where(np.isfinite(done), done, np.nan)

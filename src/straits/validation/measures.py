@@ -134,3 +134,30 @@ def dover_busiest_day_lorries(result: RunResult) -> float:
     whole = int(result.records.horizon_minutes // 1440)
     return float(total[: max(whole, 1)].max())
 
+
+
+def _dover_cars(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
+    """Outbound cars at Dover: arrival and border time (arrival to the last control),
+    cars still in the controls at the horizon counted to the horizon."""
+    dr = _kent(result)
+    cars = dr.classes["car"]
+    dover = cars.terminal == dr.layout.terminals.index("dover")
+    done = np.where(np.isnan(cars.controls_done_minutes), result.records.horizon_minutes,
+                    cars.controls_done_minutes)
+    return cars.arrival_minutes[dover], (done - cars.arrival_minutes)[dover]
+
+
+def dover_car_border_mean_minutes(result: RunResult) -> float:
+    """Mean border processing time of outbound cars at Dover (F6.5)."""
+    _, minutes = _dover_cars(result)
+    return float(minutes.mean()) if minutes.size else 0.0
+
+
+def dover_car_border_peak_hour_minutes(result: RunResult) -> float:
+    """The highest hourly mean border time of outbound cars at Dover, by hour of arrival
+    (F6.5: the planned maximum reached in one single hour)."""
+    arrival, minutes = _dover_cars(result)
+    hour = (arrival // 60).astype(np.int64)
+    counts = np.bincount(hour)
+    means = np.bincount(hour, weights=minutes) / np.maximum(counts, 1)
+    return float(means[counts >= 10].max(initial=0.0))
