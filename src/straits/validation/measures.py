@@ -136,11 +136,12 @@ def dover_busiest_day_lorries(result: RunResult) -> float:
 
 
 
-def _dover_cars(result: RunResult) -> tuple[np.ndarray, np.ndarray]:
-    """Outbound cars at Dover: arrival and border time (arrival to the last control),
-    cars still in the controls at the horizon counted to the horizon."""
+def _dover_cars(result: RunResult, vehicle_class: str = "car"
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Outbound cars (or coaches) at Dover: arrival and border time (arrival to the last
+    control), vehicles still in the controls at the horizon counted to the horizon."""
     dr = _kent(result)
-    cars = dr.classes["car"]
+    cars = dr.classes[vehicle_class]
     dover = cars.terminal == dr.layout.terminals.index("dover")
     done = np.where(np.isnan(cars.controls_done_minutes), result.records.horizon_minutes,
                     cars.controls_done_minutes)
@@ -161,3 +162,13 @@ def dover_car_border_peak_hour_minutes(result: RunResult) -> float:
     counts = np.bincount(hour)
     means = np.bincount(hour, weights=minutes) / np.maximum(counts, 1)
     return float(means[counts >= 10].max(initial=0.0))
+
+
+def dover_coach_border_at_4am_hours(result: RunResult) -> float:
+    """Mean border time, in hours, of outbound coaches reaching Dover between 03:00 and
+    05:00 on the run's second day (F6.6: coach delays at 04:00 Saturday)."""
+    arrival, minutes = _dover_cars(result, "coach")
+    start = result.records.start
+    four = (24 - start.hour - start.minute / 60 + 4) * 60.0
+    near = np.abs(arrival - four) <= 60.0
+    return float(minutes[near].mean() / 60.0) if near.any() else 0.0

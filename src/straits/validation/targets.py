@@ -166,6 +166,16 @@ TARGETS: tuple[Target, ...] = (
         why_tolerance="the model runs the Saturday alone, the busiest day (F6.4); the "
         "published averages include the quieter Sunday or three weeks",
     ),
+    Target(
+        key="easter-2023-coaches", scenario="dover-easter-2023",
+        quantity="border time of coaches reaching Dover around 04:00, Sat 1 April 2023",
+        unit="hours", measure=measures.dover_coach_border_at_4am_hours,
+        published_low=5, published_high=6,
+        published_text="coach delays of 5-6 h at 04:00", facts="F6.6",
+        source="BBC (1 Apr 2023); Port of Dover statement", tolerance=0.30,
+        why_tolerance="a reported delay at one moment; coach arrival times an assumption",
+        headline=True,
+    ),
 )
 
 
