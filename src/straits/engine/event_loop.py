@@ -56,7 +56,10 @@ class ClassInput(NamedTuple):
     terminals' own stages. Otherwise every vehicle has a class, a size in
     deck units (decimetres of lane) that its gate buffer and deck count, and
     a path of global stages per (terminal, class); departures say which
-    classes may board them (a bit per class).
+    classes may board them (a bit per class). Each class has its own room
+    inside a terminal (Dover's tourist and freight lanes are apart), but all
+    share the road to its gate: one FIFO, so a car that finds the tourist lanes
+    full holds the lorries behind it.
     """
 
     vehicle_class: np.ndarray  # (n,) int64
@@ -66,10 +69,11 @@ class ClassInput(NamedTuple):
     path_length: np.ndarray  # (T * C,) int64; 0: the class never comes here
     path_stage: np.ndarray  # global stages, flattened
     departure_accepts: np.ndarray  # (D,) int64 bit mask of classes
+    buffer_units: np.ndarray  # (T * C,) int64: room inside for each class's vehicles
 
 
 _EMPTY = np.zeros(0, dtype=np.int64)
-LORRIES_ONLY = ClassInput(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
+LORRIES_ONLY = ClassInput(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
 class DirectionInput(NamedTuple):
@@ -178,9 +182,9 @@ def simulate_direction(d):
     holding = d.holding
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
-    vehicle_class, units, fixed_terminal, path_offset, path_length, path_stage, accepts = (
-        _class_arrays(d.classes, n, n_stages, stage_offset, booths_initial.shape[0],
-                      departure_minutes.shape[0]))
+    (vehicle_class, units, fixed_terminal, path_offset, path_length, path_stage, accepts,
+     class_room) = _class_arrays(d.classes, n, n_stages, stage_offset, booths_initial.shape[0],
+                           departure_minutes.shape[0], buffer_lorries)
     n_classes = path_offset.shape[0] // n_terminals
     serves = holding.serves
     fifo = holding.fifo
@@ -229,7 +233,9 @@ def simulate_direction(d):
     booth_ptr = booth_change_offset[:-1].copy()
     speed_ptr = speed_change_offset[:-1].copy()
     dep_ptr = departure_offset[:-1].copy()
-    inside = np.zeros(n_terminals, dtype=np.int64)
+    inside = np.zeros(n_terminals, dtype=np.int64)  # the lorries' units inside
+    space = np.zeros(n_terminals * n_classes, dtype=np.int64)  # other classes' units inside
+    buffer_lorries = class_room[::n_classes].copy()  # contiguous: read in the hot paths
     in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
     # holding: controllers' state, what it means at the gates, the decision log
@@ -305,6 +311,7 @@ def simulate_direction(d):
             break
         if kind == _COMPLETION and done_lorry[0] < 0:
             kind = _GATE_WAKE
+        firsts_at = -1
 
         if kind == _GATE_WAKE:
             terminal = -1 - done_lorry[0]
@@ -347,19 +354,15 @@ def simulate_direction(d):
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
-                inside[terminal] -= units[lorry]
-                _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, metering_gap, gate_open_from, units,
+                if vehicle_class[lorry] == 0:
+                    inside[terminal] -= units[lorry]
+                else:
+                    space[path] -= units[lorry]
+                _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
+                       buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
                        vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
                 touched = (g, first)
-                if n_classes > 1:
-                    heap_size, seq = _start_firsts(
-                        terminal, now, n_terminals, n_classes, path_offset, path_length,
-                        path_stage, step, head, count, next_in_queue, busy, booths_now,
-                        speed_ptr, speed_change_offset, speed_change_minutes,
-                        base_service_minutes, speed_multiplier, speed_added_minutes,
-                        turn_back_share, turn_back_uniform, turning_back, stage_start,
-                        in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+                firsts_at = terminal
             else:
                 last = s + 1 == path_length[path]
                 if last:
@@ -391,7 +394,7 @@ def simulate_direction(d):
                 else:
                     _board_mixed(k, room, lanes + terminal * n_classes, n_classes, accepts,
                                  head, count, next_in_queue, units, stage_end, step,
-                                 departure_index, departure_load, inside, terminal)
+                                 departure_index, departure_load, inside, space, terminal)
             else:
                 lorry = next_arrival
                 next_arrival += 1
@@ -413,18 +416,11 @@ def simulate_direction(d):
                 else:
                     _push(terminal, lorry, head, tail, count, next_in_queue)
             first = path_stage[path_offset[terminal * n_classes]]
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
-                   path_offset, path_stage, step, n_terminals)
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
+                   buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
+                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
             touched = (first, -1)
-            if n_classes > 1:
-                heap_size, seq = _start_firsts(
-                    terminal, now, n_terminals, n_classes, path_offset, path_length,
-                    path_stage, step, head, count, next_in_queue, busy, booths_now,
-                    speed_ptr, speed_change_offset, speed_change_minutes,
-                    base_service_minutes, speed_multiplier, speed_added_minutes,
-                    turn_back_share, turn_back_uniform, turning_back, stage_start,
-                    in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+            firsts_at = terminal
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
             scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
@@ -432,6 +428,15 @@ def simulate_direction(d):
                 departure_offset, departure_minutes,
             )
 
+        if firsts_at >= 0 and n_classes > 1:
+            # the other classes' first stages at a gate that moved
+            heap_size, seq = _start_firsts(
+                firsts_at, now, n_terminals, n_classes, path_offset, path_length,
+                path_stage, step, head, count, next_in_queue, busy, booths_now,
+                speed_ptr, speed_change_offset, speed_change_minutes,
+                base_service_minutes, speed_multiplier, speed_added_minutes,
+                turn_back_share, turn_back_uniform, turning_back, stage_start,
+                in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
         for g in touched:
             if g >= 0:
                 heap_size, seq = _start_service(
@@ -454,14 +459,14 @@ def simulate_direction(d):
             released_minutes[lorry] = now
             held_by_terminal[terminal] -= 1
             _push(terminal, lorry, head, tail, count, next_in_queue)
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
-                   path_offset, path_stage, step, n_terminals)
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
+                   buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
+                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
             gate_moved[terminal] = True
         for terminal in range(n_terminals):
             if kind in (_DECISION, _GATE_WAKE):
-                _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, metering_gap, gate_open_from, units,
+                _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
+                       buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
                        vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
                 gate_moved[terminal] = True
             if (metering_gap[terminal] > 0 and count[terminal] > 0
@@ -532,17 +537,46 @@ def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, g
 
 
 @njit(cache=True)
-def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-           gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
+def _admit(terminal, now, head, tail, count, next_in_queue, inside, space, buffer_lorries,
+           room, gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
            path_offset, path_stage, step, n_terminals):
     """Let vehicles through ``terminal``'s gate, in order, while the one in front
-    fits inside and, where metering is in force, one per metering gap."""
-    while (count[terminal] > 0
-           and inside[terminal] + units[head[terminal]] <= buffer_lorries[terminal]
-           and now >= gate_open_from[terminal]):
+    fits in its class's room inside (lorries: ``inside``/``buffer_lorries``; other
+    classes: ``space``/``room``) and, where metering is in force, one per gap."""
+    if n_classes == 1:  # lorries only: one unit each, their own stages
+        first_queue = n_terminals + path_stage[path_offset[terminal]]
+        while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+               and now >= gate_open_from[terminal]):
+            lorry = _pop(terminal, head, count, next_in_queue)
+            gate_entry[lorry] = now
+            inside[terminal] += 1
+            _push(first_queue, lorry, head, tail, count, next_in_queue)
+            if metering_gap[terminal] > 0:
+                gate_open_from[terminal] = now + metering_gap[terminal]
+        return
+    _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
+                   buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
+                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+
+
+@njit(cache=True)
+def _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
+                   buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
+                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals):
+    """The gate with vehicle classes: each fits in its own class's room."""
+    while count[terminal] > 0 and now >= gate_open_from[terminal]:
+        front = head[terminal]
+        c = vehicle_class[front]
+        if c == 0:
+            if inside[terminal] + units[front] > buffer_lorries[terminal]:
+                break
+            inside[terminal] += units[front]
+        else:
+            if space[terminal * n_classes + c] + units[front] > room[terminal * n_classes + c]:
+                break
+            space[terminal * n_classes + c] += units[front]
         lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
-        inside[terminal] += units[lorry]
         step[lorry] = 0
         first = path_stage[path_offset[terminal * n_classes + vehicle_class[lorry]]]
         _push(n_terminals + first, lorry, head, tail, count, next_in_queue)
@@ -620,15 +654,16 @@ def run_direction(direction: DirectionInput) -> DirectionOutput:
 
 
 @njit(cache=True)
-def _class_arrays(classes, n, n_stages, stage_offset, n_global, n_departures):
+def _class_arrays(classes, n, n_stages, stage_offset, n_global, n_departures, buffer_lorries):
     """The class arrays, or lorry-only ones: class 0, one unit, the terminals' stages."""
     if classes.vehicle_class.shape[0] == n and classes.path_offset.shape[0] > 0:
         return (classes.vehicle_class, classes.units, classes.fixed_terminal,
                 classes.path_offset, classes.path_length, classes.path_stage,
-                classes.departure_accepts)
+                classes.departure_accepts, classes.buffer_units)
     return (np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64),
             np.full(n, -1, dtype=np.int64), stage_offset.copy(), n_stages.copy(),
-            np.arange(n_global, dtype=np.int64), np.ones(n_departures, dtype=np.int64))
+            np.arange(n_global, dtype=np.int64), np.ones(n_departures, dtype=np.int64),
+            buffer_lorries.copy())
 
 
 @njit(cache=True)
@@ -654,7 +689,7 @@ def _start_firsts(terminal, now, n_terminals, n_classes, path_offset, path_lengt
 
 @njit(cache=True)
 def _board_mixed(k, room, first_lane, n_classes, accepts, head, count, next_in_queue, units,
-                 stage_end, step, departure_index, departure_load, inside, terminal):
+                 stage_end, step, departure_index, departure_load, inside, space, terminal):
     """Board departure ``k`` from its terminal's class lanes: the vehicle that reached
     its lane first among those that fit, until none fits (``room`` in deck units,
     so a deck is never exceeded)."""
@@ -677,5 +712,8 @@ def _board_mixed(k, room, first_lane, n_classes, accepts, head, count, next_in_q
         vehicle = _pop(best, head, count, next_in_queue)
         departure_index[vehicle] = k
         departure_load[k] += units[vehicle]
-        inside[terminal] -= units[vehicle]
+        if best == first_lane:
+            inside[terminal] -= units[vehicle]
+        else:
+            space[terminal * n_classes + best - first_lane] -= units[vehicle]
         room -= units[vehicle]

@@ -215,9 +215,6 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
         choice_uniform=np.concatenate([lorries.choice_uniform, pad])[order],
         captive_uniform=np.concatenate([lorries.captive_uniform, pad])[order],
         base_service_minutes=service[order],
-        buffer_lorries=lorries.buffer_lorries * hgv_units + np.array(
-            [_units(scenario.terminals[t].passenger_lane_metres) for t in terminals],
-            dtype=np.int64),
         booths_initial=np.array(booths0, dtype=np.int64),
         booth_change_minutes=np.array(b_min, dtype=float),
         booth_change_count=np.array(b_count, dtype=np.int64),
@@ -232,9 +229,23 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
         departure_capacity=dep_units,
         departure_offset=dep_offset,
         classes=ClassInput(vehicle_class[order], units[order], fixed[order], path_offset,
-                           path_length, np.array(path_stage, dtype=np.int64), dep_accepts),
+                           path_length, np.array(path_stage, dtype=np.int64), dep_accepts,
+                           _class_rooms(scenario, terminals, names, lorries, hgv_units)),
     )
     return MixedDirection(mixed, order, n_lorries, lorry_departure, draws, dep_units)
+
+
+def _class_rooms(scenario: Scenario, terminals: list[str], names: list[str],
+                 lorries: DirectionInput, hgv_units: int) -> np.ndarray:
+    """Room inside each terminal per class, in units: the lorries' buffer; cars and
+    coaches share the terminal's passenger lanes (each class gets all of it: they
+    queue in their own lanes, so one class does not take the other's)."""
+    rooms = np.zeros(len(terminals) * len(names), dtype=np.int64)
+    for t, name in enumerate(terminals):
+        rooms[t * len(names)] = lorries.buffer_lorries[t] * hgv_units
+        rooms[t * len(names) + 1:(t + 1) * len(names)] = _units(
+            scenario.terminals[name].passenger_lane_metres)
+    return rooms
 
 
 def _units(metres: float) -> int:

@@ -9,7 +9,7 @@ from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
 from straits.engine.facilities import FacilityPass, pass_facilities
 from straits.engine.holding import DecisionLog, area_names
-from straits.engine.passengers import MixedDirection, draw_passengers, merge_classes
+from straits.engine.passengers import MixedDirection, class_names, draw_passengers, merge_classes
 from straits.engine.records import ClassRecords, DirectionRecords, Records
 from straits.engine.timetable import headway_minutes
 from straits.scenario.schema import DIRECTIONS, Scenario
@@ -44,7 +44,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     arrivals = inputs.arrival_minutes
     facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
     classes: dict[str, ClassRecords] = {}
-    if scenario.passengers is not None:
+    if len(class_names(scenario)) > 1:
         # passenger streams: spawned after the lorries' and facilities', so theirs stay put
         draws = draw_passengers(scenario, direction, layout.terminals, windows,
                                 seed_sequence.spawn(1)[0])
