@@ -397,8 +397,10 @@ def _export_table(results: ResultsStore, experiment_id: str, what: str, point: i
     if point not in dict(points):
         raise BadInput(f"--point: {experiment_id} has points 0 to {len(points) - 1}")
     if what == "bands":
-        start = results.con.execute("SELECT spec->>'start' FROM experiments "
-                                    "WHERE experiment_id = ?", [experiment_id]).fetchone()[0]
+        row = results.con.execute("SELECT spec->>'start' FROM experiments "
+                                  "WHERE experiment_id = ?", [experiment_id]).fetchone()
+        assert row is not None, "the experiment was found above"
+        start = row[0]
         return holding_bands(results, experiment_id, point, replications,
                              datetime.fromisoformat(start))
     if "timeseries" not in _views(results):

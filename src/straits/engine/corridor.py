@@ -59,7 +59,7 @@ def build_direction(
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
-    n = arrivals.shape[0]
+    n = int(arrivals.shape[0])
 
     stage_specs = [st for t in terminals for st in scenario.terminals[t].stages]
     n_stages = np.array([len(scenario.terminals[t].stages) for t in terminals], dtype=np.int64)
@@ -69,8 +69,14 @@ def build_direction(
                                        strict=True)):
         service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
 
-    booths0, changes_t, changes_n, changes_off = [], [], [], [0]
-    speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
+    booths0, changes_off = [], [0]
+    changes_t: list[float] = []
+    changes_n: list[int] = []
+    speed_t: list[float] = []
+    speed_m: list[float] = []
+    speed_a: list[float] = []
+    speed_turn: list[float] = []
+    speed_off = [0]
     booth_log = []
     for t in terminals:
         for st in scenario.terminals[t].stages:

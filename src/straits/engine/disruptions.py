@@ -17,6 +17,7 @@ from straits.scenario.schema import (
     BorderSlowdown,
     CapacityCut,
     DemandShock,
+    DisruptionModel,
     SailingsCancelled,
     Scenario,
     Staffing,
@@ -29,12 +30,12 @@ from straits.scenario.schema import (
 class Window(NamedTuple):
     """One disruption as it happens in this replication, in minutes."""
 
-    index: int
+    position: int  # in the scenario's list of disruptions
     kind: str
     name: str
     start_minutes: float
     end_minutes: float
-    disruption: object
+    disruption: DisruptionModel
 
 
 def sample_windows(scenario: Scenario, rng: np.random.Generator) -> list[Window]:
@@ -110,11 +111,12 @@ def speed_schedule(
     kept = np.ones(times.shape[0])
     for k, t in enumerate(times):
         for w in _active(relevant, t):
-            if isinstance(w.disruption, TurnBack):
-                kept[k] *= 1.0 - w.disruption.share
-            else:
-                multiplier[k] *= w.disruption.multiplier
-                added[k] += w.disruption.added
+            d = w.disruption
+            if isinstance(d, TurnBack):
+                kept[k] *= 1.0 - d.share
+            elif isinstance(d, BorderSlowdown):
+                multiplier[k] *= d.multiplier
+                added[k] += d.added
     return times, multiplier, added, 1.0 - kept
 
 
@@ -144,9 +146,9 @@ def apply_to_departures(
     capacity = departures.capacity.copy()
     cuts = [(w, f) for w in windows if (f := _route_fraction(w, route, direction)) is not None]
     withdrawals = [
-        w for w in windows
-        if isinstance(w.disruption, VesselsWithdrawn) and w.disruption.target == route
-        and direction in w.disruption.directions
+        (w, d) for w in windows
+        if isinstance(d := w.disruption, VesselsWithdrawn) and d.target == route
+        and direction in d.directions
     ]
     credit = 0.0
     for k, t in enumerate(departures.minutes):
@@ -159,8 +161,8 @@ def apply_to_departures(
             credit -= 1.0
         else:
             capacity[k] = 0
-        for w in withdrawals:
-            gone = fleet_size - w.disruption.vessels
+        for w, withdrawn in withdrawals:
+            gone = fleet_size - withdrawn.vessels
             if w.start_minutes <= t < w.end_minutes and departures.vessel[k] >= gone:
                 capacity[k] = 0
     return capacity
@@ -171,16 +173,16 @@ def demand_edges_and_factor(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Hourly edges (plus shock boundaries) and the demand factor in each interval."""
     shocks = [
-        w for w in windows
-        if isinstance(w.disruption, DemandShock) and direction in w.disruption.directions
+        (w, d) for w in windows
+        if isinstance(d := w.disruption, DemandShock) and direction in d.directions
     ]
     edges = set(np.arange(0.0, horizon_minutes, 60.0).tolist())
     edges.add(float(horizon_minutes))
-    for w in shocks:
+    for w, _ in shocks:
         edges.update((w.start_minutes, w.end_minutes))
     grid = np.array(sorted(e for e in edges if 0.0 <= e <= horizon_minutes))
     factor = np.ones(grid.shape[0] - 1)
-    for w in shocks:
+    for w, shock in shocks:
         inside = (grid[:-1] >= w.start_minutes) & (grid[:-1] < w.end_minutes)
-        factor[inside] *= w.disruption.multiplier
+        factor[inside] *= shock.multiplier
     return grid, factor

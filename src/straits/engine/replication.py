@@ -23,7 +23,7 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
     root = np.random.SeedSequence(seed)
     disruption_ss, *direction_ss = root.spawn(1 + len(DIRECTIONS))
     windows = sample_windows(scenario, np.random.default_rng(disruption_ss))
-    directions = {
+    directions: dict[str, DirectionRecords] = {
         direction: _run_direction(scenario, direction, windows, ss)
         for direction, ss in zip(DIRECTIONS, direction_ss, strict=True)
     }

@@ -44,7 +44,9 @@ class KpiStatistics:
 
     @property
     def half_width(self) -> float | None:
-        return None if self.ci95_high is None else (self.ci95_high - self.ci95_low) / 2
+        if self.ci95_high is None or self.ci95_low is None:
+            return None
+        return (self.ci95_high - self.ci95_low) / 2
 
     def as_dict(self) -> dict[str, float | int | None]:
         fields = asdict(self)

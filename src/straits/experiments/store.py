@@ -167,6 +167,7 @@ class ResultsStore:
                  outcome.seed, __version__, json.dumps(parameters), outcome.simulate_seconds,
                  outcome.series_seconds, outcome.worker, _now(), relative.as_posix()],
             ).fetchone()
+            assert row is not None, "INSERT … RETURNING gives one row"
             self.con.execute(
                 "INSERT INTO kpis SELECT ?, unnest(?::VARCHAR[]), unnest(?::DOUBLE[])",
                 [row[0], outcome.kpi_names, outcome.kpi_values.tolist()])

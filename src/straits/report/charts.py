@@ -7,7 +7,7 @@ mean with a 5–95% band across replications.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 import plotly.graph_objects as go
@@ -136,8 +136,9 @@ def throughput_figure(run: RunData) -> go.Figure:
 
 def security_figure(run: RunData) -> go.Figure | None:
     """The security funnel (attempts → outcomes) and harm; None when the model is off."""
-    reports = [rep.summary.get("security") for rep in run.replications]
-    if not all(isinstance(s, dict) for s in reports):
+    sections = [rep.summary.get("security") for rep in run.replications]
+    reports = [s for s in sections if isinstance(s, dict)]
+    if len(reports) != len(sections):
         return None
     funnel = _mean_pairs([_funnel_stages(s) for s in reports])
     harm_runs = [_harm_by_target(s.get("harm") or {}) for s in reports]
@@ -286,7 +287,7 @@ def _transparent(hex_colour: str, alpha: float) -> str:
     return f"rgba({r}, {g}, {b}, {alpha})"
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,7 @@ def _first_error(exc: ValidationError, data: dict[str, Any], source: str,
     return ScenarioError(_dotted(loc), message, source, _line_of(text, loc))
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: Mapping[str, Any]) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing required field"

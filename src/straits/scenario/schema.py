@@ -27,8 +27,8 @@ from straits.scenario.common import (
 from straits.scenario.security import SecurityConfig
 from straits.scenario.units import Minutes, format_minutes, parse_minutes
 
-DIRECTIONS = ("southbound", "northbound")
 Direction = Literal["southbound", "northbound"]
+DIRECTIONS: tuple[Direction, ...] = ("southbound", "northbound")
 PositiveMinutes = Annotated[Minutes, Field(gt=0)]
 NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
@@ -365,7 +365,7 @@ class DemandShock(DisruptionBase):
     multiplier: Annotated[float, Field(ge=0, le=10)]
 
 
-Disruption = Annotated[
+DisruptionModel = (
     CapacityCut
     | TunnelSuspension
     | SailingsCancelled
@@ -373,9 +373,9 @@ Disruption = Annotated[
     | BorderSlowdown
     | Staffing
     | TurnBack
-    | DemandShock,
-    Field(discriminator="kind"),
-]
+    | DemandShock
+)
+Disruption = Annotated[DisruptionModel, Field(discriminator="kind")]
 
 
 # --- the scenario ------------------------------------------------------------

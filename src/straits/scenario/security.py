@@ -238,8 +238,9 @@ class SecurityConfig(Policy):
                 errors = getattr(exc, "errors", None)
                 first = errors(include_url=False)[0] if errors else {"loc": (), "msg": str(exc)}
                 loc = ("security", "changes", i, "set", *first["loc"])
+                message = str(first["msg"])
                 raise ScenarioReferenceError(
-                    loc, first["msg"].removeprefix("Value error, ")) from None
+                    loc, message.removeprefix("Value error, ")) from None
         return out
 
 

@@ -60,6 +60,7 @@ class CoupledRun:
 def check_references(scenario: Scenario) -> None:
     """Names in the security section must exist in the corridor; periods must overlap it."""
     end = scenario.start + timedelta(minutes=scenario.horizon)
+    assert scenario.security is not None, "called only when the security model is on"
     for i, period in enumerate(scenario.security.report_periods):
         if period.end <= scenario.start or period.start >= end:
             raise ScenarioError(f"security.report_periods[{i}]",

@@ -38,6 +38,7 @@ def security_summary(run: CoupledRun) -> dict[str, Any]:
     """The ``security`` object of ``straits run --json``."""
     scenario = run.engine_scenario
     config = scenario.security
+    assert config is not None, "a coupled run always has a security section"
     people = run.people
     hours = people.arrivals.shape[0]
     start = scenario.start

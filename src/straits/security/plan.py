@@ -18,7 +18,7 @@ from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
 from straits.scenario import ScenarioError
 from straits.scenario.schema import Scenario
-from straits.scenario.security import TARGETS, Policy, SecurityConfig
+from straits.scenario.security import TARGETS, Policy
 from straits.security import levers
 from straits.security.people import LORRIES, HourlyInputs
 
@@ -48,7 +48,8 @@ def hours_of(scenario: Scenario) -> int:
 
 def segments(scenario: Scenario) -> Segments:
     """The levers in force hour by hour; changes must fall inside the horizon, in order."""
-    config: SecurityConfig = scenario.security
+    config = scenario.security
+    assert config is not None, "only scenarios with a security section have segments"
     policies, starts = [], [0.0]
     for i, (start, policy) in enumerate(config.policies()):
         policies.append(policy)

@@ -167,15 +167,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                   description="Run and compare Short Straits corridor scenarios.")
     app.state.jobs = jobs
     app.state.settings = settings
-    bad = {400: {"model": Errors, "description": "The body is not valid JSON or form data."},
-           411: {"model": Errors, "description": "The body came without a Content-Length."},
-           413: {"model": Errors, "description": "The body is larger than the upload limit."},
-           422: {"model": Errors, "description": "Bad input: the field and how to fix it."}}
-    missing = {404: {"model": Errors, "description": "No such run or scenario."}}
-    not_yet = {409: {"model": Errors, "description": "The run has not finished."}}
-    html = {200: {"content": {"text/html": {"schema": {"type": "string"}}},
+    Responses = dict[int | str, dict[str, Any]]  # OpenAPI documentation of error replies
+    bad: Responses = {
+        400: {"model": Errors, "description": "The body is not valid JSON or form data."},
+        411: {"model": Errors, "description": "The body came without a Content-Length."},
+        413: {"model": Errors, "description": "The body is larger than the upload limit."},
+        422: {"model": Errors, "description": "Bad input: the field and how to fix it."}}
+    missing: Responses = {404: {"model": Errors, "description": "No such run or scenario."}}
+    not_yet: Responses = {409: {"model": Errors, "description": "The run has not finished."}}
+    html: Responses = {200: {"content": {"text/html": {"schema": {"type": "string"}}},
                   "description": "A self-contained HTML page (download)."}}
-    yaml_file = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}},
+    yaml_file: Responses = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}},
                        "description": "The scenario as YAML (download)."}}
 
     @app.middleware("http")
@@ -270,8 +272,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/report.html", responses={**html, **missing, **not_yet})
     def run_report(run_id: RunId) -> HTMLResponse:
-        job = _finished(jobs, run_id)
-        return HTMLResponse(render_report(job.data), headers=_download(f"{job.id}-report.html"))
+        data = _finished_data(jobs, run_id)
+        return HTMLResponse(render_report(data), headers=_download(f"{run_id}-report.html"))
 
     @app.get("/api/runs/{run_id}/scenario.yaml", responses={**yaml_file, **missing})
     def run_scenario(run_id: RunId) -> PlainTextResponse:
@@ -369,10 +371,12 @@ def _requested(request: RunRequest, settings: Settings) -> Scenario:
             raise ScenarioError("scenario", f"unknown scenario {request.scenario!r}; "
                                 f"built-ins are {builtin_names()}")
         return load_scenario(request.scenario)
-    if len(request.scenario_yaml.encode()) > settings.max_upload_bytes:
+    text = request.scenario_yaml
+    assert text is not None, "exactly one of scenario and scenario_yaml, checked above"
+    if len(text.encode()) > settings.max_upload_bytes:
         raise ScenarioError("scenario_yaml", f"larger than "
                             f"{settings.max_upload_bytes // 1024} KB")
-    return _from_text(request.scenario_yaml, "scenario_yaml")
+    return _from_text(text, "scenario_yaml")
 
 
 def _summary(sc: Scenario) -> dict[str, Any]:
@@ -413,8 +417,14 @@ def _finished(jobs: JobQueue, run_id: str) -> Job:
     return job
 
 
+def _finished_data(jobs: JobQueue, run_id: str) -> RunData:
+    data = _finished(jobs, run_id).data
+    assert data is not None, "_finished checked it"
+    return data
+
+
 def _pair(jobs: JobQueue, a: str, b: str) -> tuple[RunData, RunData]:
-    run_a, run_b = _finished(jobs, a).data, _finished(jobs, b).data
+    run_a, run_b = _finished_data(jobs, a), _finished_data(jobs, b)
     if run_a.label == run_b.label:
         run_a = replace(run_a, label=f"{run_a.label} ({a})")
         run_b = replace(run_b, label=f"{run_b.label} ({b})")
