@@ -24,6 +24,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from dataclasses import dataclass
@@ -61,14 +62,15 @@ def blocks(doc: Path) -> list[Block]:
     lines = doc.read_text(encoding="utf-8").splitlines()
     found, i = [], 0
     while i < len(lines):
-        fence = re.match(r"^(```+)(.*)$", lines[i])
+        fence = re.match(r"^\s*(```+)(.*)$", lines[i])  # also indented, inside a list
         if not fence:
             i += 1
             continue
-        end = next(j for j in range(i + 1, len(lines)) if lines[j].startswith(fence.group(1)))
+        end = next(j for j in range(i + 1, len(lines))
+                   if lines[j].strip().startswith(fence.group(1)))
         slow = i > 0 and lines[i - 1].strip() == SLOW
-        found.append(Block(doc, i + 1, fence.group(2).strip(), "\n".join(lines[i + 1:end]),
-                           slow))
+        text = textwrap.dedent("\n".join(lines[i + 1:end]))
+        found.append(Block(doc, i + 1, fence.group(2).strip(), text, slow))
         i = end + 1
     return found
 
@@ -93,9 +95,11 @@ def _shell(block: Block) -> bool:
 
 
 def _environment(workdir: Path) -> dict[str, str]:
-    """The checkout's straits and the running venv, as `.venv/bin/…` and on PATH."""
+    """A stand-in for the repository root: the checkout's straits and the running venv
+    (as `.venv/bin/…` and on PATH), its benchmarks, and an empty docs/ folder."""
     (workdir / ".venv").symlink_to(Path(sys.prefix))
     (workdir / "benchmarks").symlink_to(ROOT / "benchmarks")
+    (workdir / "docs").mkdir()
     env = {k: v for k, v in os.environ.items() if k != "STRAITS_STORE"}
     env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT / "src"),
