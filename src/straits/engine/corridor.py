@@ -60,7 +60,7 @@ def build_direction(
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
-    n = arrivals.shape[0]
+    n = int(arrivals.shape[0])
 
     stage_specs = [st for name in terminals for st in scenario.terminals[name].stages]
     n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],
