@@ -23,14 +23,17 @@ def _fifo(arrive: np.ndarray, leave: np.ndarray) -> bool:
 
 
 def check_direction(dr: DirectionRecords, scenario: Scenario, horizon: float) -> None:
-    n = dr.lorries
     assert np.all(dr.terminal >= 0), "every lorry chose a terminal"
     assert np.all(np.diff(dr.arrival_minutes) >= 0)
     assert np.all((dr.arrival_minutes >= 0) & (dr.arrival_minutes <= horizon))
     crossed = dr.crossed
     assert not np.any(crossed & dr.turned_back), "a lorry sent back never crosses"
-    assert crossed.sum() + dr.turned_back.sum() + dr.in_system_at_end.sum() == n
-    assert dr.departure_load.sum() == crossed.sum(), "every boarding is on one departure"
+    boarded = np.bincount(dr.departure_index[crossed], minlength=dr.departure_load.shape[0])
+    assert np.array_equal(boarded, dr.departure_load), "every boarding is on one departure"
+    assert np.array_equal(dr.departure_minutes[crossed],
+                          dr.departure_time_minutes[dr.departure_index[crossed]])
+    assert np.all(dr.terminal[crossed] == dr.departure_terminal[dr.departure_index[crossed]])
+    assert np.all(np.isnan(dr.departure_minutes[~crossed])), "no departure time unless boarded"
     assert np.all(dr.departure_load <= dr.departure_capacity), "no departure over capacity"
 
     entry = dr.gate_entry_minutes

@@ -11,7 +11,7 @@ from straits.engine.disruptions import (
     speed_schedule,
 )
 from straits.engine.timetable import ferry_sailings
-from tests.conftest import scenario_with
+from tests.conftest import scenario_with, stage_index
 from tests.engine.invariants import check_records
 
 
@@ -23,8 +23,9 @@ def _windows(disruptions, horizon="2d", seed=0):
 def test_a_blockade_lets_the_stated_fraction_of_sailings_run():
     scenario, windows = _windows([{"kind": "blockade", "target": "ferry", "start": "+0h",
                                    "duration": "2d", "capacity_fraction": 0.25}])
-    sailings = ferry_sailings(scenario.routes["ferry"], "southbound", scenario.horizon)
-    capacity = apply_to_departures(windows, "ferry", "southbound", sailings, 11)
+    ferry = scenario.routes["ferry"]
+    sailings = ferry_sailings(ferry, "southbound", scenario.horizon)
+    capacity = apply_to_departures(windows, "ferry", "southbound", sailings, ferry.vessels)
     running = (capacity > 0).mean()
     assert running == pytest.approx(0.25, abs=1 / sailings.minutes.shape[0] + 1e-9)
     # evenly spread: never two running sailings in a row at a quarter
@@ -34,9 +35,12 @@ def test_a_blockade_lets_the_stated_fraction_of_sailings_run():
 def test_withdrawn_vessels_lose_exactly_their_own_sailings():
     scenario, windows = _windows([{"kind": "vessels_withdrawn", "start": "+0h",
                                    "duration": "2d", "vessels": 3}])
-    sailings = ferry_sailings(scenario.routes["ferry"], "northbound", scenario.horizon)
-    capacity = apply_to_departures(windows, "ferry", "northbound", sailings, 11)
-    assert set(sailings.vessel[capacity == 0]) == {8, 9, 10}
+    ferry = scenario.routes["ferry"]
+    sailings = ferry_sailings(ferry, "northbound", scenario.horizon)
+    capacity = apply_to_departures(windows, "ferry", "northbound", sailings, ferry.vessels)
+    withdrawn = set(range(ferry.vessels - 3, ferry.vessels))  # the last three of the fleet
+    assert set(sailings.vessel[capacity == 0]) == withdrawn
+    assert np.all(capacity[np.isin(sailings.vessel, list(withdrawn))] == 0)
 
 
 def test_staffing_sets_booths_and_a_strike_scales_them():
@@ -75,14 +79,16 @@ def test_turned_back_lorries_leave_in_the_stated_share_and_free_their_room():
     check_records(records, scenario)
     dr = records.directions["southbound"]
     dover = dr.terminal == dr.layout.terminals.index("dover")
-    started = ~np.isnan(dr.stage_start_minutes[:, 1]) & dover
-    first_day = started & (dr.stage_start_minutes[:, 1] < 1440)
+    border = stage_index(scenario, "dover", "french_border")
+    started = ~np.isnan(dr.stage_start_minutes[:, border]) & dover
+    first_day = started & (dr.stage_start_minutes[:, border] < 1440)
     share = dr.turned_back[first_day].mean()
     n = first_day.sum()
     assert abs(share - 0.4) < 3 * np.sqrt(0.4 * 0.6 / n)
     assert not dr.turned_back[started & ~first_day].any()
-    # sent back after the border stage: no check-in, no sailing
-    assert np.isnan(dr.stage_start_minutes[dr.turned_back, 2]).all()
+    # sent back after the border stage: no later stage, no sailing
+    assert np.isnan(dr.stage_start_minutes[dr.turned_back, border + 1:]).all()
+    assert np.isnan(dr.departure_minutes[dr.turned_back]).all()
 
 
 def test_a_demand_shock_scales_arrivals():

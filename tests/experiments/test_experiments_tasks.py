@@ -20,7 +20,8 @@ def test_flatten_keeps_numeric_leaves_under_dotted_keys():
 
 @pytest.fixture(scope="module")
 def result():
-    scenario = scenario_with({"terminals.dover.stages.1.booths": 5}, horizon="1d")
+    scenario = scenario_with({"terminals.dover.stages.french_border.booths": 5},
+                             horizon="1d")
     return simulate(scenario, 3)
 
 

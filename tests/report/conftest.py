@@ -31,7 +31,8 @@ def slow_border() -> Scenario:
     """Baseline for a day with Dover's French border down to 3 booths: Kent queues."""
     data = short_scenario("baseline").model_dump(mode="json")
     data["name"] = "slow-border"
-    data["terminals"]["dover"]["stages"][1]["booths"] = 3
+    border = next(s for s in data["terminals"]["dover"]["stages"] if s["name"] == "french_border")
+    border["booths"] = 3
     return scenario_from_mapping(data)
 
 

@@ -9,6 +9,12 @@ from straits.pipeline import simulate
 from straits.scenario import load_scenario
 
 
+def _stack_areas(scenario) -> list[str]:
+    """The Kent areas used only under Operation Stack or Brock, then the open road."""
+    plan = scenario.holding.southbound
+    return [a.name for a in plan.areas if a.stack_or_brock] + [plan.overflow]
+
+
 @pytest.fixture(scope="module")
 def baseline_runs():
     scenario = load_scenario("baseline")
@@ -16,9 +22,11 @@ def baseline_runs():
 
 
 def test_baseline_never_opens_stack(baseline_runs):
+    areas = _stack_areas(load_scenario("baseline"))
+    assert len(areas) > 1
     for summary in baseline_runs:
         assert summary["stack_or_brock"]["hours_active"] == 0
-        for area in ("stack-phase-1", "stack-phase-2", "stack-phase-3", "kent-roads"):
+        for area in areas:
             assert summary["holding"][area]["peak_lorries"] == 0
 
 
@@ -58,6 +66,6 @@ def test_calais_strike_opens_stack_within_hours_and_holds_thousands():
         opened = datetime.fromisoformat(summary["stack_or_brock"]["first_opened"])
         assert 0 < (opened - first_blockade).total_seconds() / 3600 < 12
         assert summary["directions"]["southbound"]["queue_peak_lorries"] >= 3_000
-        assert summary["holding"]["stack-phase-1"]["peak_lorries"] >= 2_000
+        assert summary["holding"][_stack_areas(scenario)[0]]["peak_lorries"] >= 2_000
         # F3.2: Stack on roughly 28-32 days in 2015; the uncalibrated build is within 2x
         assert 7 <= summary["stack_or_brock"]["days_active"] <= 40

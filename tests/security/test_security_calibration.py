@@ -112,7 +112,7 @@ def test_cli_prints_the_security_object_and_writes_series(tmp_path: Path) -> Non
         assert key in security
     assert security["harm"]["deaths"]["total"] == security["outcomes"]["died"]
     hourly = pq.read_table(out / "security_hourly.parquet")
-    assert hourly.num_rows == 28 * 24
+    assert hourly.num_rows == load_scenario("calais-autumn-2015").horizon / 60  # one row an hour
     assert (out / "security_daily.parquet").is_file()
     saved = json.loads((out / "summary.json").read_text())
     assert saved["security"] == security

@@ -4,7 +4,7 @@ every hour and every attempt has exactly one outcome."""
 from __future__ import annotations
 
 import numpy as np
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from straits.scenario.security import TARGETS, SecurityConfig
@@ -84,6 +84,7 @@ def policies(draw) -> SecurityConfig:
 
 @settings(max_examples=80, deadline=None)
 @given(config=policies(), death=probability)
+@example(config=SecurityConfig.model_validate(autumn_security()), death=0.0)  # as shipped
 def test_outcome_chain_is_a_distribution(config: SecurityConfig, death: float) -> None:
     for target in TARGETS:
         p = levers.outcome_probabilities(config, target, death)

@@ -12,7 +12,12 @@ from straits.pipeline import result_tables, simulate
 from straits.scenario import load_scenario, scenario_to_yaml
 from straits.scenario.schema import BorderSlowdown, TunnelSuspension
 from straits.security import run_coupled
-from straits.security.coupling import SUSPENSION_NAME, suspension_hours, suspension_windows
+from straits.security.coupling import (
+    SECURITY_STREAM,
+    SUSPENSION_NAME,
+    suspension_hours,
+    suspension_windows,
+)
 from straits.security.people import simulate_people
 from straits.security.plan import hourly_inputs, lorry_exposure, segments
 from tests.security.security_helpers import make_scenario, summer_levers
@@ -33,7 +38,7 @@ def test_fixed_point_converges_and_is_self_consistent() -> None:
     # and re-running the people model on the final engine records proposes the same set
     records = run_replication(run.engine_scenario, 3)
     inputs = hourly_inputs(scenario, run.segments, lorry_exposure(scenario, records))
-    ss = np.random.SeedSequence(3, spawn_key=(0x5EC,)).spawn(2)
+    ss = np.random.SeedSequence(3, spawn_key=(SECURITY_STREAM,)).spawn(2)
     uniforms = np.random.default_rng(ss[1]).random(run.suspended.shape[0])
     again = suspension_hours(run.segments, simulate_people(inputs, ss[0]), uniforms)
     assert np.array_equal(again, run.suspended)

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from straits.report import render_report
 from straits.report.kpi_table import kpi_rows
 from straits.report.sources import load_from_store
-from straits.scenario import load_scenario
+from straits.scenario import load_scenario, scenario_from_text
 from straits.web import Settings, create_app
 from tests.web.conftest import LOCAL
 
@@ -68,8 +68,9 @@ def test_strike_and_holding_plan_levers(client, wait_done):
                      "capacity_fraction": 0.0}]}}).json()
     done = wait_done(client, run["id"])
     assert done["status"] == "done"
-    yaml_text = client.get(f"/api/runs/{run['id']}/scenario.yaml").text
-    assert "brock-m20-j8-9" in yaml_text and "strike at ferry (dashboard)" in yaml_text
+    ran = scenario_from_text(client.get(f"/api/runs/{run['id']}/scenario.yaml").text)
+    assert ran.holding.southbound == load_scenario("rwcs-2021").holding.southbound
+    assert [d.name for d in ran.disruptions] == ["strike at ferry (dashboard)"]
     kpis = {(k["section"], k["label"]): k["value"] for k in done["kpis"]}
     assert kpis[("corridor", "Operation Stack/Brock in use (h)")] > 0
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from straits.metrics.timeseries import STEP_MINUTES
 from straits.pipeline import simulate
 from straits.report import render_report, run_from_results
 from straits.scenario import load_scenario, scenario_from_mapping
@@ -37,7 +38,8 @@ def test_dashboard_runs_a_scenario_changes_a_lever_and_compares(page, live_serve
     page.goto(live_server)
     page.wait_for_selector("#stage-table tbody tr")
     assert page.input_value("#scenario-select") == "baseline"  # the default choice
-    page.fill("#horizon-days", "1")
+    days = 1
+    page.fill("#horizon-days", str(days))
     first = page.evaluate("() => fetch('/api/runs').then(r => r.json()).then(r => r.length)")
     _run(page, f"r{first + 1}")
     # the queue chart and the map are drawn, with data
@@ -45,7 +47,7 @@ def test_dashboard_runs_a_scenario_changes_a_lever_and_compares(page, live_serve
     assert page.locator("#chart-map .main-svg").count() > 0
     assert _plot_traces(page, "chart-map") > 5
     assert page.evaluate("() => document.getElementById('chart-map').layout.sliders[0]"
-                         ".steps.length") == 97
+                         ".steps.length") == days * 1440 // STEP_MINUTES + 1  # both ends
     assert page.evaluate("() => document.getElementById('chart-queue_lorries').data"
                          ".some(t => t.y.some(v => v > 0))")
     assert page.locator("#security-off").is_visible()

@@ -8,6 +8,7 @@ import pytest
 
 from straits.scenario import ScenarioError, load_scenario
 from straits.web.levers import Levers, apply_levers, holding_plans
+from tests.conftest import stage
 
 
 def test_stage_lever_sets_booths_and_keeps_the_distribution_shape():
@@ -16,10 +17,10 @@ def test_stage_lever_sets_booths_and_keeps_the_distribution_shape():
                              "check_minutes": 3.5},
                             {"terminal": "dover", "stage": "uk_exit", "check_minutes": 0.5}])
     changed = apply_levers(base, levers)
-    border = changed.terminals["dover"].stages[1]
+    border = stage(changed, "dover", "french_border")
     assert border.booths == 4 and border.service_time.mean == 3.5
-    assert border.service_time.cv == base.terminals["dover"].stages[1].service_time.cv
-    exit_stage = changed.terminals["dover"].stages[0]
+    assert border.service_time.cv == stage(base, "dover", "french_border").service_time.cv
+    exit_stage = stage(changed, "dover", "uk_exit")
     assert exit_stage.service_time.distribution == "deterministic"
     assert exit_stage.service_time.value == 0.5
     assert changed.terminals["calais"] == base.terminals["calais"]

@@ -38,6 +38,7 @@ from straits.scenario.schema import (
     SailingsCancelled,
     Scenario,
     Staffing,
+    TunnelRoute,
     TunnelSuspension,
     TurnBack,
     VesselsWithdrawn,
@@ -105,7 +106,7 @@ class WorkBudget:
 def estimate_work(scenario: Scenario) -> WorkEstimate:
     """The work of one replication of ``scenario``, from its numbers alone."""
     hours = scenario.horizon / 60.0
-    by_direction = {d: _expected_lorries(scenario, d) for d in DIRECTIONS}
+    by_direction: dict[str, float] = {d: _expected_lorries(scenario, d) for d in DIRECTIONS}
     by_route = {name: sum(_departures(route, scenario.horizon) for _ in DIRECTIONS)
                 for name, route in scenario.routes.items()}
     stages = max(sum(len(scenario.terminals[t].stages) for _, t in scenario.terminals_for(d))
@@ -228,7 +229,7 @@ def _shortest_minutes(duration: object) -> float:
     return 0.0
 
 
-def _departures(route: object, horizon_minutes: float) -> float:
+def _departures(route: FerryRoute | TunnelRoute, horizon_minutes: float) -> float:
     """Departures of one route in one direction (what the timetable arrays will hold)."""
     if isinstance(route, FerryRoute):
         cycle = 2.0 * (route.crossing + route.turnaround)

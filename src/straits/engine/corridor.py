@@ -67,7 +67,7 @@ def build_direction(
     if scenario.calendar is not None:
         rate = rate * calendar_factors(scenario, "hgv", edges)
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
-    n = arrivals.shape[0]
+    n = int(arrivals.shape[0])
 
     stage_specs = [st for name in terminals for st in scenario.terminals[name].stages]
     n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],

@@ -45,7 +45,7 @@ def pass_facilities(scenario: Scenario, direction: str, arrival_minutes: np.ndar
     which_ss, *service_ss = seed.spawn(1 + len(facilities))
     draw = np.random.default_rng(which_ss).random(n)
     bands = np.cumsum([f.share for f in facilities])
-    facility = np.searchsorted(bands, draw, side="right").astype(np.int64)
+    facility = np.asarray(np.searchsorted(bands, draw, side="right"), dtype=np.int64)
     facility[facility >= len(facilities)] = -1
     start = np.full(n, np.nan)
     end = np.full(n, np.nan)

@@ -37,7 +37,8 @@ def _r(value: float, digits: int = 3) -> float:
 def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     """KPIs of one replication, with rounded floats so output is byte-stable."""
     grid = np.arange(0.0, records.horizon_minutes + GRID_MINUTES / 2, GRID_MINUTES)
-    directions, holding = {}, {}
+    directions: dict[str, Any] = {}
+    holding: dict[str, Any] = {}
     stack_minutes = np.zeros(grid.shape[0], dtype=bool)
     total_hours = 0.0
     for name, dr in records.directions.items():
@@ -64,7 +65,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         _decision_entry(records, name, getattr(scenario.holding, name), dr.decisions, k)
         for name, dr in records.directions.items() for k in range(dr.decisions.minutes.shape[0])
     ]
-    extra = {"holding_decisions": decisions} if any(
+    extra: dict[str, Any] = {"holding_decisions": decisions} if any(
         getattr(scenario.holding, d).has_decisions for d in records.directions) else {}
     if scenario.facilities:
         extra["facilities"] = _facility_kpis(scenario, records)
@@ -99,6 +100,7 @@ def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
     for name, dr in records.directions.items():
         facilities = direction_facilities(scenario, name)
         passed = dr.facilities
+        assert passed is not None  # the scenario has facilities in this direction
         for k, f in enumerate(facilities):
             mine = passed.facility == k
             wait = passed.start_minutes[mine] - dr.arrival_minutes[mine]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pyarrow as pa
 
@@ -64,7 +66,7 @@ def lorry_table(records: Records) -> pa.Table:
     for name, dr in records.directions.items():
         layout = dr.layout
         terminal = np.maximum(dr.terminal, 0)
-        data = {
+        data: dict[str, Any] = {
             "direction": np.full(dr.lorries, name),
             "lorry": np.arange(dr.lorries, dtype=np.int64),
             "arrival_time": _timestamps(records, dr.arrival_minutes),
@@ -87,8 +89,8 @@ def lorry_table(records: Records) -> pa.Table:
             data[f"{stage}_start_minutes"] = start
             data[f"{stage}_end_minutes"] = end
         if dr.facilities is not None:
-            names = np.array([*dr.facilities.names, ""])
-            data["facility"] = names[dr.facilities.facility]
+            facility_names = np.array([*dr.facilities.names, ""])
+            data["facility"] = facility_names[dr.facilities.facility]
             data["facility_start_minutes"] = dr.facilities.start_minutes
             data["facility_end_minutes"] = dr.facilities.end_minutes
         if any(a.release == "fifo" for a in dr.holding_plan.areas):

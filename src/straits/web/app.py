@@ -210,18 +210,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.settings = settings
     app.state.checker = checker
-    bad = {400: {"model": Errors, "description": "The body is not valid JSON or form data."},
+    Responses = dict[int | str, dict[str, Any]]  # OpenAPI documentation of error replies
+    bad: Responses = {
+        400: {"model": Errors, "description": "The body is not valid JSON or form data."},
            411: {"model": Errors, "description": "The body came without a Content-Length."},
            413: {"model": Errors, "description": "The body is larger than the upload limit."},
            422: {"model": Errors, "description": "Bad input: the field and how to fix it."},
            429: {"model": Errors, "description": "Too many requests waiting; try again."}}
-    missing = {404: {"model": Errors, "description": "No such run or scenario."}}
-    not_yet = {409: {"model": Errors, "description": "The run has not finished."},
+    missing: Responses = {404: {"model": Errors, "description": "No such run or scenario."}}
+    not_yet: Responses = {409: {"model": Errors, "description": "The run has not finished."},
                410: {"model": Errors, "description": "Results dropped from memory (in the "
                                                      "store)."}}
-    html = {200: {"content": {"text/html": {"schema": {"type": "string"}}},
+    html: Responses = {200: {"content": {"text/html": {"schema": {"type": "string"}}},
                   "description": "A self-contained HTML page (download)."}}
-    yaml_file = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}},
+    yaml_file: Responses = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}},
                        "description": "The scenario as YAML (download)."}}
     allowed_hosts = {h.lower().strip("[]") for h in settings.allowed_hosts}
 
@@ -332,8 +334,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/report.html", responses={**html, **missing, **not_yet})
     def run_report(run_id: RunId) -> HTMLResponse:
-        job = _finished(jobs, run_id)
-        return HTMLResponse(render_report(job.data), headers=_download(f"{job.id}-report.html"))
+        data = _finished_data(jobs, run_id)
+        return HTMLResponse(render_report(data), headers=_download(f"{run_id}-report.html"))
 
     @app.get("/api/runs/{run_id}/scenario.yaml", responses={**yaml_file, **missing})
     def run_scenario_yaml(run_id: RunId) -> PlainTextResponse:
@@ -490,8 +492,14 @@ def _finished(jobs: JobQueue, run_id: str) -> Job:
     return job
 
 
+def _finished_data(jobs: JobQueue, run_id: str) -> RunData:
+    data = _finished(jobs, run_id).data
+    assert data is not None, "_finished checked it"
+    return data
+
+
 def _pair(jobs: JobQueue, a: str, b: str) -> tuple[RunData, RunData]:
-    run_a, run_b = _finished(jobs, a).data, _finished(jobs, b).data
+    run_a, run_b = _finished_data(jobs, a), _finished_data(jobs, b)
     if run_a.label == run_b.label:
         run_a = replace(run_a, label=f"{run_a.label} ({a})")
         run_b = replace(run_b, label=f"{run_b.label} ({b})")

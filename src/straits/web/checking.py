@@ -77,6 +77,7 @@ def run_scenario(check: RunCheck) -> Scenario:
     if check.builtin is not None:
         scenario = _builtin_scenario(check.builtin)
     else:
+        assert check.text is not None  # a request names a built-in or sends a text
         scenario = scenario_from_upload(check.text, check.field)
     scenario = apply_levers(scenario, check.levers)
     limit = check.max_horizon_days * 1440.0

@@ -79,7 +79,9 @@ class RunLedger:
 
     def last_number(self) -> int:
         with self._connect() as con:
-            return con.execute("SELECT coalesce(max(run_number), 0) FROM web_runs").fetchone()[0]
+            row = con.execute("SELECT coalesce(max(run_number), 0) FROM web_runs").fetchone()
+        assert row is not None  # an aggregate always answers one row
+        return int(row[0])
 
     def _connect(self) -> duckdb.DuckDBPyConnection:
         return duckdb.connect(str(self.path))

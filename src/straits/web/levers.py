@@ -160,7 +160,8 @@ def _apply_security(data: dict[str, Any], levers: SecurityLevers) -> None:
     if not isinstance(security, dict):
         raise ScenarioError("levers.security", "this scenario has no security model; "
                             "leave the security levers empty")
-    paths = [(("sites", t, "police"), v) for t, v in levers.police.items()]
+    paths: list[tuple[tuple[str, ...], float]] = [
+        (("sites", t, "police"), v) for t, v in levers.police.items()]
     paths += [(("sites", t, "fence_km"), v) for t, v in levers.fence_km.items()]
     if levers.search_share is not None:
         paths.append((("controls", "search_share"), levers.search_share))
@@ -174,7 +175,7 @@ def _apply_security(data: dict[str, Any], levers: SecurityLevers) -> None:
 
 
 def _drop(mapping: dict[str, Any], path: tuple[str, ...]) -> None:
-    node = mapping
+    node: Any = mapping
     for part in path[:-1]:
         node = node.get(part)
         if not isinstance(node, dict):
