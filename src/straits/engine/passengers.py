@@ -183,9 +183,9 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
     g_total = len(booths0)
 
     # every vehicle, lorries first, then each class; merged by time reached
-    times = [lorry_reached_minutes] + [d.arrival_minutes for d in draws]
-    n_total = sum(x.shape[0] for x in times)
-    order = np.argsort(np.concatenate(times), kind="stable")
+    reached = [lorry_reached_minutes] + [d.arrival_minutes for d in draws]
+    n_total = sum(x.shape[0] for x in reached)
+    order = np.argsort(np.concatenate(reached), kind="stable")
     vehicle_class = np.concatenate([np.zeros(n_lorries, dtype=np.int64)] + [
         np.full(d.arrival_minutes.shape[0], d.class_index, dtype=np.int64) for d in draws])
     units = np.concatenate([np.full(n_lorries, hgv_units, dtype=np.int64)] + [
@@ -200,10 +200,10 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
     row = n_lorries
     for d in draws:
         rows = np.arange(row, row + d.arrival_minutes.shape[0])
+        paths = d.terminal * n_classes + d.class_index
         for k, column in enumerate(d.service_by_step):
-            p = d.terminal * n_classes + d.class_index
-            has = path_length[p] > k
-            service[rows[has], np.asarray(path_stage)[path_offset[p[has]] + k]] = column[has]
+            has = path_length[paths] > k
+            service[rows[has], np.asarray(path_stage)[path_offset[paths[has]] + k]] = column[has]
         row += d.arrival_minutes.shape[0]
     pad = np.zeros(n_total - n_lorries)
 
@@ -211,7 +211,7 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
                                    hgv_units)
     dep_minutes, dep_units, dep_accepts, dep_offset, lorry_departure = departures
     mixed = lorries._replace(
-        arrival_minutes=np.concatenate(times)[order],
+        arrival_minutes=np.concatenate(reached)[order],
         choice_uniform=np.concatenate([lorries.choice_uniform, pad])[order],
         captive_uniform=np.concatenate([lorries.captive_uniform, pad])[order],
         base_service_minutes=service[order],

@@ -39,13 +39,15 @@ def queue_km(arrival: np.ndarray, gate_entry: np.ndarray, metres: float, lanes: 
     return (came - entered) * metres / 1000.0 / lanes
 
 
-def class_kpis(scenario: Scenario, records: Records, grid: np.ndarray) -> dict[str, Any]:
-    """``{direction: {class: KPIs}}``, the lorries (``hgv``) included for comparison."""
+def class_kpis(scenario: Scenario, records: Records, grid: np.ndarray,
+               hgv_delays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """``{direction: {class: KPIs}}``, the lorries (``hgv``) included for comparison,
+    with their delays as the lorry KPIs count them (``hgv_delays``)."""
     assert scenario.passengers is not None
     out: dict[str, Any] = {}
     for direction, dr in records.directions.items():
         lanes = getattr(scenario.holding, direction).overflow_lanes
-        by_class = {"hgv": _hgv(dr, records.horizon_minutes, grid,
+        by_class = {"hgv": _hgv(dr, hgv_delays[direction], grid,
                                 scenario.passengers.hgv_lane_metres, lanes)}
         for name, cr in dr.classes.items():
             metres = scenario.passengers.classes[name].lane_metres  # type: ignore[index]
@@ -64,11 +66,8 @@ def class_kpis(scenario: Scenario, records: Records, grid: np.ndarray) -> dict[s
     return out
 
 
-def _hgv(dr: DirectionRecords, horizon: float, grid: np.ndarray, metres: float,
+def _hgv(dr: DirectionRecords, delays: np.ndarray, grid: np.ndarray, metres: float,
          lanes: int) -> dict[str, Any]:
-    from straits.metrics.kpis import delay_at_horizon_minutes
-
-    delays, _ = delay_at_horizon_minutes(dr, horizon)
     return {"arrived": dr.lorries, "crossed": int(dr.crossed.sum()), **_delays(delays),
             "queue_peak_km": _roads(dr, dr.reached_corridor_minutes, dr.gate_entry_minutes,
                                     dr.terminal, metres, lanes, grid)}

@@ -70,7 +70,9 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     if scenario.facilities:
         extra["facilities"] = _facility_kpis(scenario, records)
     if scenario.passengers is not None:
-        extra["classes"] = class_kpis(scenario, records, grid)
+        hgv_delays = {name: delay_at_horizon_minutes(dr, records.horizon_minutes)[0]
+                      for name, dr in records.directions.items()}
+        extra["classes"] = class_kpis(scenario, records, grid, hgv_delays)
     return {
         "scenario": records.scenario,
         "seed": records.seed,

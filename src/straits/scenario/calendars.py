@@ -55,16 +55,17 @@ BUILTIN_CALENDARS: dict[str, list[Holiday]] = {"england": _ENGLAND, "france": _F
 
 def day_factor(calendar: Calendar, vehicle_class: str, day: date) -> float:
     """The demand factor of ``day`` for a class."""
-    if day in calendar.overrides and vehicle_class in calendar.overrides[day]:
-        return calendar.overrides[day][vehicle_class]
-    months = calendar.months.get(vehicle_class)
+    overrides = {str(k): v for k, v in calendar.overrides.get(day, {}).items()}
+    if vehicle_class in overrides:
+        return overrides[vehicle_class]
+    months = {str(k): v for k, v in calendar.months.items()}.get(vehicle_class)
     if months is None:
         months = _MONTHS[vehicle_class] if calendar.builtin else [1.0] * 12
     factor = months[day.month - 1]
     holidays = BUILTIN_CALENDARS.get(calendar.builtin or "", []) + calendar.holidays
     for holiday in holidays:
         if holiday.first <= day <= holiday.last:
-            factor *= holiday.factors.get(vehicle_class, 1.0)
+            factor *= {str(k): v for k, v in holiday.factors.items()}.get(vehicle_class, 1.0)
     return factor
 
 
