@@ -24,7 +24,8 @@ def two_class_input(arrivals, classes, units, lorry_service, car_service, depart
         path_offset=np.array([0, 1], dtype=np.int64),
         path_length=np.array([1, 1], dtype=np.int64),
         path_stage=np.array([0, 1], dtype=np.int64),
-        departure_accepts=np.asarray(accepts, dtype=np.int64)))
+        departure_accepts=np.asarray(accepts, dtype=np.int64),
+        buffer_units=np.array([buffer, buffer], dtype=np.int64)))
 
 
 @settings(max_examples=40, deadline=None)
@@ -47,8 +48,9 @@ def test_a_deck_is_never_exceeded(vehicles, decks):
 
 
 def test_a_shared_road_lets_vehicles_through_the_gate_in_arrival_order():
-    # a gate with room for one vehicle's units at a time: the road queue holds everyone,
-    # lorries and cars in one FIFO whatever their own booths' speed
+    # little room inside for each class: the road queue holds everyone, lorries and cars
+    # in one FIFO whatever their own booths' speed; a car that finds its lanes full
+    # holds the lorries behind it
     rng = np.random.default_rng(3)
     n = 400
     arrivals = np.sort(rng.uniform(0, 100, n))
@@ -83,6 +85,8 @@ horizon: 1d
 route_choice: {rule: shares, shares: {ferry: 1.0, tunnel: 0.0}, captive_share: 1.0}
 routes:
   tunnel: {passenger_departures_per_hour: 4, passenger_shuttle_lane_metres: 700}
+terminals:
+  folkestone: {passenger_lane_metres: 3000}
 passengers:
   hgv_lane_metres: 18
   classes:

@@ -62,6 +62,7 @@ def _write(tmp_path, body: str):
      "{distribution: deterministic, value: 20s}}\n", "booths"),
     ("passengers:\n  classes:\n    car:\n      stages:\n        dover:\n"
      "          - {name: passport, shared_with_hgv: true}\n", "passport"),
+    ("terminals:\n  dover: {passenger_lane_metres: 0}\n", "passenger_lane_metres"),
 ])
 def test_bad_passenger_input_exits_2_naming_the_field(tmp_path, body, field):
     result = runner.invoke(app, ["run", str(_write(tmp_path, body))])

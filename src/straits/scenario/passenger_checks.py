@@ -55,6 +55,11 @@ def check_passengers(sc: Any, passengers: Passengers) -> None:
                         (*where, "stages"),
                         f"{name} uses terminal {terminal!r} (route {route_name!r}, {direction}) "
                         "but has no stages there: give its booths or shared stages")
+                if sc.terminals[terminal].passenger_lane_metres < vc.lane_metres:
+                    raise ScenarioReferenceError(
+                        ("terminals", terminal, "passenger_lane_metres"),
+                        f"{name} uses terminal {terminal!r}: give its passenger lanes, at "
+                        f"least {vc.lane_metres:g} lane-metres")
                 for k, step in enumerate(vc.stages[terminal]):
                     if not step.shared_with_hgv and step.booths == 0:
                         raise ScenarioReferenceError(
