@@ -217,6 +217,37 @@ def bench_holding_decisions() -> None:
              ok=ratio <= HOLDING_MAX_RATIO)
 
 
+# --- Cars and coaches (issue 11) -------------------------------------------------------
+CLASSES_SCENARIO = "dover-summer-2023"
+CLASSES_MAX_RATIO = 1.5  # issue 11: cost per vehicle with all classes / lorries only
+CLASSES_REPEATS = 3
+
+
+def bench_passenger_classes() -> None:
+    """A summer Saturday with lorries, cars and coaches against the same day with its
+    lorries only: the cost per vehicle of the merged classes in the event loop."""
+    from straits.engine import run_replication
+    from straits.scenario import load_scenario
+
+    mixed = load_scenario(CLASSES_SCENARIO)
+    lorries = mixed.model_copy(update={"passengers": None})
+    seconds, vehicles = {}, {}
+    for name, scenario in (("all_classes", mixed), ("lorries_only", lorries)):
+        records = run_replication(scenario, seed=1)  # compile or load the cache first
+        vehicles[name] = sum(d.lorries + sum(c.arrival_minutes.shape[0]
+                                             for c in d.classes.values())
+                             for d in records.directions.values())
+        seconds[name] = best_seconds(lambda s=scenario: run_replication(s, seed=1),
+                                     CLASSES_REPEATS)
+    per_vehicle = {k: seconds[k] / vehicles[k] for k in seconds}
+    ratio = per_vehicle["all_classes"] / per_vehicle["lorries_only"]
+    emit(name="summer_saturday_seconds_per_vehicle_all_classes",
+         value=per_vehicle["all_classes"], unit="s/vehicle",
+         lorries_only=per_vehicle["lorries_only"], vehicles=vehicles, ratio=ratio,
+         budget=CLASSES_MAX_RATIO, budget_rule="ratio <= budget",
+         ok=ratio <= CLASSES_MAX_RATIO)
+
+
 # --- Experiments at scale (issue 5) ----------------------------------------------------
 ENSEMBLE_SCENARIO = "calais-strike-2015"
 ENSEMBLE_REPLICATIONS = int(os.environ.get("STRAITS_BENCH_REPLICATIONS", 1000))
@@ -347,6 +378,7 @@ GROUPS: dict[str, Callable[[], None]] = {
     "kernel_first_call": bench_kernel_first_call,
     "baseline_replication": bench_baseline_replication,
     "holding_decisions": bench_holding_decisions,
+    "passenger_classes": bench_passenger_classes,
     "ensemble": bench_ensemble,
 }
 
