@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from straits import __version__
 from straits.cli import app
-from straits.cli.format import KM_PER_MILE
+from straits.cli.format import KM_PER_MILE, count_text
 from straits.scenario import builtin_names, load_scenario, scenario_from_text
 from tests.cli.columns import (
     assert_no_column_dropped,
@@ -68,6 +68,14 @@ def test_the_default_is_short_and_all_adds_rows(disrupted):
     full = render(["run", str(disrupted), "--all"], 200)
     assert "delay per lorry, longest" in full and "delay per lorry, longest" not in short
     assert "--all" in short and len(full.splitlines()) > len(short.splitlines())
+
+
+def test_all_shows_how_many_delays_are_censored_at_the_horizon(disrupted):
+    summary = json.loads(runner.invoke(app, ["run", str(disrupted), "--json"]).stdout)
+    censored = summary["directions"]["southbound"]["delay_minutes"]["censored_lorries"]
+    full = render(["run", str(disrupted), "--all"], 200)
+    row = next(line for line in full.splitlines() if "censored" in line)
+    assert count_text(censored) in row.split("│")[2]
 
 
 def test_queue_lengths_in_km_with_miles_or_either(disrupted):

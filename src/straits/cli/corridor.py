@@ -161,6 +161,8 @@ def _direction_rows(units: str) -> dict[str, tuple[str, Callable[[dict], str]]]:
         "delay_p50": ("delay per lorry, median", delay("p50")),
         "delay_p95": ("delay per lorry, 95th percentile", delay("p95")),
         "delay_max": ("delay per lorry, longest", delay("max")),
+        "delay_censored": ("lorries whose delay ends at the horizon (censored)",
+                           lambda d: count_text(d["delay_minutes"].get("censored_lorries"))),
         "queue_peak_lorries": ("peak queue (lorries)",
                                lambda d: count_text(d["queue_peak_lorries"])),
         "queue_peak_km": ("peak queue length",
