@@ -26,10 +26,9 @@ def test_out_folder_gives_the_same_run_as_memory(tmp_path, slow_border):
         a = loaded.replications[0].holding[column].to_numpy(zero_copy_only=False)
         b = direct.replications[0].holding[column].to_numpy(zero_copy_only=False)
         assert np.array_equal(a, b, equal_nan=a.dtype.kind == "f"), column
-    for source in (loaded, direct):
-        for name, delays in source.replications[0].delays_minutes.items():
-            assert np.allclose(np.sort(delays), np.sort(direct.replications[0].delays_minutes[name]),
-                               atol=1e-3)
+    memory = direct.replications[0].delays_minutes
+    for name, delays in loaded.replications[0].delays_minutes.items():
+        assert np.allclose(np.sort(delays), np.sort(memory[name]), atol=1e-3)
     assert loaded.label == "run"
 
 
