@@ -21,7 +21,8 @@ from rich.console import Console
 from rich.text import Text
 
 from straits import __version__
-from straits.scenario import ScenarioError
+from straits.engine.budget import WorkBudget, check_work
+from straits.scenario import Scenario, ScenarioError
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -91,3 +92,12 @@ def check_writable(path: Path, flag: str) -> None:
     except OSError as exc:
         raise BadInput(f"{flag}: cannot write in {str(existing)!r} ({exc.strerror or exc}); "
                        "choose a folder you can write to") from None
+
+
+def check_budget(scenarios: list[Scenario], replications: int) -> None:
+    """Refuse, before any simulation, work this machine cannot hold: the same estimate
+    as the web's, against a budget of half the machine's memory per replication
+    (docs/experiments.md). Raises :class:`ScenarioError` naming the field to change."""
+    budget = WorkBudget.for_machine()
+    for scenario in scenarios:
+        check_work(scenario, replications, budget)

@@ -12,7 +12,7 @@ from typing import Annotated
 import pyarrow.parquet as pq
 import typer
 
-from straits.cli.app import BadInput, app, check_writable, console, guarded
+from straits.cli.app import BadInput, app, check_budget, check_writable, console, guarded
 from straits.cli.format import (
     UNIT_NAMES,
     count_text,
@@ -52,7 +52,9 @@ def run(
             raise BadInput(f"--units: {units!r} is not one of {', '.join(UNIT_NAMES)}")
         if out is not None:
             _check_out(out, force)
-        result = simulate(load_scenario(scenario), seed)
+        loaded = load_scenario(scenario)
+        check_budget([loaded], 1)
+        result = simulate(loaded, seed)
         summary = result.summary
         if out is not None:
             write_outputs(out, result, force)

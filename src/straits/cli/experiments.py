@@ -22,7 +22,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from straits.cli.app import BadInput, app, console, errors, fail
+from straits.cli.app import BadInput, app, check_budget, console, errors, fail
 from straits.cli.results import (
     AsJson,
     StorePath,
@@ -135,9 +135,10 @@ def ensemble_command(
 
     def action() -> None:
         base = _scenario(scenario, sets)
+        experiment = ensemble(base, replications)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi)
-            experiment = ensemble(base, replications)
             report = _run(experiment, results, where, as_json)
             table = experiment_statistics(results, experiment.experiment_id).get(0, [])
             bands_file = results.files / "bands" / f"{experiment.experiment_id}.parquet"
@@ -194,6 +195,7 @@ def sweep_command(
         base = _scenario(scenario, sets)
         fixed = _fixed(base, sets)
         experiment = _sweep_experiment(base, vary, design, samples, replications, fixed)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
             if threshold is not None:
@@ -322,6 +324,7 @@ def sensitivity_command(
                            f"{2 ** max(1, round(math.log2(count)))}; got {count}")
         experiment, units = sensitivity_experiment(base, ranges, method, count, replications,
                                                    fixed)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
             report = _run(experiment, results, where, as_json)
@@ -360,6 +363,10 @@ def _scenario(name: str, sets: list[str] | None) -> Scenario:
 def _fixed(base: Scenario, sets: list[str] | None) -> dict[str, Any]:
     pairs = [split_assignment(s, "--set") for s in sets or []]
     return {path: parse_scalar(value) for path, value in pairs}
+
+
+def _check_budget(experiment: Experiment) -> None:
+    check_budget([p.scenario for p in experiment.points], experiment.replications)
 
 
 def _known_kpis(base: Scenario) -> set[str]:

@@ -12,10 +12,11 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from straits.cli.app import BadInput, app, console, errors, guarded
+from straits.cli.app import BadInput, app, check_budget, console, errors, guarded
 from straits.cli.format import duration_text
 from straits.experiments.executors import make_executor
 from straits.files import atomic_path, ensure_writable_folder
+from straits.scenario import load_scenario
 from straits.validation import (
     TARGETS,
     Row,
@@ -50,6 +51,7 @@ def validate(
         names = _chosen(only)
         if out is not None:
             _check_out(out, force)
+        check_budget([load_scenario(name) for name in names], replications)
         ensembles = {}
         executor = make_executor(workers)
         try:

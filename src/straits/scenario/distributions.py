@@ -3,10 +3,13 @@
 Each one knows its mean, its variance and how to draw from a numpy generator,
 so the engine, the security coupling, the web levers and the benchmarks ask
 the distribution instead of switching on its type (as Ciw's distributions do).
+Durations also know their range (``lower_minutes``, ``upper_minutes``; the
+99.9th percentile where unbounded), so a run's work can be bounded before it starts.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -25,6 +28,7 @@ MeanServiceMinutes = Annotated[
     Minutes, minutes_between(MIN_MEAN_SERVICE_MINUTES, MAX_SERVICE_MINUTES)
 ]
 ServiceMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
+_Z_999 = 3.090232  # standard normal 99.9th percentile
 
 
 def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
@@ -168,6 +172,14 @@ class UniformDuration(StrictModel):
         return (self.low + self.high) / 2
 
     @property
+    def lower_minutes(self) -> float:
+        return self.low
+
+    @property
+    def upper_minutes(self) -> float:
+        return self.high
+
+    @property
     def variance_minutes2(self) -> float:
         return (self.high - self.low) ** 2 / 12
 
@@ -192,6 +204,14 @@ class TriangularDuration(StrictModel):
         return (self.low + self.mode + self.high) / 3
 
     @property
+    def lower_minutes(self) -> float:
+        return self.low
+
+    @property
+    def upper_minutes(self) -> float:
+        return self.high
+
+    @property
     def variance_minutes2(self) -> float:
         a, c, b = self.low, self.mode, self.high
         return (a * a + b * b + c * c - a * b - a * c - b * c) / 18
@@ -208,6 +228,16 @@ class LognormalDuration(_LognormalShape, StrictModel):
     mean: PositiveMinutes
     cv: CoefficientOfVariation
 
+    @property
+    def lower_minutes(self) -> float:
+        return 0.0
+
+    @property
+    def upper_minutes(self) -> float:
+        """The 99.9th percentile: unbounded above, so the costliest duration worth planning for."""
+        sigma = math.sqrt(math.log1p(self.cv**2))
+        return self.mean * math.exp(_Z_999 * sigma - sigma**2 / 2)
+
 
 class FixedDuration(StrictModel):
     distribution: Literal["fixed"] = "fixed"
@@ -215,6 +245,14 @@ class FixedDuration(StrictModel):
 
     @property
     def mean_minutes(self) -> float:
+        return self.value
+
+    @property
+    def lower_minutes(self) -> float:
+        return self.value
+
+    @property
+    def upper_minutes(self) -> float:
         return self.value
 
     @property
