@@ -147,6 +147,17 @@ def test_work_over_the_machine_budget_is_refused_before_any_simulation(
     assert "budget is 100" in lines[0]
 
 
+def test_the_kpi_probe_is_a_valid_scenario():
+    """The one-hour probe that checks --kpi names goes through the scenario model (a bare
+    copy would keep disruptions the model refuses outside its horizon)."""
+    from straits.cli.experiments import _probe
+    from straits.scenario import load_scenario, scenario_from_mapping
+
+    probe = _probe(load_scenario("calais-strike-2015"))
+    assert probe.horizon == 60.0
+    assert scenario_from_mapping(probe.model_dump(mode="json")) == probe
+
+
 def test_out_writes_records_series_and_summary(tmp_path, short_file):
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(short_file), "--out", str(out), "--json"])

@@ -62,7 +62,7 @@ from straits.experiments.sweep import (
 )
 from straits.experiments.tasks import flatten_kpis
 from straits.pipeline import simulate
-from straits.scenario import Scenario, load_scenario
+from straits.scenario import Scenario, load_scenario, with_horizon
 
 HEADLINE_KPIS = (
     "directions.southbound.delay_minutes.mean",
@@ -379,16 +379,23 @@ def _check_kpis(base: Scenario, kpis: list[str] | None) -> list[str]:
         return []
     known = _known_kpis(base)
     for name in kpis:
-        if name not in known and not name.startswith("disruptions."):
+        if name not in known and not name.startswith(DATED_KPIS):
             close = sorted(k for k in known if name.split(".")[-1] in k)[:8] or sorted(known)[:8]
             raise BadInput(f"--kpi: unknown KPI {name!r}; e.g. {', '.join(close)} "
                            "(all: `straits run SCENARIO --json`)")
     return list(kpis)
 
 
+DATED_KPIS = ("disruptions.", "security.measures.", "security.periods.",
+              "security.cost_of_measures_gbp.")
+"""KPIs of dated items (disruptions, security changes and report periods): the probe's
+first hour holds only those that start in it, so --kpi accepts these by prefix."""
+
+
 def _probe(base: Scenario) -> Scenario:
-    """A one-hour copy of the scenario: the same KPI names, at almost no cost."""
-    return base.model_copy(update={"horizon": min(base.horizon, 60.0)})
+    """A one-hour run of the scenario, validated like any other: the same KPI names
+    (but for :data:`DATED_KPIS`) at almost no cost."""
+    return with_horizon(base, min(base.horizon, 60.0), source="KPI probe")
 
 
 def _run(experiment: Experiment, results: ResultsStore, where: Where, quiet: bool) -> RunReport:
