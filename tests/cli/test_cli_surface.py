@@ -251,3 +251,45 @@ def test_experiment_tables_drop_no_column(tmp_path, command):
     args = [a.format(file=path) for a in command]
     output = render([*args, "--workers", "1", "--store", str(tmp_path / "s.duckdb")], 80)
     assert_no_column_dropped(output)
+
+
+@pytest.fixture
+def served(monkeypatch) -> dict:
+    """``straits serve`` up to the point of listening: the settings and address it uses."""
+    import uvicorn
+
+    import straits.web
+
+    seen: dict = {}
+    monkeypatch.setattr(straits.web, "create_app", lambda settings: seen.setdefault(
+        "settings", settings))
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: seen.update(host=host))
+    return seen
+
+
+def test_serve_allows_the_hosts_and_memory_it_is_given(served):
+    result = runner.invoke(app, ["serve", "--allow-host", "straits.example.org",
+                                 "--allow-host", "192.168.1.20", "--max-retained-mb", "64",
+                                 "--memory-only"])
+    assert result.exit_code == 0, result.output
+    settings = served["settings"]
+    assert settings.allowed_hosts == ["127.0.0.1", "localhost", "::1", "straits.example.org",
+                                      "192.168.1.20"]
+    assert settings.max_retained_mb == 64
+
+
+def test_serve_on_every_address_says_how_to_allow_hosts(served):
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--memory-only"])
+    assert result.exit_code == 0, result.output
+    assert "--allow-host NAME" in result.output and "warning:" in result.output
+    allowed = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--allow-host", "*",
+                                  "--memory-only"])
+    assert "warning:" in allowed.output and "--allow-host NAME" not in allowed.output
+
+
+@pytest.mark.parametrize("name", ["http://straits.example.org", "host:8000", "a/b", ""])
+def test_serve_refuses_a_host_that_is_not_a_name(served, name):
+    result = runner.invoke(app, ["serve", "--allow-host", name, "--memory-only"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "--allow-host" in result.stderr
+    assert "settings" not in served

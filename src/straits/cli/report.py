@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -88,12 +89,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (localhost by default).")] = (
         "127.0.0.1"),
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        help="Another host name the server answers to, as clients write it in the URL "
+             "(repeatable; '*' for any). Loopback names are always allowed.")] = None,
     max_replications: Annotated[int, typer.Option(
         min=1, max=1000, help="Largest ensemble a user may ask for.")] = 10,
     max_horizon_days: Annotated[float, typer.Option(min=0.1, max=366,
                                                     help="Longest horizon a user may run.")] = 62,
     max_upload_kb: Annotated[int, typer.Option(min=1, max=10_000,
                                                help="Largest scenario upload.")] = 256,
+    max_retained_mb: Annotated[int, typer.Option(
+        min=1, max=1024**2, help="Memory for finished runs' results; the oldest are dropped "
+                                 "first (they stay in the store).")] = 512,
     store: StoreOption = None,
     memory_only: Annotated[bool, typer.Option(
         help="Keep runs in memory only (not in the results store).")] = False,
@@ -103,19 +110,41 @@ def serve(
 
     from straits.experiments.store import default_store_path
     from straits.web import Settings, create_app
+    from straits.web.app import LOOPBACK_HOSTS
 
     def action() -> None:
+        extra = [_host_name(h) for h in allow_host or []]
         if not _is_loopback(host):
             console.print(styled(("warning:", "yellow"), f" listening on {host}: anyone who can "
                                  "reach this address can run simulations. Use 127.0.0.1 "
-                                 "unless you mean it."))
+                                 "unless you mean it."), soft_wrap=True)
+            if not extra:
+                console.print(styled(("note:", "yellow"), " the server answers only to "
+                                     f"{', '.join(LOOPBACK_HOSTS)}; add --allow-host NAME for "
+                                     "each name clients use in the URL (e.g. --allow-host "
+                                     "straits.example.org), or --allow-host '*' for any."),
+                              soft_wrap=True)
         settings = Settings(max_replications=max_replications, max_horizon_days=max_horizon_days,
                             max_upload_bytes=max_upload_kb * 1024,
+                            max_retained_mb=max_retained_mb,
+                            allowed_hosts=[*LOOPBACK_HOSTS, *extra],
                             store=None if memory_only else (store or default_store_path()))
         console.print(f"straits dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
     guarded(action)
+
+
+_HOST_NAME = re.compile(r"^(\*|\[?[0-9A-Za-z.:_-]{1,253}\]?)$")
+
+
+def _host_name(name: str) -> str:
+    """A host name as the Host header carries it (no scheme, path or port)."""
+    if not _HOST_NAME.match(name) or name.count(":") == 1:
+        raise BadInput(f"--allow-host: {name!r} is not a host name; give it as clients write "
+                       "it in the URL, without scheme, port or path (e.g. "
+                       "straits.example.org, 192.168.1.20) or '*'")
+    return name
 
 
 def _load(reference: str, seed: int, replications: int, store: Path | None,
