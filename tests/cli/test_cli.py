@@ -119,9 +119,9 @@ def test_work_over_the_machine_budget_is_refused_before_any_simulation(
         tmp_path, short_file, monkeypatch, command):
     """The web's work estimate guards the command line too (against the machine's
     budget): one line naming the field, exit 2, and nothing simulated."""
-    import straits.cli.corridor
-    import straits.cli.experiments
-    import straits.cli.validate
+    import straits.experiments.ensemble
+    import straits.pipeline
+    import straits.validation
     from straits.engine.budget import WorkBudget
 
     monkeypatch.setattr(WorkBudget, "for_machine", classmethod(
@@ -130,9 +130,9 @@ def test_work_over_the_machine_budget_is_refused_before_any_simulation(
     def simulated(*args, **kwargs):
         raise AssertionError("simulated before the budget check")
 
-    for module, name in ((straits.cli.corridor, "simulate"), (straits.cli.experiments, "simulate"),
-                         (straits.cli.experiments, "run_experiment"),
-                         (straits.cli.validate, "run_scenario")):
+    for module, name in ((straits.pipeline, "simulate"),
+                         (straits.experiments.ensemble, "run_experiment"),
+                         (straits.validation, "run_scenario")):
         monkeypatch.setattr(module, name, simulated)
     if command == "validate":
         args = ["validate", "-n", "1"]
@@ -190,12 +190,12 @@ def test_out_refuses_a_non_empty_folder_without_force(tmp_path, short_file):
 
 
 def test_a_failure_while_writing_leaves_nothing(tmp_path, short_file, monkeypatch):
-    import straits.cli.corridor as corridor
+    import straits.pipeline
 
     def broken_tables(result):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(corridor, "result_tables", broken_tables)
+    monkeypatch.setattr(straits.pipeline, "result_tables", broken_tables)
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(short_file), "--out", str(out)])
     assert result.exit_code == 130

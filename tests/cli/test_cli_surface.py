@@ -142,12 +142,12 @@ def test_out_creates_missing_parents(tmp_path, disrupted):
 def test_an_unwritable_out_is_refused_before_simulating(tmp_path, monkeypatch, disrupted, case):
     import tempfile
 
-    import straits.cli.corridor as corridor
+    import straits.pipeline
 
     def no_run(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(corridor, "simulate", no_run)
+    monkeypatch.setattr(straits.pipeline, "simulate", no_run)
     if case == "under a file":
         (tmp_path / "file").write_text("x")
         out, message = tmp_path / "file" / "run", "is a file"

@@ -14,15 +14,17 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.text import Text
 
 from straits import __version__
-from straits.engine.budget import WorkBudget, check_work
-from straits.scenario import Scenario, ScenarioError
+from straits.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from straits.scenario import Scenario
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -98,6 +100,8 @@ def check_budget(scenarios: list[Scenario], replications: int) -> None:
     """Refuse, before any simulation, work this machine cannot hold: the same estimate
     as the web's, against a budget of half the machine's memory per replication
     (docs/experiments.md). Raises :class:`ScenarioError` naming the field to change."""
+    from straits.engine.budget import WorkBudget, check_work
+
     budget = WorkBudget.for_machine()
     for scenario in scenarios:
         check_work(scenario, replications, budget)

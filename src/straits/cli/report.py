@@ -7,14 +7,15 @@ import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
 from straits.files import atomic_path
-from straits.report import RunData, SourceError, load_run, render_compare, render_report
-from straits.report.html import comparison_warnings
+
+if TYPE_CHECKING:  # plotly and the engine load when a command runs
+    from straits.report import RunData
 
 RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
             "list`, or a scenario (built-in name or YAML path) to run now.")
@@ -41,6 +42,7 @@ def report(
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write a self-contained HTML report (charts, KPIs, corridor map) of one run."""
+    from straits.report import render_report
 
     def action() -> None:
         _check_output(output, force)
@@ -67,6 +69,8 @@ def compare(
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write an HTML comparison of two runs or scenarios, differences highlighted."""
+    from straits.report import render_compare
+    from straits.report.html import comparison_warnings
 
     def action() -> None:
         if axis not in AXES:
@@ -108,7 +112,7 @@ def serve(
     """Serve the web dashboard and its JSON API (runs saved to the results store)."""
     import uvicorn
 
-    from straits.experiments.store import default_store_path
+    from straits.experiments.store_path import default_store_path
     from straits.web import Settings, create_app
     from straits.web.app import LOOPBACK_HOSTS
 
@@ -149,6 +153,8 @@ def _host_name(name: str) -> str:
 
 def _load(reference: str, seed: int, replications: int, store: Path | None,
           point: int) -> RunData:
+    from straits.report import SourceError, load_run
+
     try:
         return load_run(reference, seeds=range(seed, seed + replications), store=store,
                         point=point)

@@ -22,7 +22,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from straits.experiments.store import ResultsStore, StoreError, default_store_path
+from straits.experiments.store import ResultsStore, StoreError
+from straits.experiments.store_path import default_store_path
 from straits.metrics.kpis import delay_at_horizon_minutes
 from straits.metrics.timeseries import departures_table, holding_timeseries
 from straits.pipeline import RunResult, simulate

@@ -100,11 +100,12 @@ def with_horizon(scenario: Scenario, horizon_minutes: float, source: str = "hori
                                                  strict=True)
                            if scenario.start_minutes(model) < horizon_minutes]
     if scenario.security is not None:
-        for key, models in (("changes", scenario.security.changes),
-                            ("report_periods", scenario.security.report_periods)):
+        starts: dict[str, list[Any]] = {"changes": [c.start for c in scenario.security.changes],
+                  "report_periods": [p.start for p in scenario.security.report_periods]}
+        for key, begins in starts.items():
             data["security"][key] = [
-                item for item, model in zip(data["security"][key], models, strict=True)
-                if scenario.minutes_after_start(model.start) < horizon_minutes]
+                item for item, start in zip(data["security"][key], begins, strict=True)
+                if scenario.minutes_after_start(start) < horizon_minutes]
     return scenario_from_mapping(data, source=source)
 
 

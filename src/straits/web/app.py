@@ -375,8 +375,8 @@ def _host_refusal(request: Request, allowed: set[str]) -> JSONResponse | None:
     if "*" in allowed or host in allowed:
         return None
     return _errors(400, "host", f"this server does not answer to host {host[:60]!r}; "
-                                "open it as http://127.0.0.1 (or start the server with --allow-host "
-                                "NAME)")
+                                "open it as http://127.0.0.1 (or start the server with "
+                                "--allow-host NAME)")
 
 
 def _origin_refusal(request: Request) -> JSONResponse | None:
