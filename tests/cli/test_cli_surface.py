@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import straits.cli
 from straits import __version__
 from straits.cli import app
 from straits.cli.format import KM_PER_MILE, count_text
@@ -216,6 +217,32 @@ def test_disruption_names_are_printed_as_given(tmp_path, text):
         result = runner.invoke(app, ["run", str(path)])
     assert result.exit_code == 0, result.output
     assert text in result.stdout
+
+
+STYLE_TAGS = ("[/]", "[bold", "[green", "[red", "[yellow", "[dim")
+
+
+def test_no_command_writes_a_style_tag_in_its_text():
+    """The consoles print text as given, so a ``[bold]…[/]`` in a string would reach the
+    user literally: style goes through ``styled()`` or ``rich.text.Text``."""
+    import ast
+
+    cli = Path(straits.cli.__file__).parent
+    found = [f"{path.name}:{node.lineno}: {node.value!r}"
+             for path in sorted(cli.glob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and any(tag in node.value for tag in STYLE_TAGS) and not node.value.startswith(
+                 '"""') and '``' not in node.value]
+    assert not found, found
+
+
+def test_the_experiment_footer_prints_its_store_path_as_given(tmp_path, disrupted):
+    store = tmp_path / "runs[/]" / "store[bold].duckdb"
+    output = render(["ensemble", str(disrupted), "-n", "1", "--workers", "1", "--store",
+                     str(store)], 400)
+    footer = next(line for line in output.splitlines() if line.startswith("experiment "))
+    assert footer.endswith(f"store {store}") and "[bold]" not in footer.split("store")[0]
 
 
 def test_scenarios_drops_no_column():

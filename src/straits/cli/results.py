@@ -210,8 +210,7 @@ def results_export(
         with read_store(store) as results:
             table = _export_table(results, experiment_id, what, point)
         write_table(table, out, kind)
-        console.print(f"{table.num_rows:,} rows of {what} written to {out}", highlight=False,
-                      markup=False)
+        console.print(f"{table.num_rows:,} rows of {what} written to {out}")
 
     store_guarded(action)
 
