@@ -216,3 +216,17 @@ def test_a_shorter_horizon_keeps_the_dated_items_inside_it_and_validates(name):
                                     "security": full.security}) == full
     assert scenario_from_mapping(short.model_dump(mode="json")) == short
     assert with_horizon(full, full.horizon) == full
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("terminals:\n  dover:\n    stages:\n      - {name: a, booths: 1, service_time: "
+     "{distribution: exponential, mean: 1min}}\n      - {name: a, booths: 1, service_time: "
+     "{distribution: exponential, mean: 1min}}\n", "stage"),
+    ("holding:\n  southbound:\n    overflow: m20\n    areas:\n"
+     "      - {name: m20, capacity_lorries: 10, length_km: 1, lanes: 1, serves: [dover]}\n"
+     "      - {name: m20, capacity_lorries: 10, length_km: 1, lanes: 1, serves: [dover]}\n",
+     "holding area"),
+])
+def test_names_that_references_use_must_be_unique(text, what):
+    error = _error(f"extends: baseline\n{text}")
+    assert f"{what} names must be unique" in error.message

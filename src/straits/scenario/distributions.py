@@ -55,6 +55,24 @@ class _LognormalShape:
         return _lognormal(rng, self.mean, self.cv, n)
 
 
+class _PointMass:
+    """Mean, variance and draws of a fixed ``value``."""
+
+    value: float
+
+    @property
+    def mean_minutes(self) -> float:
+        return self.value
+
+    @property
+    def variance_minutes2(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` copies of the value (no draw is taken, so other streams do not shift)."""
+        return np.full(n, self.value)
+
+
 # --- service times -------------------------------------------------------------
 
 
@@ -77,21 +95,9 @@ class Exponential(StrictModel):
         return self.model_copy(update={"mean": minutes})
 
 
-class Deterministic(StrictModel):
+class Deterministic(_PointMass, StrictModel):
     distribution: Literal["deterministic"]
     value: ServiceMinutes
-
-    @property
-    def mean_minutes(self) -> float:
-        return self.value
-
-    @property
-    def variance_minutes2(self) -> float:
-        return 0.0
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` copies of the value (no draw is taken)."""
-        return np.full(n, self.value)
 
     def with_mean_minutes(self, minutes: float) -> Deterministic:
         return self.model_copy(update={"value": minutes})
@@ -156,7 +162,22 @@ ServiceTime = Annotated[ServiceTimeModel, Field(discriminator="distribution")]
 # --- disruption durations -------------------------------------------------------
 
 
-class UniformDuration(StrictModel):
+class _Bounded:
+    """The range of a duration drawn between ``low`` and ``high``."""
+
+    low: float
+    high: float
+
+    @property
+    def lower_minutes(self) -> float:
+        return self.low
+
+    @property
+    def upper_minutes(self) -> float:
+        return self.high
+
+
+class UniformDuration(_Bounded, StrictModel):
     distribution: Literal["uniform"]
     low: NonNegativeMinutes
     high: NonNegativeMinutes
@@ -172,14 +193,6 @@ class UniformDuration(StrictModel):
         return (self.low + self.high) / 2
 
     @property
-    def lower_minutes(self) -> float:
-        return self.low
-
-    @property
-    def upper_minutes(self) -> float:
-        return self.high
-
-    @property
     def variance_minutes2(self) -> float:
         return (self.high - self.low) ** 2 / 12
 
@@ -187,7 +200,7 @@ class UniformDuration(StrictModel):
         return rng.uniform(self.low, self.high, n)
 
 
-class TriangularDuration(StrictModel):
+class TriangularDuration(_Bounded, StrictModel):
     distribution: Literal["triangular"]
     low: NonNegativeMinutes
     mode: NonNegativeMinutes
@@ -202,14 +215,6 @@ class TriangularDuration(StrictModel):
     @property
     def mean_minutes(self) -> float:
         return (self.low + self.mode + self.high) / 3
-
-    @property
-    def lower_minutes(self) -> float:
-        return self.low
-
-    @property
-    def upper_minutes(self) -> float:
-        return self.high
 
     @property
     def variance_minutes2(self) -> float:
@@ -239,13 +244,9 @@ class LognormalDuration(_LognormalShape, StrictModel):
         return self.mean * math.exp(_Z_999 * sigma - sigma**2 / 2)
 
 
-class FixedDuration(StrictModel):
+class FixedDuration(_PointMass, StrictModel):
     distribution: Literal["fixed"] = "fixed"
     value: NonNegativeMinutes
-
-    @property
-    def mean_minutes(self) -> float:
-        return self.value
 
     @property
     def lower_minutes(self) -> float:
@@ -254,14 +255,6 @@ class FixedDuration(StrictModel):
     @property
     def upper_minutes(self) -> float:
         return self.value
-
-    @property
-    def variance_minutes2(self) -> float:
-        return 0.0
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` copies of the value (no draw is taken)."""
-        return np.full(n, self.value)
 
 
 def _fixed_if_string(value: object) -> object:
