@@ -24,11 +24,14 @@ def test_throughput_bars_add_up_to_the_lorries_that_crossed(queued_run):
         assert round(sum(bar.y)) == summary["directions"][direction]["routes"][route]["crossed"]
 
 
-def test_delay_histogram_counts_every_lorry_that_crossed(queued_run):
+def test_delay_histogram_counts_the_lorries_the_delay_kpis_count(queued_run):
+    """Every lorry that crossed and every one still waiting at the horizon (censored)."""
     fig = charts.delay_figure(queued_run)
     for trace, direction in zip(fig.data, ("southbound", "northbound"), strict=True):
         assert trace.name.startswith(direction)
-        assert round(sum(trace.y)) == queued_run.summary["directions"][direction]["crossed"]
+        kpis = queued_run.summary["directions"][direction]
+        counted = kpis["crossed"] + kpis["delay_minutes"]["censored_lorries"]
+        assert round(sum(trace.y)) == counted
 
 
 def test_queue_chart_draws_each_used_place_and_the_peak_matches_the_summary(queued_run):

@@ -36,12 +36,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from straits import __version__
+from straits.experiments.store_path import STORE_ENV
 from straits.experiments.tasks import HoldingSeries, TaskResult
 from straits.files import atomic_path, ensure_writable_folder
 from straits.scenario.clock import clock_times
-
-DEFAULT_STORE = "straits-results.duckdb"
-STORE_ENV = "STRAITS_STORE"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -103,11 +101,6 @@ _SERIES_SCHEMA = pa.schema([
     ("lorries", pa.list_(pa.float32())),
     ("km", pa.list_(pa.float32())),
 ])
-
-
-def default_store_path() -> Path:
-    """``$STRAITS_STORE`` if set, else ``straits-results.duckdb`` in the working directory."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 class StoreError(Exception):

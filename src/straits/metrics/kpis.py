@@ -135,21 +135,26 @@ def delay_minutes(dr: DirectionRecords) -> np.ndarray:
     return np.maximum(elapsed - dr.free_flow_minutes[crossed], 0.0)
 
 
-def delay_at_horizon_minutes(dr: DirectionRecords, horizon_minutes: float
-                             ) -> tuple[np.ndarray, np.ndarray]:
-    """Delay of every lorry that crossed or is still in the corridor, and which are censored.
+def lorry_delays_minutes(dr: DirectionRecords, horizon_minutes: float) -> np.ndarray:
+    """Delay of each lorry as every delay KPI counts it; NaN for lorries turned back.
 
     A lorry still in the corridor at the horizon reaches the far side at the
     horizon plus its crossing at the earliest, so that gives its delay: a lower
     bound, never above what a worse disruption would give it. Lorries turned
-    back are left out (they never cross).
+    back never cross, so they have no delay.
     """
+    earliest_exit = horizon_minutes + dr.layout.crossing_minutes[np.maximum(dr.terminal, 0)]
+    exit_minutes = np.where(dr.crossed, dr.exit_minutes, earliest_exit)
+    delays = np.maximum(exit_minutes - dr.arrival_minutes - dr.free_flow_minutes, 0.0)
+    return np.where(dr.crossed | dr.in_system_at_end, delays, np.nan)
+
+
+def delay_at_horizon_minutes(dr: DirectionRecords, horizon_minutes: float
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Delays of the lorries that crossed or are still in the corridor, and which of
+    those are censored (still waiting at the horizon)."""
     counted = dr.crossed | dr.in_system_at_end
-    earliest_exit = horizon_minutes + dr.layout.crossing_minutes[dr.terminal]
-    exit_minutes = np.where(dr.crossed, dr.exit_minutes, earliest_exit)[counted]
-    elapsed = exit_minutes - dr.arrival_minutes[counted]
-    delays = np.maximum(elapsed - dr.free_flow_minutes[counted], 0.0)
-    return delays, dr.in_system_at_end[counted]
+    return lorry_delays_minutes(dr, horizon_minutes)[counted], dr.in_system_at_end[counted]
 
 
 def _per_full_day(minutes: np.ndarray, horizon_minutes: float) -> np.ndarray:

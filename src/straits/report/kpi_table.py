@@ -61,6 +61,8 @@ _DIRECTION_KPIS: dict[tuple[str, ...], tuple[str, str, Better]] = {
     ("delay_minutes", "p50"): ("delay per lorry, median", "min", "lower"),
     ("delay_minutes", "p95"): ("delay per lorry, 95th percentile", "min", "lower"),
     ("delay_minutes", "max"): ("delay per lorry, longest", "min", "lower"),
+    ("delay_minutes", "censored_lorries"): ("delays censored at the horizon (still waiting)",
+                                            "lorries", "lower"),
     ("queue_peak_lorries",): ("peak queue outside the terminals", "lorries", "lower"),
     ("queue_peak_km",): ("peak queue length", "km", "lower"),
     ("lorry_hours_delayed",): ("lorry-hours of delay", "h", "lower"),

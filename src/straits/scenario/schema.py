@@ -9,7 +9,7 @@ here so the engine can trust the scenario it is given.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import (
     Field,
@@ -81,6 +81,21 @@ Model = StrictModel  # the corridor schema's base: strict and immutable
 # --- the corridor ------------------------------------------------------------
 
 
+class _Named(Protocol):
+    name: str
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def _unique_names(items: list[_N], what: str) -> list[_N]:
+    """``items`` unchanged if no two share a name (a name is how every reference finds one)."""
+    names = [item.name for item in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names must be unique, got {names}")
+    return items
+
+
 class Stage(Model):
     """A bank of booths lorries pass one at a time, in FIFO order."""
 
@@ -102,10 +117,7 @@ class Terminal(Model):
     @field_validator("stages")
     @classmethod
     def _unique_stage_names(cls, stages: list[Stage]) -> list[Stage]:
-        names = [s.name for s in stages]
-        if len(set(names)) != len(names):
-            raise ValueError(f"stage names must be unique, got {names}")
-        return stages
+        return _unique_names(stages, "stage")
 
 
 class RouteTerminals(Model):
@@ -263,10 +275,7 @@ class HoldingPlan(Model):
     @field_validator("areas")
     @classmethod
     def _unique_area_names(cls, areas: list[HoldingArea]) -> list[HoldingArea]:
-        names = [a.name for a in areas]
-        if len(set(names)) != len(names):
-            raise ValueError(f"holding area names must be unique, got {names}")
-        return areas
+        return _unique_names(areas, "holding area")
 
 
 class Holding(Model):

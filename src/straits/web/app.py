@@ -62,6 +62,9 @@ _STATIC_TYPES = {"app.js": "text/javascript", "app.css": "text/css",
                  "plotly.min.js": "text/javascript"}
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+
+
 class Settings(BaseModel):
     """Server limits (set by ``straits serve`` options)."""
 
@@ -81,7 +84,7 @@ class Settings(BaseModel):
     check_seconds: float = Field(10.0, gt=0, le=600, description=(
         "Time limit for reading and checking one scenario."))
     check_workers: int = Field(2, ge=1, le=32)
-    allowed_hosts: list[str] = Field(["127.0.0.1", "localhost", "::1"], description=(
+    allowed_hosts: list[str] = Field(list(LOOPBACK_HOSTS), description=(
         "Host names this server answers to ('*': any); others are refused (DNS rebinding)."))
     store: Path | None = Field(None, description="Results store for runs; None: memory only.")
 
@@ -374,7 +377,8 @@ def _host_refusal(request: Request, allowed: set[str]) -> JSONResponse | None:
     if "*" in allowed or host in allowed:
         return None
     return _errors(400, "host", f"this server does not answer to host {host[:60]!r}; "
-                                "open it as http://127.0.0.1 (or start it with that host allowed)")
+                                "open it as http://127.0.0.1 (or start the server with "
+                                "--allow-host NAME)")
 
 
 def _origin_refusal(request: Request) -> JSONResponse | None:
