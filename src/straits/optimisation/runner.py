@@ -39,7 +39,7 @@ class StoreEvaluator:
         report = run_experiment(experiment, self.store, self.executor,
                                 on_done=self.on_replication)
         self.replications_run += report.ran
-        return {p.number: kpi_values(self.store, p.scenario_hash, seed_key, replications, kpis)
+        return {p.index: kpi_values(self.store, p.scenario_hash, seed_key, replications, kpis)
                 for p in points}
 
 

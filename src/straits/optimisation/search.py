@@ -134,15 +134,12 @@ class Search:
         directions = ["minimize" if o.direction == "minimise" else "maximize"
                       for o in self.study.objectives]
         seed = self.seed * 100_003 + batch_index
-        constraints = _constraints if self.study.constraints else None
         if len(directions) > 1:
             sampler: optuna.samplers.BaseSampler = optuna.samplers.NSGAIISampler(
-                population_size=self.study.budget.batch, seed=seed,
-                constraints_func=constraints)
+                population_size=self.study.budget.batch, seed=seed)
         else:
-            sampler = optuna.samplers.TPESampler(
-                seed=seed, constraints_func=constraints,
-                n_startup_trials=self.study.budget.batch)
+            sampler = optuna.samplers.TPESampler(seed=seed,
+                                                 n_startup_trials=self.study.budget.batch)
         return optuna.create_study(storage=self.storage, study_name=self.study.name,
                                    directions=directions, sampler=sampler, load_if_exists=True)
 
@@ -192,8 +189,9 @@ class Search:
             self.evaluate([p for p in plans if p.number in near], self.front_replications)
         for study, trial in batch:
             evaluation = self.by_plan[trial.number + 1]
-            trial.set_user_attr("constraints", measures.violations(
-                self.study.constraints, evaluation, self.do_nothing))
+            for i, excess in enumerate(measures.violations(self.study.constraints, evaluation,
+                                                           self.do_nothing)):
+                trial.set_constraint(f"constraints[{i}]", excess)
             trial.set_user_attr("replications", evaluation.replications)
             study.tell(trial, measures.objective_values(self.study.objectives, evaluation,
                                                         self.do_nothing))
@@ -236,7 +234,3 @@ class Search:
             if not short:
                 return
             self.evaluate([self.plan(e.plan, e.values) for e in short], self.front_replications)
-
-
-def _constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
-    return list(trial.user_attrs.get("constraints", []))

@@ -10,6 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from datetime import timedelta
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -184,7 +186,11 @@ class LoadedStudy:
         self.base_dir = base_dir
         self.references = references
         self.mapping = scenario_mapping(base)
-        self.defaults = {v.path: read_path(self.mapping, v.path) for v in study.variables}
+
+    @cached_property
+    def defaults(self) -> dict[str, Any]:
+        """The do-nothing value at every variable's path."""
+        return {v.path: read_path(self.mapping, v.path) for v in self.study.variables}
 
     @property
     def running_hours(self) -> float:
@@ -260,7 +266,7 @@ def check_kpis(loaded: LoadedStudy, known: set[str], source: str = "") -> None:
     named += [(f"constraints[{i}].kpi", m.kpi) for i, m in enumerate(loaded.study.constraints)]
     named += [(f"show[{i}]", k) for i, k in enumerate(loaded.study.show)]
     for field, kpi in named:
-        if kpi in known or kpi in PLAN_KPIS:
+        if kpi in known or kpi in PLAN_KPIS or kpi.startswith("disruptions."):
             continue
         close = sorted(k for k in known if kpi.split(".")[-1] in k)[:6] or list(PLAN_KPIS)
         raise StudyError(field, f"unknown KPI {kpi!r}; e.g. {', '.join(close)} "
@@ -273,7 +279,7 @@ def _check_variables(loaded: LoadedStudy, source: str) -> None:
         try:
             current = read_path(loaded.mapping, v.path)
         except ScenarioError as exc:
-            raise StudyError(field, exc.message, source) from None
+            raise StudyError(field, f"{v.path}: {exc.message}", source) from None
         if isinstance(current, bool) or not isinstance(current, int | float):
             raise StudyError(field, f"{v.path} is {current!r}, not a number; "
                                     "choose a numeric field", source)
@@ -321,11 +327,15 @@ def _study_error(exc: ValidationError, source: str) -> StudyError:
 def probe_scenario(base: Scenario) -> Scenario:
     """A one-hour copy of the base scenario that names the same KPIs at almost no cost.
 
-    Security ``changes`` fall outside one hour, so they are left out; they add no KPI.
+    Security ``changes`` and disruptions may fall outside one hour, so they are left out;
+    changes add no KPI and disruption KPIs (``disruptions.N.*``) are accepted by prefix.
     """
     data = scenario_mapping(base)
-    data["horizon"] = min(base.horizon, 60.0)
+    data["horizon"] = f"{min(base.horizon, 60.0)}min"
     if data.get("security"):
         data["security"]["changes"] = []
-    data["disruptions"] = [d for d in data.get("disruptions", [])]
+        end = (base.start + timedelta(minutes=min(base.horizon, 60.0))).isoformat()
+        for period in data["security"].get("report_periods", []):
+            period.update(start=base.start.isoformat(), end=end)  # same names, inside
+    data["disruptions"] = []  # their KPIs are disruptions.N.*, checked by prefix
     return scenario_from_mapping(data, source="probe")
