@@ -76,7 +76,7 @@ def rerun(search: Search, evaluator: Evaluator, chosen: list[Evaluation], replic
         checks = []
         for c, v in zip(study.constraints, measures.violations(study.constraints, fresh,
                                                                do_nothing), strict=True):
-            low, high = measures.bounds(c, do_nothing)
+            low, high = measures.bounds(c, do_nothing, fresh)
             checks.append(ConstraintCheck(c.label, measures.statistic(c, fresh, do_nothing),
                                           low, high, bool(v <= 0)))
         reruns.append(Rerun(fresh, checks))

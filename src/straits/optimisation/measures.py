@@ -38,12 +38,18 @@ class Evaluation:
 
 def statistic(measure: Measure, plan: Evaluation, do_nothing: Evaluation | None) -> float:
     """The measure's statistic for ``plan`` (minus do-nothing's when relative)."""
-    value = _raw(measure, plan.sample(measure.kpi))
+    values = plan.sample(measure.kpi)
+    value = _raw(measure, values)
     if measure.relative_to_do_nothing:
         if do_nothing is None:
             raise ValueError("a relative measure needs the do-nothing plan")
-        value -= _raw(measure, do_nothing.sample(measure.kpi))
+        value -= _raw(measure, _same_seeds(do_nothing.sample(measure.kpi), values))
     return value
+
+
+def _same_seeds(reference: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The reference's replications that share the plan's seeds (the first ``len(values)``)."""
+    return reference[:len(values)] if len(values) > 1 else reference
 
 
 def _raw(measure: Measure, values: np.ndarray) -> float:
@@ -62,15 +68,21 @@ def objective_values(objectives: list[Objective], plan: Evaluation,
     return [statistic(o, plan, do_nothing) for o in objectives]
 
 
-def bounds(constraint: Constraint, do_nothing: Evaluation | None
-           ) -> tuple[float | None, float | None]:
-    """(min, max) as numbers: ``do_nothing`` is the do-nothing plan's own statistic."""
+def bounds(constraint: Constraint, do_nothing: Evaluation | None,
+           plan: Evaluation | None = None) -> tuple[float | None, float | None]:
+    """(min, max) as numbers: ``do_nothing`` is the do-nothing plan's own statistic, on the
+    plan's seeds when ``plan`` is given (common random numbers)."""
     def resolve(bound: float | str | None) -> float | None:
         if bound != DO_NOTHING:
             return bound  # type: ignore[return-value]
         if do_nothing is None:
             raise ValueError("a do_nothing bound needs the do-nothing plan")
-        return statistic(constraint, do_nothing, do_nothing)
+        reference = do_nothing
+        if plan is not None and constraint.kpi in plan.kpis:
+            kpis = {constraint.kpi: _same_seeds(do_nothing.sample(constraint.kpi),
+                                                plan.sample(constraint.kpi))}
+            reference = Evaluation(do_nothing.plan, {}, kpis, do_nothing.costs)
+        return statistic(constraint, reference, reference)
     return resolve(constraint.min), resolve(constraint.max)
 
 
@@ -80,7 +92,7 @@ def violations(constraints: list[Constraint], plan: Evaluation,
     out = []
     for c in constraints:
         value = statistic(c, plan, do_nothing)
-        low, high = bounds(c, do_nothing)
+        low, high = bounds(c, do_nothing, plan)
         worst = -np.inf
         for bound, excess in ((high, value - (high or 0.0)), (low, (low or 0.0) - value)):
             if bound is not None:
