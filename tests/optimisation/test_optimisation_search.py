@@ -59,3 +59,21 @@ def test_a_killed_study_resumes_to_the_same_front(tmp_path: Path):
     assert ([(e.plan, e.values) for e in resumed.found.evaluations]
             == [(e.plan, e.values) for e in whole.found.evaluations])
     assert [e.values for e in resumed.found.front] == [e.values for e in whole.found.front]
+
+
+def test_outputs_table_chart_and_plan_scenarios(tmp_path: Path):
+    from straits.optimisation.outputs import write_outputs
+    from straits.scenario import load_scenario
+
+    loaded = study_from_text(toy_study_yaml(TARGET_MINUTES, trials=12))
+    result = run_study(loaded, ToyEvaluator(), tmp_path)
+    summary = write_outputs(result, tmp_path)
+    front = result.found.front
+    assert (tmp_path / "front.csv").read_text().count("\n") == 1 + len(front) + 1  # do-nothing
+    page = (tmp_path / "report.html").read_text()
+    assert "plotly_click" in page and f"plans/plan-{front[0].plan}.html" in page
+    plan_yaml = tmp_path / "plans" / f"plan-{front[0].plan}.yaml"
+    scenario = load_scenario(plan_yaml)
+    booths = {s.name: s.booths for s in scenario.terminals["dover"].stages}["check_in"]
+    assert booths == front[0].values[BOOTHS]
+    assert summary["front"][0]["out_of_sample"] in ("holds", "FAILS")
