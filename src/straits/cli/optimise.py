@@ -13,7 +13,7 @@ from rich.table import Table
 from straits.cli.app import app, console, errors, fail, guarded
 from straits.cli.experiments import DaskLocal, DaskScheduler, StorePath, Where, Workers
 from straits.experiments.replication import flatten_kpis
-from straits.optimisation.outputs import write_outputs
+from straits.optimisation.outputs import finite, write_outputs
 from straits.optimisation.runner import StoreEvaluator
 from straits.optimisation.spec import check_kpis, load_study, probe_scenario
 from straits.optimisation.study import run_study
@@ -62,8 +62,8 @@ def optimise_command(
             results.close()
         summary = write_outputs(result, folder)
         if as_json:
-            sys.stdout.write(json.dumps({k: v for k, v in summary.items() if k != "all_trials"},
-                                        indent=2, default=str) + "\n")
+            shown = {k: v for k, v in summary.items() if k != "all_trials"}
+            sys.stdout.write(json.dumps(finite(shown), indent=2, allow_nan=False) + "\n")
             return
         _print(summary, folder)
 
@@ -71,14 +71,16 @@ def optimise_command(
 
 
 def _print(summary: dict[str, Any], folder: Path) -> None:
+    """One column per plan (front, references, do-nothing), one row per field."""
     rows = summary["front"] + summary["references"] + [summary["do_nothing"]]
     table = Table(title=f"{summary['study']}: Pareto front ({len(summary['front'])} plans of "
-                        f"{summary['trials']}), references and do-nothing")
-    columns = [k for k in rows[0] if k not in ("rerun", "replications")]
-    for c in columns:
-        table.add_column(c, overflow="fold")
+                        f"{summary['trials']} tried), references and do-nothing")
+    table.add_column("", overflow="fold")
     for row in rows:
-        table.add_row(*[_text(row.get(c)) for c in columns])
+        table.add_column(str(row["plan"]), justify="right")
+    fields = [k for k in rows[0] if k not in ("plan", "rerun")]
+    for field in fields:
+        table.add_row(field, *[_text(row.get(field)) for row in rows])
     console.print(table)
     recommended = summary["recommended"]
     console.print("recommended: " + (f"plan {recommended}" if recommended is not None else

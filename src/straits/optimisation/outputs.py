@@ -40,7 +40,7 @@ def write_outputs(result: StudyResult, out: Path) -> dict[str, Any]:
             + scenario_to_yaml(scenario))
         (out / "plans" / f"plan-{e.plan}.html").write_text(_plan_page(result, e, summary))
     (out / "report.html").write_text(_report(result, summary))
-    (out / "study.json").write_text(json.dumps(_finite(summary), indent=2) + "\n")
+    (out / "study.json").write_text(json.dumps(finite(summary), indent=2) + "\n")
     return summary
 
 
@@ -97,11 +97,12 @@ def _cell(value: Any) -> Any:
     return value
 
 
-def _finite(value: Any) -> Any:
+def finite(value: Any) -> Any:
+    """The summary with NaN and infinities as null, numpy scalars as Python (valid JSON)."""
     if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
+        return {k: finite(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_finite(v) for v in value]
+        return [finite(v) for v in value]
     if isinstance(value, float | np.floating) and not math.isfinite(float(value)):
         return None
     if isinstance(value, np.floating | np.integer):
@@ -109,10 +110,11 @@ def _finite(value: Any) -> Any:
     return value
 
 
-def _hover(row: dict[str, Any], paths: list[str]) -> str:
+def _hover(row: dict[str, Any]) -> str:
+    """The plan's values, then every objective, constraint and shown KPI (harm included)."""
     lines = [f"<b>{html.escape(str(row['plan']))}</b>"]
-    lines += [f"{p}: {_cell(row[p])}" for p in paths]
-    lines.append(f"cost of measures: £{row['cost of measures £']:,.0f}")
+    lines += [f"{html.escape(k)}: {_cell(v)}" for k, v in row.items()
+              if k not in ("plan", "rerun", "replications", "out_of_sample")]
     if row.get("out_of_sample"):
         lines.append(f"re-run on fresh seeds: {row['out_of_sample']}")
     return "<br>".join(lines)
@@ -125,7 +127,6 @@ def chart(result: StudyResult, summary: dict[str, Any]) -> go.Figure:
     labels = [m.label for m in study.objectives]
     x_label, y_label = (labels[0], labels[1]) if len(labels) > 1 else (
         "cost of measures £", labels[0])
-    paths = [v.path for v in study.variables]
     fig = go.Figure()
 
     def trace(rows: list[dict[str, Any]], name: str, marker: dict[str, Any],
@@ -134,7 +135,7 @@ def chart(result: StudyResult, summary: dict[str, Any]) -> go.Figure:
             return
         fig.add_trace(go.Scatter(
             x=[r[x_label] for r in rows], y=[r[y_label] for r in rows], mode="markers",
-            name=name, marker=marker, hovertext=[_hover(r, paths) for r in rows],
+            name=name, marker=marker, hovertext=[_hover(r) for r in rows],
             hoverinfo="text",
             customdata=[f"plans/{r['plan'].replace(' ', '-')}.html" if links else ""
                         for r in rows]))
