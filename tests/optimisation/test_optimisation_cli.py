@@ -53,3 +53,24 @@ def test_unknown_study_name_exits_2() -> None:
     result = runner.invoke(app, ["optimise", "no-such-study"])
     assert result.exit_code == 2
     assert "calais-2015-measures" in result.stderr
+
+
+@pytest.mark.slow
+def test_a_small_study_runs_end_to_end_and_prints_json(tmp_path: Path) -> None:
+    import json
+
+    from tests.optimisation.test_optimisation_runner import STUDY
+
+    (tmp_path / "short.yaml").write_text("extends: baseline\nname: short\nhorizon: 3h\n")
+    (tmp_path / "study.yaml").write_text(STUDY.replace("trials: 6", "trials: 4"))
+    result = runner.invoke(app, ["optimise", str(tmp_path / "study.yaml"), "--workers", "1",
+                                 "--store", str(tmp_path / "s.duckdb"),
+                                 "--out", str(tmp_path / "out"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["front"] and summary["do_nothing"]["plan"] == "do-nothing"
+    for row in summary["front"]:
+        assert row["out_of_sample"] in ("holds", "FAILS", "not re-run")
+        plan = row["plan"].replace(" ", "-")
+        assert (tmp_path / "out" / "plans" / f"{plan}.yaml").exists()
+    assert (tmp_path / "out" / "report.html").exists()
