@@ -88,7 +88,7 @@ class Search:
         self.kpis = kpis_needed(loaded)
         self.on_batch = on_batch
         out.mkdir(parents=True, exist_ok=True)
-        self.storage = f"sqlite:///{(out / 'optuna.db').resolve()}"
+        self.storage = optuna.storages.RDBStorage(f"sqlite:///{(out / 'optuna.db').resolve()}")
         self.by_plan: dict[int, Evaluation] = {}
 
     # --- evaluation ------------------------------------------------------------------
