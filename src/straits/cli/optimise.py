@@ -75,12 +75,13 @@ def _print(summary: dict[str, Any], folder: Path) -> None:
     rows = summary["front"] + summary["references"] + [summary["do_nothing"]]
     table = Table(title=f"{summary['study']}: Pareto front ({len(summary['front'])} plans of "
                         f"{summary['trials']} tried), references and do-nothing")
-    table.add_column("", overflow="fold")
+    table.add_column("", overflow="fold", min_width=24)
     for row in rows:
         table.add_column(str(row["plan"]), justify="right")
     fields = [k for k in rows[0] if k not in ("plan", "rerun")]
     for field in fields:
-        table.add_row(field, *[_text(row.get(field)) for row in rows])
+        label = field.replace("security.", "").replace("directions.", "")
+        table.add_row(label, *[_text(row.get(field)) for row in rows])
     console.print(table)
     recommended = summary["recommended"]
     console.print("recommended: " + (f"plan {recommended}" if recommended is not None else

@@ -57,8 +57,9 @@ def choose(front: list[Evaluation], count: int) -> list[Evaluation]:
 
 def rerun(search: Search, evaluator: Evaluator, chosen: list[Evaluation], replications: int,
           extra: list[tuple[Plan, dict[str, float]]] = ()
-          ) -> tuple[Evaluation, list[Rerun], list[Evaluation]]:
-    """Re-run do-nothing, the chosen plans and ``extra`` plans on fresh seeds."""
+          ) -> tuple[Evaluation, list[Rerun], list[Rerun]]:
+    """Re-run do-nothing, the chosen plans and ``extra`` plans (references) on fresh seeds,
+    each checked against the constraints there."""
     study = search.study
     key = fresh_seed_key(search.seed_key)
     plans = [search.plan(0, {})] + [search.plan(e.plan, e.values) for e in chosen]
@@ -70,15 +71,16 @@ def rerun(search: Search, evaluator: Evaluator, chosen: list[Evaluation], replic
                           costs if costs is not None else loaded.costs(plan.values))
 
     do_nothing = evaluation(plans[0])
-    reruns = []
-    for plan in plans[1:]:
-        fresh = evaluation(plan)
+
+    def checked(fresh: Evaluation) -> Rerun:
         checks = []
         for c, v in zip(study.constraints, measures.violations(study.constraints, fresh,
                                                                do_nothing), strict=True):
             low, high = measures.bounds(c, do_nothing, fresh)
             checks.append(ConstraintCheck(c.label, measures.statistic(c, fresh, do_nothing),
                                           low, high, bool(v <= 0)))
-        reruns.append(Rerun(fresh, checks))
-    others = [evaluation(p, costs) for p, costs in extra]
+        return Rerun(fresh, checks)
+
+    reruns = [checked(evaluation(plan)) for plan in plans[1:]]
+    others = [checked(evaluation(p, costs)) for p, costs in extra]
     return do_nothing, reruns, others

@@ -61,8 +61,10 @@ def summarise(result: StudyResult) -> dict[str, Any]:
     references = []
     for search_eval, fresh in result.references:
         row = result.row(search_eval)
-        row["rerun"] = {"replications": fresh.replications,
-                        "statistics": result.row(fresh, result.fresh_do_nothing)}
+        row["rerun"] = {"replications": fresh.evaluation.replications, "holds": fresh.holds,
+                        "constraints": [c.as_dict() for c in fresh.checks],
+                        "statistics": result.row(fresh.evaluation, result.fresh_do_nothing)}
+        row["out_of_sample"] = "holds" if fresh.holds else "FAILS"
         references.append(row)
     recommended = result.recommended
     return {

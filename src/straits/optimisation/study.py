@@ -21,7 +21,7 @@ class StudyResult:
     found: SearchResult
     reruns: list[Rerun]  # the chosen plans on fresh seeds, in front order
     fresh_do_nothing: Evaluation
-    references: list[tuple[Evaluation, Evaluation]]  # (search seeds, fresh seeds)
+    references: list[tuple[Evaluation, Rerun]]  # (search seeds, fresh seeds)
 
     @property
     def recommended(self) -> Rerun | None:
@@ -68,8 +68,8 @@ def run_study(loaded: LoadedStudy, evaluator: Evaluator, out: Path, trials: int 
     fresh_do_nothing, reruns, fresh_refs = rerun(search, evaluator, chosen,
                                                  budget.rerun_replications, references)
     fresh_do_nothing.label = "do-nothing"
-    for e, ref in zip(fresh_refs, reference_runs, strict=True):
-        e.label = ref.label
+    for fresh, ref in zip(fresh_refs, reference_runs, strict=True):
+        fresh.evaluation.label = ref.label
     return StudyResult(loaded, search, found, reruns, fresh_do_nothing,
                        list(zip(reference_runs, fresh_refs, strict=True)))
 
