@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+import pyarrow as pa
 
 from straits import __version__
 from straits.experiments.ensemble import Experiment, make_point, run_experiment
@@ -39,38 +40,34 @@ class StoreEvaluator:
         report = run_experiment(experiment, self.store, self.executor,
                                 on_done=self.on_replication)
         self.replications_run += report.ran
-        return {p.index: kpi_values(self.store, p.scenario_hash, seed_key, replications, kpis)
-                for p in points}
+        return kpi_values(experiment_kpi_rows(self.store, experiment.experiment_id),
+                          [p.index for p in points], replications, kpis)
 
 
-def kpi_values(store: ResultsStore, scenario_hash: str, seed_key: str, replications: int,
-               kpis: list[str]) -> dict[str, np.ndarray]:
-    """Each KPI's value in replications 0 … ``replications``−1, in replication order."""
-    table = store.query(
-        "SELECT k.kpi, r.replication, k.value FROM runs r JOIN kpis k USING (run_id) "
-        "WHERE r.scenario_hash = ? AND r.seed_key = ? AND r.replication < ? "
-        "AND r.straits_version = ? AND list_contains(?::VARCHAR[], k.kpi) "
-        "ORDER BY k.kpi, r.replication",
-        [scenario_hash, seed_key, replications, __version__, kpis]).to_pydict()
-    out: dict[str, list[float]] = {k: [] for k in kpis}
-    for kpi, value in zip(table["kpi"], table["value"], strict=True):
-        out[kpi].append(value)
-    missing = [k for k, v in out.items() if len(v) != replications]
-    if missing:
-        raise ValueError(f"KPI {missing[0]} was not recorded in every replication of "
-                         f"{scenario_hash}; it cannot be an objective or constraint")
-    return {k: np.asarray(v, dtype=np.float64) for k, v in out.items()}
+def kpi_values(rows: pa.Table, points: list[int], replications: int, kpis: list[str]
+               ) -> dict[int, dict[str, np.ndarray]]:
+    """Per point, each KPI's values in replications 0 … ``replications``−1, in order."""
+    wanted = set(kpis)
+    out: dict[int, dict[str, list[float]]] = {p: {k: [] for k in kpis} for p in points}
+    data = rows.to_pydict()
+    for point, replication, kpi, value in zip(data["point"], data["replication"], data["kpi"],
+                                              data["value"], strict=True):
+        if kpi in wanted and replication < replications and point in out:
+            out[point][kpi].append(value)
+    for point, values in out.items():
+        missing = [k for k, v in values.items() if len(v) != replications]
+        if missing:
+            raise ValueError(f"KPI {missing[0]} was not recorded in every replication of plan "
+                             f"{point}; it cannot be an objective or constraint")
+    return {p: {k: np.asarray(v, dtype=np.float64) for k, v in values.items()}
+            for p, values in out.items()}
 
 
-def all_statistics(store: ResultsStore, scenario_hash: str, seed_key: str,
-                   replications: int) -> dict[str, np.ndarray]:
-    """Every KPI of a plan (for its full report), per replication."""
-    table = store.query(
-        "SELECT k.kpi, k.value FROM runs r JOIN kpis k USING (run_id) "
-        "WHERE r.scenario_hash = ? AND r.seed_key = ? AND r.replication < ? "
-        "AND r.straits_version = ? ORDER BY k.kpi, r.replication",
-        [scenario_hash, seed_key, replications, __version__]).to_pydict()
-    out: dict[str, list[float]] = {}
-    for kpi, value in zip(table["kpi"], table["value"], strict=True):
-        out.setdefault(kpi, []).append(value)
-    return {k: np.asarray(v) for k, v in out.items()}
+def experiment_kpi_rows(store: ResultsStore, experiment_id: str) -> pa.Table:
+    """Every KPI value of every replication of an experiment (point, replication, kpi,
+    value), ordered by point, replication and KPI."""
+    return store.query(
+        "SELECT p.point, r.replication, k.kpi, k.value FROM experiment_points p "
+        "JOIN runs r ON r.scenario_hash = p.scenario_hash AND r.seed_key = p.seed_key "
+        "JOIN kpis k USING (run_id) WHERE p.experiment_id = ? AND r.straits_version = ? "
+        "ORDER BY p.point, r.replication, k.kpi", [experiment_id, __version__])
