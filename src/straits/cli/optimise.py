@@ -41,7 +41,8 @@ def optimise_command(
 
     def action() -> None:
         loaded = load_study(study)
-        check_kpis(loaded, set(flatten_kpis(simulate(probe_scenario(loaded.base), 0).summary)))
+        known = set(flatten_kpis(simulate(probe_scenario(loaded.base), 0).summary))
+        check_kpis(loaded, known, study)
         folder = out or Path(f"optimise-{loaded.study.name}")
         where = Where(workers, dask_scheduler, dask, store)
         executor = where.executor()
