@@ -275,6 +275,48 @@ class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
 
 
+class Diversion(Model):
+    """Somewhere outside the Short Straits a lorry can go instead (other ports)."""
+
+    share: Fraction  # of the diverted lorries that go here
+    extra_cost_gbp_per_lorry: Annotated[float, Field(ge=0, le=100_000)]
+
+
+class Behaviour(Model):
+    """Hauliers who respond to what is published (docs/model.md, "Behaviour").
+
+    At its planned departure each lorry reads the published expected delay of
+    every route (refreshed every ``published_every``, so it lags the queue; an
+    announced closure counts in full). An unbooked lorry takes the route with
+    the earliest expected arrival, paying ``switch_penalty`` to leave its
+    planned one. It then holds back with probability
+    ``1 - exp(-(delay - hold_back_threshold) / hold_back_scale)`` (each lorry
+    has one tolerance draw), looks again after ``recheck_after``, and leaves
+    the Short Straits for one of ``diversions`` once it would have waited
+    ``divert_after``. Lorries turned back at a stage come back after
+    ``rejoin_after`` (ready) if it is given. Off unless ``enabled``.
+    """
+
+    enabled: bool = False
+    published_every: PositiveMinutes = 60.0
+    booked_share: Fraction = 1.0
+    switch_penalty: NonNegativeMinutes = 60.0
+    hold_back_threshold: NonNegativeMinutes = 120.0
+    hold_back_scale: PositiveMinutes = 720.0
+    recheck_after: PositiveMinutes = 180.0
+    divert_after: PositiveMinutes = 1440.0
+    diversions: dict[Name, Diversion] = {}
+    rejoin_after: DurationSpec | None = None
+
+    @field_validator("diversions")
+    @classmethod
+    def _shares_sum_to_one(cls, diversions: dict[str, Diversion]) -> dict[str, Diversion]:
+        total = sum(d.share for d in diversions.values())
+        if diversions and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"diversion shares must add up to 1, they add up to {total:g}")
+        return diversions
+
+
 # --- disruptions -------------------------------------------------------------
 
 
@@ -395,6 +437,7 @@ class Scenario(Model):
     holding: Holding
     cost: Cost
     disruptions: list[Disruption] = []
+    behaviour: Annotated[Behaviour | None, Field(exclude_if=lambda v: v is None)] = None
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
@@ -412,6 +455,11 @@ class Scenario(Model):
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
         return self
+
+    @property
+    def behaviour_on(self) -> bool:
+        """Whether hauliers respond to published delays (``behaviour.enabled``)."""
+        return self.behaviour is not None and self.behaviour.enabled
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
         """(route, terminal) pairs a lorry can use in ``direction``, in route order."""
@@ -516,11 +564,13 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
 
 __all__ = [
     "DIRECTIONS",
+    "Behaviour",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
     "Deterministic",
     "Disruption",
+    "Diversion",
     "Empirical",
     "Exponential",
     "FerryRoute",
