@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from straits.engine.behaviour import behaviour_parameters
 from straits.engine.demand import poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
@@ -19,7 +20,11 @@ from straits.engine.disruptions import (
     demand_edges_and_factor,
     speed_schedule,
 )
-from straits.engine.distributions import mean_service_minutes, sample_service_minutes
+from straits.engine.distributions import (
+    mean_service_minutes,
+    sample_durations_minutes,
+    sample_service_minutes,
+)
 from straits.engine.event_loop import (
     RULE_SHARES,
     RULE_SHORTEST_EXPECTED_WAIT,
@@ -49,7 +54,8 @@ def build_direction(
     scenario: Scenario, direction: str, windows: list[Window], rng_seed: np.random.SeedSequence
 ) -> tuple[DirectionInput, DirectionLayout]:
     """Draw arrivals and service times and lay out the direction's network."""
-    arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss = rng_seed.spawn(5)
+    arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss, behaviour_ss = \
+        rng_seed.spawn(6)
     horizon = scenario.horizon
     pairs = scenario.terminals_for(direction)
     routes = [r for r, _ in pairs]
@@ -89,7 +95,7 @@ def build_direction(
             speed_off.append(len(speed_t))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
-    crossing, free_flow = [], []
+    crossing, free_flow, half_headway = [], [], []
     for r, t in pairs:
         route = scenario.routes[r]
         departures = route_departures(route, direction, horizon)
@@ -103,6 +109,7 @@ def build_direction(
         service_mean = sum(mean_service_minutes(s.service_time)
                            for s in scenario.terminals[t].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
+        half_headway.append(headway_minutes(route) / 2)
 
     choice = scenario.route_choice
     shares = np.array([choice.shares[r] for r in routes])
@@ -134,6 +141,9 @@ def build_direction(
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
+        stage_mean_minutes=np.array([mean_service_minutes(st.service_time) for st in stage_specs]),
+        half_headway_minutes=np.array(half_headway),
+        **behaviour_inputs(scenario, n, behaviour_ss),
     )
     layout = DirectionLayout(
         direction=direction,
@@ -148,6 +158,30 @@ def build_direction(
         booth_log=booth_log,
     )
     return inputs, layout
+
+
+def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
+                     ) -> dict[str, object]:
+    """The behaviour rule's parameters and per-lorry draws (empty when it is off,
+    so runs without it draw nothing more and keep their random numbers)."""
+    behaviour = scenario.behaviour
+    on = scenario.behaviour_on
+    size = n if on else 0
+    booked, hold, where, rejoin_ss = (np.random.default_rng(ss) for ss in seed.spawn(4))
+    rejoin = np.empty(0)
+    if on and behaviour.rejoin_after is not None:
+        rejoin = sample_durations_minutes(behaviour.rejoin_after, rejoin_ss, n)
+    shares = [d.share for d in behaviour.diversions.values()] if on else []
+    return {
+        "behaviour_on": on,
+        "behaviour_parameters": behaviour_parameters(behaviour),
+        "booked_share": float(behaviour.booked_share) if on else 1.0,
+        "booked_uniform": booked.random(size),
+        "hold_uniform": hold.random(size),
+        "where_uniform": where.random(size),
+        "diversion_cumulative": np.cumsum(np.array(shares, dtype=float)),
+        "rejoin_minutes": rejoin,
+    }
 
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,

@@ -63,3 +63,17 @@ def sample_duration_minutes(spec: DurationModel, rng: np.random.Generator) -> fl
             return spec.low
         return float(rng.triangular(spec.low, spec.mode, spec.high))
     return float(_lognormal(rng, spec.mean, spec.cv, 1)[0])
+
+
+def sample_durations_minutes(spec: DurationModel, rng: np.random.Generator,
+                             size: int) -> np.ndarray:
+    """``size`` independent durations in minutes (e.g. one per lorry)."""
+    if isinstance(spec, FixedDuration):
+        return np.full(size, spec.value)
+    if isinstance(spec, UniformDuration):
+        return rng.uniform(spec.low, spec.high, size)
+    if isinstance(spec, TriangularDuration):
+        if spec.low == spec.high:
+            return np.full(size, spec.low)
+        return rng.triangular(spec.low, spec.mode, spec.high, size)
+    return _lognormal(rng, spec.mean, spec.cv, size)

@@ -8,7 +8,7 @@ capacity after disruptions and its load. Metrics are computed from these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -18,6 +18,37 @@ from straits.engine.corridor import DirectionLayout
 from straits.engine.disruptions import Window
 from straits.engine.holding import area_joined
 from straits.scenario.schema import HoldingPlan
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What hauliers did before the corridor (the behaviour rule; empty when off).
+
+    Per lorry that reached the corridor (aligned with the direction's arrays):
+    its planned departure, how often it was held back, whether it switched
+    route, whether it was turned back and rejoined. Per planned load that never
+    reached the corridor: its plan, holds, and where it was diverted (-1: still
+    held back at the horizon).
+    """
+
+    planned_minutes: np.ndarray
+    held_back: np.ndarray  # int64
+    switched: np.ndarray  # bool
+    rejoined: np.ndarray  # bool
+    outside_planned_minutes: np.ndarray
+    outside_held_back: np.ndarray  # int64
+    outside_diverted_to: np.ndarray  # int64 into ``diversions``; -1: pending
+    diversions: list[str] = field(default_factory=list)
+    diversion_cost_gbp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def diverted(self) -> np.ndarray:
+        return self.outside_diverted_to >= 0
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Loads held back and not yet set off (nor diverted) at the horizon."""
+        return self.outside_diverted_to < 0
 
 
 @dataclass(frozen=True)
@@ -38,6 +69,7 @@ class DirectionRecords:
     departure_terminal: np.ndarray
     departure_capacity: np.ndarray  # after disruptions; 0 = cancelled
     departure_load: np.ndarray
+    dispatch: Dispatch | None = None  # set when the behaviour rule is on
 
     @property
     def direction(self) -> str:

@@ -6,9 +6,9 @@ import numpy as np
 
 from straits.engine.corridor import build_direction
 from straits.engine.disruptions import sample_windows
-from straits.engine.event_loop import run_direction
+from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
 from straits.engine.holding import area_names
-from straits.engine.records import DirectionRecords, Records
+from straits.engine.records import DirectionRecords, Dispatch, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
 
 
@@ -34,6 +34,9 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                    ) -> DirectionRecords:
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
     out = run_direction(inputs)
+    arrival_minutes, dispatch = inputs.arrival_minutes, None
+    if inputs.behaviour_on:
+        out, arrival_minutes, dispatch = _corridor_lorries(scenario, inputs, out)
     departure_minutes = np.where(
         out.departure_index >= 0,
         inputs.departure_minutes[np.maximum(out.departure_index, 0)],
@@ -48,7 +51,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         layout=layout,
         holding_plan=plan,
         area_names=area_names(plan),
-        arrival_minutes=inputs.arrival_minutes,
+        arrival_minutes=arrival_minutes,
         terminal=out.terminal,
         turned_back=out.turned_back,
         gate_entry_minutes=out.gate_entry_minutes,
@@ -61,4 +64,35 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         departure_terminal=terminal_of_departure,
         departure_capacity=inputs.departure_capacity,
         departure_load=out.departure_load,
+        dispatch=dispatch,
     )
+
+
+def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: DirectionOutput
+                      ) -> tuple[DirectionOutput, np.ndarray, Dispatch]:
+    """Keep the lorries that reached the corridor, in the order they did (the
+    metrics expect sorted arrivals), and set the loads that never did apart."""
+    entered = ~np.isnan(out.corridor_arrival_minutes)
+    order = np.flatnonzero(entered)[
+        np.argsort(out.corridor_arrival_minutes[entered], kind="stable")]
+    outside = np.flatnonzero(~entered)
+    per_lorry = {
+        name: getattr(out, name)[order]
+        for name in ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "corridor_arrival_minutes",
+                     "held_back", "diverted_to", "switched", "rejoined")
+    }
+    kept = out._replace(**per_lorry)
+    diversions = scenario.behaviour.diversions
+    dispatch = Dispatch(
+        planned_minutes=inputs.arrival_minutes[order],
+        held_back=kept.held_back,
+        switched=kept.switched,
+        rejoined=kept.rejoined,
+        outside_planned_minutes=inputs.arrival_minutes[outside],
+        outside_held_back=out.held_back[outside],
+        outside_diverted_to=out.diverted_to[outside],
+        diversions=list(diversions),
+        diversion_cost_gbp=np.array([d.extra_cost_gbp_per_lorry for d in diversions.values()]),
+    )
+    return kept, kept.corridor_arrival_minutes, dispatch
