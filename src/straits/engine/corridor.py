@@ -58,8 +58,8 @@ def build_direction(
         rng_seed.spawn(6)
     horizon = scenario.horizon
     pairs = scenario.terminals_for(direction)
-    routes = [r for r, _ in pairs]
-    terminals = [t for _, t in pairs]
+    routes = [route for route, _ in pairs]
+    terminals = [terminal for _, terminal in pairs]
 
     edges, factor = demand_edges_and_factor(windows, direction, horizon)
     demand = getattr(scenario.demand, direction)
@@ -67,8 +67,9 @@ def build_direction(
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
     n = arrivals.shape[0]
 
-    stage_specs = [st for t in terminals for st in scenario.terminals[t].stages]
-    n_stages = np.array([len(scenario.terminals[t].stages) for t in terminals], dtype=np.int64)
+    stage_specs = [st for name in terminals for st in scenario.terminals[name].stages]
+    n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],
+                        dtype=np.int64)
     stage_offset = np.concatenate([[0], np.cumsum(n_stages)[:-1]]).astype(np.int64)
     service = np.empty((n, len(stage_specs)))
     for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
@@ -78,16 +79,16 @@ def build_direction(
     booths0, changes_t, changes_n, changes_off = [], [], [], [0]
     speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
     booth_log = []
-    for t in terminals:
-        for st in scenario.terminals[t].stages:
-            initial, changes = booth_schedule(windows, t, st.name, st.booths)
+    for terminal in terminals:
+        for st in scenario.terminals[terminal].stages:
+            initial, changes = booth_schedule(windows, terminal, st.name, st.booths)
             booths0.append(initial)
-            booth_log.append((t, st.name, 0.0, initial))
-            booth_log.extend((t, st.name, m, b) for m, b in changes)
+            booth_log.append((terminal, st.name, 0.0, initial))
+            booth_log.extend((terminal, st.name, m, b) for m, b in changes)
             changes_t.extend(m for m, _ in changes)
             changes_n.extend(b for _, b in changes)
             changes_off.append(len(changes_t))
-            times, mult, add, turn_back = speed_schedule(windows, t, st.name)
+            times, mult, add, turn_back = speed_schedule(windows, terminal, st.name)
             speed_t.extend(times)
             speed_m.extend(mult)
             speed_a.extend(add)
@@ -96,23 +97,23 @@ def build_direction(
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
     crossing, free_flow, half_headway = [], [], []
-    for r, t in pairs:
-        route = scenario.routes[r]
+    for route_name, terminal in pairs:
+        route = scenario.routes[route_name]
         departures = route_departures(route, direction, horizon)
         fleet = route.vessels if isinstance(route, FerryRoute) else 0
         dep_minutes.append(departures.minutes)
         dep_sched.append(departures.capacity)
         dep_vessel.append(departures.vessel)
-        dep_cap.append(apply_to_departures(windows, r, direction, departures, fleet))
+        dep_cap.append(apply_to_departures(windows, route_name, direction, departures, fleet))
         dep_off.append(dep_off[-1] + departures.minutes.shape[0])
         crossing.append(route.crossing)
         service_mean = sum(mean_service_minutes(s.service_time)
-                           for s in scenario.terminals[t].stages)
+                           for s in scenario.terminals[terminal].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
         half_headway.append(headway_minutes(route) / 2)
 
     choice = scenario.route_choice
-    shares = np.array([choice.shares[r] for r in routes])
+    shares = np.array([choice.shares[route] for route in routes])
     rule = RULE_SHARES if choice.rule == "shares" else RULE_SHORTEST_EXPECTED_WAIT
     inputs = DirectionInput(
         arrival_minutes=arrivals,
@@ -123,7 +124,7 @@ def build_direction(
         captive_share=float(choice.captive_share),
         share_cumulative=np.cumsum(shares) / shares.sum(),
         free_flow_minutes=np.array(free_flow),
-        buffer_lorries=np.array([scenario.terminals[t].buffer_lorries for t in terminals],
+        buffer_lorries=np.array([scenario.terminals[name].buffer_lorries for name in terminals],
                                 dtype=np.int64),
         n_stages=n_stages,
         stage_offset=stage_offset,
@@ -149,7 +150,7 @@ def build_direction(
         direction=direction,
         routes=routes,
         terminals=terminals,
-        stage_names=[[s.name for s in scenario.terminals[t].stages] for t in terminals],
+        stage_names=[[s.name for s in scenario.terminals[name].stages] for name in terminals],
         crossing_minutes=np.array(crossing),
         free_flow_minutes=np.array(free_flow),
         buffer_lorries=inputs.buffer_lorries,

@@ -47,8 +47,8 @@ def sample_windows(scenario: Scenario, rng: np.random.Generator) -> list[Window]
     return windows
 
 
-def _active(windows: list[Window], t: float) -> list[Window]:
-    return [w for w in windows if w.start_minutes <= t < w.end_minutes]
+def _active(windows: list[Window], minute: float) -> list[Window]:
+    return [w for w in windows if w.start_minutes <= minute < w.end_minutes]
 
 
 def _breakpoints(windows: list[Window]) -> np.ndarray:
@@ -75,19 +75,19 @@ def booth_schedule(
     ]
     changes: list[tuple[float, int]] = []
     current = None
-    for t in _breakpoints(relevant):
+    for minute in _breakpoints(relevant):
         booths = float(nominal_booths)
-        for w in _active(relevant, t):
+        for w in _active(relevant, minute):
             if isinstance(w.disruption, Staffing):
                 booths = float(w.disruption.booths)
-        for w in _active(relevant, t):
+        for w in _active(relevant, minute):
             if isinstance(w.disruption, CapacityCut):
                 booths *= w.disruption.capacity_fraction
         count = int(np.floor(booths + 0.5))
         if current is None:
             current = count
         elif count != (changes[-1][1] if changes else current):
-            changes.append((float(t), count))
+            changes.append((float(minute), count))
     return int(current if current is not None else nominal_booths), changes
 
 
@@ -108,8 +108,8 @@ def speed_schedule(
     multiplier = np.ones(times.shape[0])
     added = np.zeros(times.shape[0])
     kept = np.ones(times.shape[0])
-    for k, t in enumerate(times):
-        for w in _active(relevant, t):
+    for k, minute in enumerate(times):
+        for w in _active(relevant, minute):
             if isinstance(w.disruption, TurnBack):
                 kept[k] *= 1.0 - w.disruption.share
             else:
@@ -149,10 +149,10 @@ def apply_to_departures(
         and direction in w.disruption.directions
     ]
     credit = 0.0
-    for k, t in enumerate(departures.minutes):
+    for k, minute in enumerate(departures.minutes):
         fraction = 1.0
         for w, f in cuts:
-            if w.start_minutes <= t < w.end_minutes:
+            if w.start_minutes <= minute < w.end_minutes:
                 fraction *= f
         credit += fraction
         if credit >= 1.0 - 1e-9:
@@ -161,7 +161,7 @@ def apply_to_departures(
             capacity[k] = 0
         for w in withdrawals:
             gone = fleet_size - w.disruption.vessels
-            if w.start_minutes <= t < w.end_minutes and departures.vessel[k] >= gone:
+            if w.start_minutes <= minute < w.end_minutes and departures.vessel[k] >= gone:
                 capacity[k] = 0
     return capacity
 

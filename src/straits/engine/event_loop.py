@@ -6,7 +6,8 @@ speed change over time), then wait in the lanes for a departure (a sailing or
 a shuttle with a capacity). The gate and the departures couple the stages, and
 a route choice may look at live queues, so a plain recursion does not apply:
 this is the corridor-specialised event loop of DESIGN.md, with typed arrays,
-linked-list FIFOs and a binary heap of booth completions, compiled by numba.
+linked-list FIFOs and a binary heap of booth completions (:mod:`straits.engine.heap`),
+compiled by numba.
 
 At equal times events are handled in a fixed order (booth completions, booth
 schedule changes, departures, arrivals), so results are deterministic.
@@ -18,6 +19,8 @@ from typing import NamedTuple
 
 import numpy as np
 from numba import njit
+
+from straits.engine.heap import heap_pop, heap_push
 
 RULE_SHARES = 0
 RULE_SHORTEST_EXPECTED_WAIT = 1
@@ -32,8 +35,8 @@ class DirectionInput(NamedTuple):
     """Flat arrays describing one direction, ready for the compiled loop.
 
     Terminals are indexed 0..T-1; their stages are flattened into "global
-    stages" 0..G-1 (terminal t owns ``stage_offset[t]`` to
-    ``stage_offset[t] + n_stages[t] - 1``). Schedules are flattened with
+    stages" 0..G-1 (terminal ``i`` owns ``stage_offset[i]`` to
+    ``stage_offset[i] + n_stages[i] - 1``). Schedules are flattened with
     ``*_offset`` arrays of length G+1 (or T+1 for departures).
     """
 
@@ -75,60 +78,6 @@ class DirectionOutput(NamedTuple):
 
 
 @njit(cache=True)
-def _heap_push(h_time, h_seq, h_lorry, h_stage, size, time, seq, lorry, stage):
-    i = size
-    while i > 0:
-        parent = (i - 1) // 2
-        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
-            break
-        h_time[i] = h_time[parent]
-        h_seq[i] = h_seq[parent]
-        h_lorry[i] = h_lorry[parent]
-        h_stage[i] = h_stage[parent]
-        i = parent
-    h_time[i] = time
-    h_seq[i] = seq
-    h_lorry[i] = lorry
-    h_stage[i] = stage
-    return size + 1
-
-
-@njit(cache=True)
-def _heap_pop(h_time, h_seq, h_lorry, h_stage, size):
-    """Remove the root; the caller has read it already."""
-    size -= 1
-    time = h_time[size]
-    seq = h_seq[size]
-    lorry = h_lorry[size]
-    stage = h_stage[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        right = child + 1
-        if right < size and (
-            h_time[right] < h_time[child]
-            or (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])
-        ):
-            child = right
-        if h_time[child] < time or (h_time[child] == time and h_seq[child] < seq):
-            h_time[i] = h_time[child]
-            h_seq[i] = h_seq[child]
-            h_lorry[i] = h_lorry[child]
-            h_stage[i] = h_stage[child]
-            i = child
-        else:
-            break
-    if size > 0:
-        h_time[i] = time
-        h_seq[i] = seq
-        h_lorry[i] = lorry
-        h_stage[i] = stage
-    return size
-
-
-@njit(cache=True)
 def _push(q, lorry, head, tail, count, next_in_queue):
     next_in_queue[lorry] = -1
     if count[q] == 0:
@@ -148,42 +97,24 @@ def _pop(q, head, count, next_in_queue):
 
 
 @njit(cache=True)
-def simulate_direction(
-    arrival_minutes,
-    choice_uniform,
-    captive_uniform,
-    base_service_minutes,
-    rule,
-    captive_share,
-    share_cumulative,
-    free_flow_minutes,
-    buffer_lorries,
-    n_stages,
-    stage_offset,
-    booths_initial,
-    booth_change_minutes,
-    booth_change_count,
-    booth_change_offset,
-    speed_change_minutes,
-    speed_multiplier,
-    speed_added_minutes,
-    turn_back_share,
-    turn_back_uniform,
-    speed_change_offset,
-    departure_minutes,
-    departure_capacity,
-    departure_offset,
-    horizon_minutes,
-):
-    """Run one direction to the horizon; see :class:`DirectionInput`."""
+def simulate_direction(d):
+    """Run one direction to the horizon; ``d`` is a :class:`DirectionInput`."""
+    (
+        arrival_minutes, choice_uniform, captive_uniform, base_service_minutes, rule,
+        captive_share, share_cumulative, free_flow_minutes, buffer_lorries, n_stages,
+        stage_offset, booths_initial, booth_change_minutes, booth_change_count,
+        booth_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
+        turn_back_share, turn_back_uniform, speed_change_offset, departure_minutes,
+        departure_capacity, departure_offset, horizon_minutes,
+    ) = d  # in DirectionInput field order
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]
     s_max = 0
-    for t in range(n_terminals):
-        s_max = max(s_max, n_stages[t])
+    for terminal in range(n_terminals):
+        s_max = max(s_max, n_stages[terminal])
 
-    terminal = np.full(n, -1, dtype=np.int64)
+    lorry_terminal = np.full(n, -1, dtype=np.int64)
     turned_back = np.zeros(n, dtype=np.bool_)
     turning_back = np.zeros(n, dtype=np.bool_)  # decided at service start, done at its end
     gate_entry = np.full(n, np.nan)
@@ -193,9 +124,9 @@ def simulate_direction(
     departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
 
     stage_terminal = np.empty(n_global, dtype=np.int64)
-    for t in range(n_terminals):
-        for s in range(n_stages[t]):
-            stage_terminal[stage_offset[t] + s] = t
+    for terminal in range(n_terminals):
+        for s in range(n_stages[terminal]):
+            stage_terminal[stage_offset[terminal] + s] = terminal
 
     # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1
     n_queues = 2 * n_terminals + n_global
@@ -211,21 +142,22 @@ def simulate_direction(
     speed_ptr = speed_change_offset[:-1].copy()
     dep_ptr = departure_offset[:-1].copy()
     inside = np.zeros(n_terminals, dtype=np.int64)
+    in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
+    # booth completions: at most one per open booth
     heap_capacity = 1
     for g in range(n_global):
         most = booths_initial[g]
         for k in range(booth_change_offset[g], booth_change_offset[g + 1]):
             most = max(most, booth_change_count[k])
         heap_capacity += most
-    h_time = np.empty(heap_capacity)
-    h_seq = np.empty(heap_capacity, dtype=np.int64)
-    h_lorry = np.empty(heap_capacity, dtype=np.int64)
-    h_stage = np.empty(heap_capacity, dtype=np.int64)
+    done_minutes = np.empty(heap_capacity)
+    done_seq = np.empty(heap_capacity, dtype=np.int64)
+    done_lorry = np.empty(heap_capacity, dtype=np.int64)
     heap_size = 0
     seq = 0
 
-    scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
+    scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
         booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
         departure_minutes,
     )
@@ -235,10 +167,10 @@ def simulate_direction(
         kind = -1
         which = -1
         if heap_size > 0:
-            now = h_time[0]
+            now = done_minutes[0]
             kind = _COMPLETION
-        if scheduled_time < now:
-            now = scheduled_time
+        if scheduled_minutes < now:
+            now = scheduled_minutes
             kind = scheduled_kind
             which = scheduled_which
         if next_arrival < n and arrival_minutes[next_arrival] < now:
@@ -248,23 +180,24 @@ def simulate_direction(
             break
 
         if kind == _COMPLETION:
-            lorry = h_lorry[0]
-            g = h_stage[0]
-            heap_size = _heap_pop(h_time, h_seq, h_lorry, h_stage, heap_size)
-            t = stage_terminal[g]
-            s = g - stage_offset[t]
+            lorry = done_lorry[0]
+            g = in_stage[lorry]
+            heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
+            terminal = stage_terminal[g]
+            first = stage_offset[terminal]
+            s = g - first
             busy[g] -= 1
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
-                inside[t] -= 1
-                _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                       gate_entry, n_terminals + stage_offset[t])
-                touched = (g, stage_offset[t])
+                inside[terminal] -= 1
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals + first)
+                touched = (g, first)
             else:
-                last = s + 1 == n_stages[t]
-                _push(lanes + t if last else n_terminals + g + 1, lorry, head, tail, count,
-                      next_in_queue)
+                last = s + 1 == n_stages[terminal]
+                _push(lanes + terminal if last else n_terminals + g + 1, lorry, head, tail,
+                      count, next_in_queue)
                 touched = (g, -1 if last else g + 1)
         elif kind == _BOOTH_CHANGE:
             booths_now[which] = booth_change_count[booth_ptr[which]]
@@ -272,34 +205,35 @@ def simulate_direction(
             touched = (which, -1)
         else:
             if kind == _DEPARTURE:
-                t = which
-                k = dep_ptr[t]
-                dep_ptr[t] += 1
+                terminal = which
+                k = dep_ptr[terminal]
+                dep_ptr[terminal] += 1
                 room = departure_capacity[k]
-                while room > 0 and count[lanes + t] > 0:
-                    lorry = _pop(lanes + t, head, count, next_in_queue)
+                while room > 0 and count[lanes + terminal] > 0:
+                    lorry = _pop(lanes + terminal, head, count, next_in_queue)
                     departure_index[lorry] = k
                     departure_load[k] += 1
-                    inside[t] -= 1
+                    inside[terminal] -= 1
                     room -= 1
             else:
                 lorry = next_arrival
                 next_arrival += 1
-                t = _choose_terminal(
+                terminal = _choose_terminal(
                     lorry, now, rule, captive_share, choice_uniform, captive_uniform,
                     share_cumulative, free_flow_minutes, count, inside, departure_minutes,
                     departure_capacity, dep_ptr, departure_offset,
                 )
-                terminal[lorry] = t
-                _push(t, lorry, head, tail, count, next_in_queue)
-            _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + stage_offset[t])
-            touched = (stage_offset[t], -1)
+                lorry_terminal[lorry] = terminal
+                _push(terminal, lorry, head, tail, count, next_in_queue)
+            first = stage_offset[terminal]
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + first)
+            touched = (first, -1)
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
-            scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
-                booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
-                departure_minutes,
+            scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
+                booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr,
+                departure_offset, departure_minutes,
             )
 
         for g in touched:
@@ -311,33 +245,36 @@ def simulate_direction(
             while count[q] > 0 and busy[g] < booths_now[g]:
                 lorry = _pop(q, head, count, next_in_queue)
                 k = speed_ptr[g]
-                while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
+                while (k + 1 < speed_change_offset[g + 1]
+                       and speed_change_minutes[k + 1] <= now):
                     k += 1
                 speed_ptr[g] = k
                 service = (
-                    base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
+                    base_service_minutes[lorry, g] * speed_multiplier[k]
+                    + speed_added_minutes[k]
                 )
                 stage_start[lorry, s] = now
-                if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
+                if (turn_back_share[k] > 0
+                        and turn_back_uniform[lorry, g] < turn_back_share[k]):
                     turning_back[lorry] = True
                 busy[g] += 1
-                heap_size = _heap_push(
-                    h_time, h_seq, h_lorry, h_stage, heap_size, now + service, seq, lorry, g
-                )
+                in_stage[lorry] = g
+                heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
+                                      now + service, seq, lorry)
                 seq += 1
 
-    return (terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
+    return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load)
 
 
 @njit(cache=True)
-def _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries, gate_entry,
-           first_stage_queue):
-    """Let lorries through terminal ``t``'s gate, in order, while there is room inside."""
-    while count[t] > 0 and inside[t] < buffer_lorries[t]:
-        lorry = _pop(t, head, count, next_in_queue)
+def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+           gate_entry, first_stage_queue):
+    """Let lorries through ``terminal``'s gate, in order, while there is room inside."""
+    while count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]:
+        lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
-        inside[t] += 1
+        inside[terminal] += 1
         _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
 
 
@@ -348,22 +285,22 @@ def _next_scheduled(booth_ptr, booth_change_offset, booth_change_minutes, dep_pt
 
     Only these events move the pointers, so the answer is cached between them.
     """
-    time = np.inf
+    minutes = np.inf
     kind = -1
     which = -1
     for g in range(booth_ptr.shape[0]):
         k = booth_ptr[g]
-        if k < booth_change_offset[g + 1] and booth_change_minutes[k] < time:
-            time = booth_change_minutes[k]
+        if k < booth_change_offset[g + 1] and booth_change_minutes[k] < minutes:
+            minutes = booth_change_minutes[k]
             kind = _BOOTH_CHANGE
             which = g
-    for t in range(dep_ptr.shape[0]):
-        k = dep_ptr[t]
-        if k < departure_offset[t + 1] and departure_minutes[k] < time:
-            time = departure_minutes[k]
+    for terminal in range(dep_ptr.shape[0]):
+        k = dep_ptr[terminal]
+        if k < departure_offset[terminal + 1] and departure_minutes[k] < minutes:
+            minutes = departure_minutes[k]
             kind = _DEPARTURE
-            which = t
-    return time, kind, which
+            which = terminal
+    return minutes, kind, which
 
 
 @njit(cache=True)
@@ -381,30 +318,30 @@ def _choose_terminal(
     """
     n_terminals = share_cumulative.shape[0]
     by_share = n_terminals - 1
-    for t in range(n_terminals):
-        if choice_uniform[lorry] < share_cumulative[t]:
-            by_share = t
+    for terminal in range(n_terminals):
+        if choice_uniform[lorry] < share_cumulative[terminal]:
+            by_share = terminal
             break
     if rule == RULE_SHARES or captive_uniform[lorry] < captive_share:
         return by_share
     best = -1
-    best_time = np.inf
-    for t in range(n_terminals):
+    best_minutes = np.inf
+    for terminal in range(n_terminals):
         capacity_next_hour = 0
-        k = dep_ptr[t]
-        while k < departure_offset[t + 1] and departure_minutes[k] < now + 60.0:
+        k = dep_ptr[terminal]
+        while k < departure_offset[terminal + 1] and departure_minutes[k] < now + 60.0:
             capacity_next_hour += departure_capacity[k]
             k += 1
         if capacity_next_hour <= 0:
             continue
-        ahead = count[t] + inside[t]
-        expected = ahead * 60.0 / capacity_next_hour + free_flow_minutes[t]
-        if expected < best_time:
-            best_time = expected
-            best = t
+        ahead = count[terminal] + inside[terminal]
+        expected = ahead * 60.0 / capacity_next_hour + free_flow_minutes[terminal]
+        if expected < best_minutes:
+            best_minutes = expected
+            best = terminal
     return by_share if best < 0 else best
 
 
 def run_direction(direction: DirectionInput) -> DirectionOutput:
-    """Typed entry point: unpack the inputs into the compiled loop."""
-    return DirectionOutput(*simulate_direction(*direction))
+    """Typed entry point: the compiled loop takes the input tuple as it is."""
+    return DirectionOutput(*simulate_direction(direction))

@@ -28,16 +28,16 @@ def gate_queue(
 ) -> np.ndarray:
     """Lorries waiting outside each terminal at each time, shape (T, m).
 
-    Counts arrivals at or before ``t`` less gate entries at or before ``t``;
+    Counts arrivals at or before each time less gate entries at or before it;
     a lorry never admitted has an entry of +inf.
     """
     queue = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(gate_entry_minutes), np.inf, gate_entry_minutes)
-    for t in range(n_terminals):
-        mine = terminal == t
+    for index in range(n_terminals):
+        mine = terminal == index
         arrived = np.searchsorted(arrival_minutes[mine], at_minutes, side="right")
         entered = np.searchsorted(np.sort(entry[mine]), at_minutes, side="right")
-        queue[t] = arrived - entered
+        queue[index] = arrived - entered
     return queue
 
 
@@ -50,7 +50,7 @@ def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray) -> np.n
     remaining = queue.astype(float).copy()
     out = np.zeros((len(plan.areas) + 1, *queue.shape))
     for a, area in enumerate(plan.areas):
-        served = np.array([t in area.serves for t in terminals])
+        served = np.array([name in area.serves for name in terminals])
         wanting = remaining * served[:, None]
         total = wanting.sum(axis=0)
         taken = np.minimum(total, area.capacity_lorries)
