@@ -104,17 +104,18 @@ def decide(lorry, planned, now, planned_minutes, published, free_flow_minutes, b
            hold_uniform, booked_share, parameters):
     """(route, GO / HOLD_BACK / DIVERT) for a lorry reading ``published`` at ``now``.
 
-    Unbooked lorries take the earliest expected arrival on the far side
-    (published delay + free flow, plus the switch penalty off their planned
-    route). Each lorry holds back while the share of hauliers who would is
+    An unbooked lorry leaves its planned route (chosen for reasons the model
+    does not see: price, destination) only for one whose published delay, plus
+    any longer free-flow time and the switch penalty, is shorter. Each lorry holds back while the share of hauliers who would is
     above its own tolerance draw, and gives up on the Short Straits once it
     would have waited ``divert_after``.
     """
     route = planned
     if booked_uniform[lorry] >= booked_share:
-        best = published[planned] + free_flow_minutes[planned]
+        best = published[planned]
         for r in range(published.shape[0]):
-            cost = published[r] + free_flow_minutes[r] + parameters[SWITCH_PENALTY]
+            slower = max(free_flow_minutes[r] - free_flow_minutes[planned], 0.0)
+            cost = published[r] + slower + parameters[SWITCH_PENALTY]
             if r != planned and cost < best:
                 best = cost
                 route = r

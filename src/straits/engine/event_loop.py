@@ -20,6 +20,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from straits.engine.behaviour import (
+    DIVERT,
+    GO,
+    PUBLISHED_EVERY,
+    RECHECK_AFTER,
+    REDECIDE,
+    REJOIN,
+    decide,
+    published_delay,
+)
 from straits.engine.heap import heap_pop, heap_push
 
 RULE_SHARES = 0
@@ -65,6 +75,17 @@ class DirectionInput(NamedTuple):
     departure_capacity: np.ndarray  # int64
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
+    stage_mean_minutes: np.ndarray  # (G,) mean service at nominal speed
+    half_headway_minutes: np.ndarray  # (T,)
+    # the behaviour rule (engine/behaviour.py); per-lorry arrays are empty when it is off
+    behaviour_on: bool
+    behaviour_parameters: np.ndarray  # minutes, indexed as in engine/behaviour.py
+    booked_share: float
+    booked_uniform: np.ndarray  # (n,) below booked_share: keeps its planned route
+    hold_uniform: np.ndarray  # (n,) each haulier's tolerance of published delay
+    where_uniform: np.ndarray  # (n,) picks the diversion
+    diversion_cumulative: np.ndarray  # (K,) cumulative shares of the diversions
+    rejoin_minutes: np.ndarray  # (n,) time a turned-back lorry takes to come back; empty: never
 
 
 class DirectionOutput(NamedTuple):
@@ -75,6 +96,11 @@ class DirectionOutput(NamedTuple):
     stage_end_minutes: np.ndarray  # (n, S_max)
     departure_index: np.ndarray  # (n,) int64, into the flattened departures; -1: none
     departure_load: np.ndarray  # (D,) int64
+    corridor_arrival_minutes: np.ndarray  # (n,) when it reached the corridor; NaN: never
+    held_back: np.ndarray  # (n,) int64 times the load was held back
+    diverted_to: np.ndarray  # (n,) int64 diversion index; -1: not diverted
+    switched: np.ndarray  # (n,) bool: left its planned route
+    rejoined: np.ndarray  # (n,) bool: turned back, came back
 
 
 @njit(cache=True)
@@ -105,7 +131,9 @@ def simulate_direction(d):
         stage_offset, booths_initial, booth_change_minutes, booth_change_count,
         booth_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
         turn_back_share, turn_back_uniform, speed_change_offset, departure_minutes,
-        departure_capacity, departure_offset, horizon_minutes,
+        departure_capacity, departure_offset, horizon_minutes, stage_mean_minutes,
+        half_headway_minutes, behaviour_on, behaviour_parameters, booked_share, booked_uniform,
+        hold_uniform, where_uniform, diversion_cumulative, rejoin_minutes,
     ) = d  # in DirectionInput field order
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
@@ -122,6 +150,11 @@ def simulate_direction(d):
     stage_end = np.full((n, s_max), np.nan)
     departure_index = np.full(n, -1, dtype=np.int64)
     departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
+    corridor_arrival = np.full(n, np.nan)
+    held_back = np.zeros(n, dtype=np.int64)
+    diverted_to = np.full(n, -1, dtype=np.int64)
+    switched = np.zeros(n, dtype=np.bool_)
+    rejoined = np.zeros(n, dtype=np.bool_)
 
     stage_terminal = np.empty(n_global, dtype=np.int64)
     for terminal in range(n_terminals):
@@ -156,6 +189,15 @@ def simulate_direction(d):
     done_lorry = np.empty(heap_capacity, dtype=np.int64)
     heap_size = 0
     seq = 0
+    # loads coming back to the arrivals (held back, or turned back and rejoining):
+    # entries lorry * 2 + REDECIDE / REJOIN; at most one per lorry
+    back_capacity = n + 1 if behaviour_on else 1
+    back_minutes = np.empty(back_capacity)
+    back_seq = np.empty(back_capacity, dtype=np.int64)
+    back_item = np.empty(back_capacity, dtype=np.int64)
+    back_size = 0
+    published = np.zeros(n_terminals)
+    next_publication = -np.inf
 
     scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
         booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
@@ -176,6 +218,10 @@ def simulate_direction(d):
         if next_arrival < n and arrival_minutes[next_arrival] < now:
             now = arrival_minutes[next_arrival]
             kind = _ARRIVAL
+        coming_back = back_size > 0 and back_minutes[0] < now
+        if coming_back:
+            now = back_minutes[0]
+            kind = _ARRIVAL
         if kind < 0 or now > horizon_minutes:
             break
 
@@ -190,6 +236,11 @@ def simulate_direction(d):
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
+                turning_back[lorry] = False
+                if rejoin_minutes.shape[0] > 0 and not rejoined[lorry]:
+                    back_size = heap_push(back_minutes, back_seq, back_item, back_size,
+                                          now + rejoin_minutes[lorry], seq, lorry * 2 + REJOIN)
+                    seq += 1
                 inside[terminal] -= 1
                 _admit(terminal, now, head, tail, count, next_in_queue, inside,
                        buffer_lorries, gate_entry, n_terminals + first)
@@ -216,13 +267,54 @@ def simulate_direction(d):
                     inside[terminal] -= 1
                     room -= 1
             else:
-                lorry = next_arrival
-                next_arrival += 1
-                terminal = _choose_terminal(
-                    lorry, now, rule, captive_share, choice_uniform, captive_uniform,
-                    share_cumulative, free_flow_minutes, count, inside, departure_minutes,
-                    departure_capacity, dep_ptr, departure_offset,
-                )
+                back = -1
+                if coming_back:
+                    lorry = back_item[0] // 2
+                    back = back_item[0] % 2
+                    back_size = heap_pop(back_minutes, back_seq, back_item, back_size)
+                else:
+                    lorry = next_arrival
+                    next_arrival += 1
+                if back == REJOIN:
+                    terminal = lorry_terminal[lorry]
+                    turned_back[lorry] = False
+                    rejoined[lorry] = True
+                else:
+                    terminal = _choose_terminal(
+                        lorry, now, rule, captive_share, choice_uniform, captive_uniform,
+                        share_cumulative, free_flow_minutes, count, inside, departure_minutes,
+                        departure_capacity, dep_ptr, departure_offset,
+                    )
+                if behaviour_on and back != REJOIN:
+                    if now >= next_publication:
+                        next_publication = _publish(
+                            published, now, behaviour_parameters[PUBLISHED_EVERY], count,
+                            inside, departure_minutes, departure_capacity, dep_ptr,
+                            departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
+                            booth_change_offset, booth_change_minutes, booth_change_count,
+                            speed_ptr, speed_change_offset, speed_change_minutes,
+                            speed_multiplier, speed_added_minutes, stage_mean_minutes,
+                            half_headway_minutes, horizon_minutes)
+                    planned = terminal
+                    terminal, decision = decide(
+                        lorry, planned, now, arrival_minutes, published, free_flow_minutes,
+                        booked_uniform, hold_uniform, booked_share, behaviour_parameters)
+                    if decision == DIVERT and diversion_cumulative.shape[0] == 0:
+                        decision = GO  # nowhere else to go: set off after all
+                    if decision != GO:
+                        if decision == DIVERT:
+                            diverted_to[lorry] = _pick(diversion_cumulative,
+                                                       where_uniform[lorry])
+                        else:
+                            held_back[lorry] += 1
+                            back_size = heap_push(
+                                back_minutes, back_seq, back_item, back_size,
+                                now + behaviour_parameters[RECHECK_AFTER], seq,
+                                lorry * 2 + REDECIDE)
+                            seq += 1
+                        continue
+                    switched[lorry] = terminal != planned
+                corridor_arrival[lorry] = now
                 lorry_terminal[lorry] = terminal
                 _push(terminal, lorry, head, tail, count, next_in_queue)
             first = stage_offset[terminal]
@@ -255,7 +347,8 @@ def simulate_direction(d):
                 )
                 stage_start[lorry, s] = now
                 if (turn_back_share[k] > 0
-                        and turn_back_uniform[lorry, g] < turn_back_share[k]):
+                        and turn_back_uniform[lorry, g] < turn_back_share[k]
+                        and not rejoined[lorry]):  # a rejoining lorry has its papers
                     turning_back[lorry] = True
                 busy[g] += 1
                 in_stage[lorry] = g
@@ -264,7 +357,33 @@ def simulate_direction(d):
                 seq += 1
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
-            departure_load)
+            departure_load, corridor_arrival, held_back, diverted_to, switched, rejoined)
+
+
+@njit(cache=True)
+def _publish(published, now, every_minutes, count, inside, departure_minutes,
+             departure_capacity, dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
+             booth_ptr, booth_change_offset, booth_change_minutes, booth_change_count,
+             speed_ptr, speed_change_offset, speed_change_minutes, speed_multiplier,
+             speed_added_minutes, stage_mean_minutes, half_headway_minutes, horizon_minutes):
+    """Refresh every terminal's published delay; return when the next is due."""
+    for terminal in range(published.shape[0]):
+        published[terminal] = published_delay(
+            terminal, now, count, inside, departure_minutes, departure_capacity, dep_ptr,
+            departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
+            booth_change_offset, booth_change_minutes, booth_change_count, speed_ptr,
+            speed_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
+            stage_mean_minutes, half_headway_minutes, horizon_minutes)
+    return (np.floor(now / every_minutes) + 1.0) * every_minutes
+
+
+@njit(cache=True)
+def _pick(cumulative, uniform):
+    """Index of the share ``uniform`` falls in."""
+    for i in range(cumulative.shape[0]):
+        if uniform < cumulative[i]:
+            return i
+    return cumulative.shape[0] - 1
 
 
 @njit(cache=True)

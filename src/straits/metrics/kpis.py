@@ -31,11 +31,15 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     directions, holding = {}, {}
     stack_minutes = np.zeros(grid.shape[0], dtype=bool)
     total_hours = 0.0
+    diversion_gbp = 0.0
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
         occ = occupancy(dr, plan, grid)
         directions[name] = _direction_kpis(dr, records, occ.km_by_area.sum(axis=0))
         total_hours += directions[name]["lorry_hours_delayed"]
+        if dr.dispatch is not None:
+            directions[name]["behaviour"] = behaviour_kpis(dr, records.horizon_minutes)
+            diversion_gbp += directions[name]["behaviour"]["diversion_cost_gbp"]
         flags = [a.stack_or_brock for a in plan.areas] + [False]
         for a, area in enumerate(dr.area_names):
             active = occ.lorries_by_area[a] > 0.5
@@ -47,7 +51,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
                 "peak_km": _r(occ.km_by_area[a].max()),
                 "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
             }
-    return {
+    summary = {
         "scenario": records.scenario,
         "seed": records.seed,
         "start": records.start.isoformat(timespec="minutes"),
@@ -67,6 +71,9 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
             for w in records.windows
         ],
     }
+    if any(dr.dispatch is not None for dr in records.directions.values()):
+        summary["diversion_cost_gbp"] = _r(diversion_gbp, 0)
+    return summary
 
 
 def _stamp(records: Records, minutes: float) -> str:
@@ -132,6 +139,45 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
             "max": int(full_days.max()) if full_days.size else 0,
         },
         "routes": by_route,
+    }
+
+
+def behaviour_kpis(dr: DirectionRecords, horizon_minutes: float) -> dict[str, Any]:
+    """What hauliers did under the behaviour rule (docs/kpis.md, ``behaviour``).
+
+    Every planned load is counted once: it reached the corridor (``arrived``),
+    was diverted, or was still held back at the horizon (``postponed_pending``).
+    """
+    dispatch = dr.dispatch
+    crossed = dr.crossed
+    with_postponement = dr.exit_minutes[crossed] - dispatch.planned_minutes[crossed]
+    delays = np.maximum(with_postponement - dr.free_flow_minutes[crossed], 0.0)
+    diverted_to = dispatch.outside_diverted_to[dispatch.diverted]
+    by_where = np.bincount(diverted_to, minlength=len(dispatch.diversions))
+    switched_to = np.bincount(dr.terminal[dispatch.switched], minlength=len(dr.layout.routes))
+    pending = dispatch.pending
+    postponed_hours = (
+        (dr.arrival_minutes - dispatch.planned_minutes).sum()
+        + (horizon_minutes - dispatch.outside_planned_minutes[pending]).sum()
+    ) / 60.0
+    return {
+        "planned": int(dr.lorries + dispatch.outside_planned_minutes.shape[0]),
+        "postponed": int((dispatch.held_back > 0).sum()
+                         + (dispatch.outside_held_back > 0).sum()),
+        "postponed_pending": int(pending.sum()),
+        "lorry_hours_postponed": _r(postponed_hours, 1),
+        "diverted": int(dispatch.diverted.sum()),
+        "diverted_by_where": {name: int(c) for name, c in zip(dispatch.diversions, by_where,
+                                                              strict=True)},
+        "switched_route": int(dispatch.switched.sum()),
+        "switched_to": {route: int(c) for route, c in zip(dr.layout.routes, switched_to,
+                                                         strict=True) if c},
+        "rejoined": int(dispatch.rejoined.sum()),
+        "delay_with_postponement_minutes": {
+            "mean": _r(delays.mean() if delays.size else 0.0),
+            "p95": _r(np.percentile(delays, 95) if delays.size else 0.0),
+        },
+        "diversion_cost_gbp": _r(float(np.dot(by_where, dispatch.diversion_cost_gbp)), 0),
     }
 
 
