@@ -52,7 +52,7 @@ def small_scenario(draw):
         "demand.northbound.lorries_per_day": draw(st.integers(0, 9000)),
         "route_choice": {
             "rule": draw(st.sampled_from(["shares", "shortest_expected_wait"])),
-            "shares": {"ferry": 0.6, "tunnel": 0.4},
+            "shares": {"ferry": 0.6, "tunnel": 0.4, "ferry-dunkirk": 0.0},
             "captive_share": draw(st.floats(0, 1)),
         },
     }

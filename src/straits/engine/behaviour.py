@@ -106,9 +106,10 @@ def decide(lorry, planned, now, planned_minutes, published, free_flow_minutes, b
 
     An unbooked lorry leaves its planned route (chosen for reasons the model
     does not see: price, destination) only for one whose published delay, plus
-    any longer free-flow time and the switch penalty, is shorter. Each lorry holds back while the share of hauliers who would is
-    above its own tolerance draw, and gives up on the Short Straits once it
-    would have waited ``divert_after``.
+    any longer free-flow time and the switch penalty, is shorter. Each lorry
+    holds back while the share of hauliers who would is above its own
+    tolerance draw, and gives up on the Short Straits once it would have
+    waited ``divert_after``.
     """
     route = planned
     if booked_uniform[lorry] >= booked_share:

@@ -306,7 +306,7 @@ class Behaviour(Model):
     recheck_after: PositiveMinutes = 180.0
     divert_after: PositiveMinutes = 1440.0
     diversions: dict[Name, Diversion] = {}
-    rejoin_after: DurationSpec | None = None
+    rejoin_after: Annotated[DurationSpec | None, BeforeValidator(_fixed_if_string)] = None
 
     @field_validator("diversions")
     @classmethod
