@@ -16,6 +16,7 @@ import typer
 from rich.table import Table
 
 from straits.cli.app import BadInput, app, console, guarded
+from straits.cli.format import count_text, duration_text
 from straits.pipeline import RunResult, result_tables, simulate
 from straits.scenario import Scenario, builtin_names, load_scenario, scenario_to_yaml
 from straits.scenario.units import format_minutes
@@ -156,6 +157,8 @@ def _print_summary(summary: dict) -> None:
          lambda d: f"{d['lorries_delayed_over_hours']['6']:,} / "
                    f"{d['lorries_delayed_over_hours']['24']:,}"),
     ]
+    if any("behaviour" in d for d in directions.values()):
+        rows += _behaviour_rows()
     for label, cell in rows:
         table.add_row(label, *(cell(d) for d in directions.values()))
     console.print(table)
@@ -175,6 +178,8 @@ def _print_summary(summary: dict) -> None:
     else:
         console.print("Operation Stack/Brock not needed.")
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
+    if "diversion_cost_gbp" in summary:
+        console.print(f"Diversion cost: £{summary['diversion_cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"])
     if summary["disruptions"]:
@@ -187,6 +192,25 @@ def _print_summary(summary: dict) -> None:
             start = datetime.fromisoformat(w["start"])
             events.add_row(f"{start:%d %b %H:%M}", f"{w['hours']:.1f}", w["kind"], w["name"])
         console.print(events)
+
+
+def _behaviour_rows() -> list[tuple[str, object]]:
+    """What hauliers did (the behaviour rule); rows are indented under a heading."""
+    def where(counts: dict[str, int]) -> str:
+        return ", ".join(f"{name} {count_text(n)}" for name, n in counts.items() if n) or "0"
+
+    return [
+        ("hauliers (behaviour rule)", lambda d: ""),
+        ("  loads planned", lambda d: count_text(d["behaviour"]["planned"])),
+        ("  postponed / still held at end", lambda d: (
+            f"{count_text(d['behaviour']['postponed'])} / "
+            f"{count_text(d['behaviour']['postponed_pending'])}")),
+        ("  diverted", lambda d: where(d["behaviour"]["diverted_by_where"])),
+        ("  switched route (to)", lambda d: where(d["behaviour"]["switched_to"])),
+        ("  turned back, then rejoined", lambda d: count_text(d["behaviour"]["rejoined"])),
+        ("  delay incl. postponement mean", lambda d: duration_text(
+            d["behaviour"]["delay_with_postponement_minutes"]["mean"])),
+    ]
 
 
 def _print_security(security: dict) -> None:
