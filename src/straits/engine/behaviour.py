@@ -33,8 +33,8 @@ GO = 0
 HOLD_BACK = 1
 DIVERT = 2
 
-REDECIDE = 0  # kinds of a lorry's return to the arrivals
-REJOIN = 1
+REDECIDE = 0  # how a load comes back to the arrivals: looking again after holding back
+REJOIN = 1  # or turned back, papers put right
 
 
 def behaviour_parameters(behaviour: Behaviour | None) -> np.ndarray:

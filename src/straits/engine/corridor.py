@@ -71,10 +71,19 @@ def build_direction(
     n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],
                         dtype=np.int64)
     stage_offset = np.concatenate([[0], np.cumsum(n_stages)[:-1]]).astype(np.int64)
-    service = np.empty((n, len(stage_specs)))
+    behaviour = behaviour_inputs(scenario, n, behaviour_ss)
+    reaching = _lorries_reaching(scenario, routes, behaviour["booked_uniform"])
+    stage_reaching = [rows for rows, count in zip(reaching, n_stages, strict=True)
+                      for _ in range(count)]
+    service = np.zeros((n, len(stage_specs)))
     for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
                                        strict=True)):
-        service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
+        rows = stage_reaching[g]
+        rng = np.random.default_rng(ss)
+        if rows is None:
+            service[:, g] = sample_service_minutes(spec.service_time, rng, n)
+        elif rows.size:  # only the lorries that can reach this terminal
+            service[rows, g] = sample_service_minutes(spec.service_time, rng, rows.size)
 
     booths0, changes_t, changes_n, changes_off = [], [], [], [0]
     speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
@@ -144,7 +153,7 @@ def build_direction(
         horizon_minutes=float(horizon),
         stage_mean_minutes=np.array([mean_service_minutes(st.service_time) for st in stage_specs]),
         half_headway_minutes=np.array(half_headway),
-        **behaviour_inputs(scenario, n, behaviour_ss),
+        **behaviour,
     )
     layout = DirectionLayout(
         direction=direction,
@@ -159,6 +168,20 @@ def build_direction(
         booth_log=booth_log,
     )
     return inputs, layout
+
+
+def _lorries_reaching(scenario: Scenario, routes: list[str], booked_uniform: np.ndarray
+                      ) -> list[np.ndarray | None]:
+    """Per route's terminal, the lorries that may use it (None: any). A route with
+    no share is reached only by lorries free to choose: all of them under the live
+    rule with non-captive lorries, else the unbooked ones switching under the
+    behaviour rule, else none; their service times alone are drawn."""
+    choice = scenario.route_choice
+    live = choice.rule != "shares" and choice.captive_share < 1
+    unbooked = np.empty(0, dtype=np.int64)
+    if scenario.behaviour_on:
+        unbooked = np.flatnonzero(booked_uniform >= scenario.behaviour.booked_share)
+    return [None if live or choice.shares[route] > 0 else unbooked for route in routes]
 
 
 def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
@@ -187,7 +210,8 @@ def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,
                      seed: np.random.SeedSequence) -> np.ndarray:
-    """One uniform per lorry and stage, drawn only when some lorry may be turned back."""
+    """One uniform per lorry and stage, drawn only when some lorry may be turned back
+    (the loop reads them only then)."""
     if not any(share > 0 for share in shares):
-        return np.ones((n, n_stages))
+        return np.ones((0, n_stages))
     return np.random.default_rng(seed).random((n, n_stages))

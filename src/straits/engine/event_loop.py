@@ -189,12 +189,17 @@ def simulate_direction(d):
     done_lorry = np.empty(heap_capacity, dtype=np.int64)
     heap_size = 0
     seq = 0
-    # loads coming back to the arrivals (held back, or turned back and rejoining):
-    # entries lorry * 2 + REDECIDE / REJOIN; at most one per lorry
+    # loads coming back to the arrivals, at most one entry per lorry: held back (they
+    # look again a fixed time later, so a ring-buffer FIFO keeps them in time order) and
+    # turned back (rejoining after a drawn delay: a heap)
     back_capacity = n + 1 if behaviour_on else 1
+    again_minutes = np.empty(back_capacity)
+    again_lorry = np.empty(back_capacity, dtype=np.int64)
+    again_head = 0
+    again_count = 0
     back_minutes = np.empty(back_capacity)
     back_seq = np.empty(back_capacity, dtype=np.int64)
-    back_item = np.empty(back_capacity, dtype=np.int64)
+    back_lorry = np.empty(back_capacity, dtype=np.int64)
     back_size = 0
     published = np.zeros(n_terminals)
     next_publication = -np.inf
@@ -218,10 +223,15 @@ def simulate_direction(d):
         if next_arrival < n and arrival_minutes[next_arrival] < now:
             now = arrival_minutes[next_arrival]
             kind = _ARRIVAL
-        coming_back = back_size > 0 and back_minutes[0] < now
-        if coming_back:
+        coming_back = -1
+        if again_count > 0 and again_minutes[again_head] < now:
+            now = again_minutes[again_head]
+            kind = _ARRIVAL
+            coming_back = REDECIDE
+        if back_size > 0 and back_minutes[0] < now:
             now = back_minutes[0]
             kind = _ARRIVAL
+            coming_back = REJOIN
         if kind < 0 or now > horizon_minutes:
             break
 
@@ -238,8 +248,8 @@ def simulate_direction(d):
                 turned_back[lorry] = True
                 turning_back[lorry] = False
                 if rejoin_minutes.shape[0] > 0 and not rejoined[lorry]:
-                    back_size = heap_push(back_minutes, back_seq, back_item, back_size,
-                                          now + rejoin_minutes[lorry], seq, lorry * 2 + REJOIN)
+                    back_size = heap_push(back_minutes, back_seq, back_lorry, back_size,
+                                          now + rejoin_minutes[lorry], seq, lorry)
                     seq += 1
                 inside[terminal] -= 1
                 _admit(terminal, now, head, tail, count, next_in_queue, inside,
@@ -267,11 +277,14 @@ def simulate_direction(d):
                     inside[terminal] -= 1
                     room -= 1
             else:
-                back = -1
-                if coming_back:
-                    lorry = back_item[0] // 2
-                    back = back_item[0] % 2
-                    back_size = heap_pop(back_minutes, back_seq, back_item, back_size)
+                back = coming_back
+                if back == REDECIDE:
+                    lorry = again_lorry[again_head]
+                    again_head = (again_head + 1) % back_capacity
+                    again_count -= 1
+                elif back == REJOIN:
+                    lorry = back_lorry[0]
+                    back_size = heap_pop(back_minutes, back_seq, back_lorry, back_size)
                 else:
                     lorry = next_arrival
                     next_arrival += 1
@@ -307,11 +320,10 @@ def simulate_direction(d):
                                                        where_uniform[lorry])
                         else:
                             held_back[lorry] += 1
-                            back_size = heap_push(
-                                back_minutes, back_seq, back_item, back_size,
-                                now + behaviour_parameters[RECHECK_AFTER], seq,
-                                lorry * 2 + REDECIDE)
-                            seq += 1
+                            slot = (again_head + again_count) % back_capacity
+                            again_minutes[slot] = now + behaviour_parameters[RECHECK_AFTER]
+                            again_lorry[slot] = lorry
+                            again_count += 1
                         continue
                     switched[lorry] = terminal != planned
                 corridor_arrival[lorry] = now
