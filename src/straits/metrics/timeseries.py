@@ -89,6 +89,11 @@ def lorry_table(records: Records) -> pa.Table:
         data["departure_minutes"] = dr.departure_minutes
         data["exit_minutes"] = dr.exit_minutes
         data["free_flow_minutes"] = dr.free_flow_minutes
+        if dr.dispatch is not None:  # the behaviour rule: what each haulier did first
+            data["planned_minutes"] = dr.dispatch.planned_minutes
+            data["held_back"] = dr.dispatch.held_back
+            data["switched_route"] = dr.dispatch.switched
+            data["rejoined"] = dr.dispatch.rejoined
         parts.append(pa.table(data))
     return pa.concat_tables(parts, promote_options="default")
 
