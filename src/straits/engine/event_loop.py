@@ -23,6 +23,7 @@ from numba import njit
 from straits.engine.behaviour import (
     DIVERT,
     GO,
+    N_PARAMETERS,
     PUBLISHED_EVERY,
     RECHECK_AFTER,
     REDECIDE,
@@ -39,6 +40,10 @@ _COMPLETION = 0
 _BOOTH_CHANGE = 1
 _DEPARTURE = 2
 _ARRIVAL = 3
+
+
+_NONE = np.empty(0)
+_NO_PARAMETERS = np.zeros(N_PARAMETERS)
 
 
 class DirectionInput(NamedTuple):
@@ -75,17 +80,18 @@ class DirectionInput(NamedTuple):
     departure_capacity: np.ndarray  # int64
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
-    stage_mean_minutes: np.ndarray  # (G,) mean service at nominal speed
-    half_headway_minutes: np.ndarray  # (T,)
-    # the behaviour rule (engine/behaviour.py); per-lorry arrays are empty when it is off
-    behaviour_on: bool
-    behaviour_parameters: np.ndarray  # minutes, indexed as in engine/behaviour.py
-    booked_share: float
-    booked_uniform: np.ndarray  # (n,) below booked_share: keeps its planned route
-    hold_uniform: np.ndarray  # (n,) each haulier's tolerance of published delay
-    where_uniform: np.ndarray  # (n,) picks the diversion
-    diversion_cumulative: np.ndarray  # (K,) cumulative shares of the diversions
-    rejoin_minutes: np.ndarray  # (n,) time a turned-back lorry takes to come back; empty: never
+    # the behaviour rule (engine/behaviour.py); the defaults are the rule off, and every
+    # array is read only when it is on (never written: sharing the defaults is safe)
+    stage_mean_minutes: np.ndarray = _NONE  # (G,) mean service at nominal speed
+    half_headway_minutes: np.ndarray = _NONE  # (T,)
+    behaviour_on: bool = False
+    behaviour_parameters: np.ndarray = _NO_PARAMETERS  # minutes, as in engine/behaviour.py
+    booked_share: float = 1.0
+    booked_uniform: np.ndarray = _NONE  # (n,) below booked_share: keeps its planned route
+    hold_uniform: np.ndarray = _NONE  # (n,) each haulier's tolerance of published delay
+    where_uniform: np.ndarray = _NONE  # (n,) picks the diversion
+    diversion_cumulative: np.ndarray = _NONE  # (K,) cumulative shares of the diversions
+    rejoin_minutes: np.ndarray = _NONE  # (n,) a turned-back lorry's time to come back; empty: never
 
 
 class DirectionOutput(NamedTuple):
