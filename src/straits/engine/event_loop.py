@@ -294,10 +294,13 @@ def simulate_direction(d):
                 else:
                     lorry = next_arrival
                     next_arrival += 1
-                if back == REJOIN:
+                if back == REJOIN:  # its records become those of this second visit
                     terminal = lorry_terminal[lorry]
                     turned_back[lorry] = False
                     rejoined[lorry] = True
+                    gate_entry[lorry] = np.nan
+                    stage_start[lorry, :] = np.nan
+                    stage_end[lorry, :] = np.nan
                 else:
                     terminal = _choose_terminal(
                         lorry, now, rule, captive_share, choice_uniform, captive_uniform,
