@@ -129,3 +129,30 @@ def decide(lorry, planned, now, planned_minutes, published, free_flow_minutes, b
     if waited + parameters[RECHECK_AFTER] > parameters[DIVERT_AFTER]:
         return route, DIVERT
     return route, HOLD_BACK
+
+
+@njit(cache=True)
+def publish(published, now, every_minutes, count, inside, departure_minutes,
+            departure_capacity, dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
+            booth_ptr, booth_change_offset, booth_change_minutes, booth_change_count,
+            speed_ptr, speed_change_offset, speed_change_minutes, speed_multiplier,
+            speed_added_minutes, stage_mean_minutes, half_headway_minutes, horizon_minutes):
+    """Refresh every terminal's published delay; return when the next is due."""
+    for terminal in range(published.shape[0]):
+        published[terminal] = published_delay(
+            terminal, now, count, inside, departure_minutes, departure_capacity, dep_ptr,
+            departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
+            booth_change_offset, booth_change_minutes, booth_change_count, speed_ptr,
+            speed_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
+            stage_mean_minutes, half_headway_minutes, horizon_minutes)
+    return (np.floor(now / every_minutes) + 1.0) * every_minutes
+
+
+@njit(cache=True)
+def pick_diversion(cumulative, uniform):
+    """Where a diverted load goes: the diversion whose cumulative share ``uniform``
+    falls in."""
+    for i in range(cumulative.shape[0]):
+        if uniform < cumulative[i]:
+            return i
+    return cumulative.shape[0] - 1

@@ -29,7 +29,8 @@ from straits.engine.behaviour import (
     REDECIDE,
     REJOIN,
     decide,
-    published_delay,
+    pick_diversion,
+    publish,
 )
 from straits.engine.heap import heap_pop, heap_push
 
@@ -309,7 +310,7 @@ def simulate_direction(d):
                     )
                 if behaviour_on and back != REJOIN:
                     if now >= next_publication:
-                        next_publication = _publish(
+                        next_publication = publish(
                             published, now, behaviour_parameters[PUBLISHED_EVERY], count,
                             inside, departure_minutes, departure_capacity, dep_ptr,
                             departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
@@ -325,8 +326,8 @@ def simulate_direction(d):
                         decision = GO  # nowhere else to go: set off after all
                     if decision != GO:
                         if decision == DIVERT:
-                            diverted_to[lorry] = _pick(diversion_cumulative,
-                                                       where_uniform[lorry])
+                            diverted_to[lorry] = pick_diversion(diversion_cumulative,
+                                                                where_uniform[lorry])
                         else:
                             held_back[lorry] += 1
                             slot = (again_head + again_count) % back_capacity
@@ -379,32 +380,6 @@ def simulate_direction(d):
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load, corridor_arrival, held_back, diverted_to, switched, rejoined)
-
-
-@njit(cache=True)
-def _publish(published, now, every_minutes, count, inside, departure_minutes,
-             departure_capacity, dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
-             booth_ptr, booth_change_offset, booth_change_minutes, booth_change_count,
-             speed_ptr, speed_change_offset, speed_change_minutes, speed_multiplier,
-             speed_added_minutes, stage_mean_minutes, half_headway_minutes, horizon_minutes):
-    """Refresh every terminal's published delay; return when the next is due."""
-    for terminal in range(published.shape[0]):
-        published[terminal] = published_delay(
-            terminal, now, count, inside, departure_minutes, departure_capacity, dep_ptr,
-            departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
-            booth_change_offset, booth_change_minutes, booth_change_count, speed_ptr,
-            speed_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
-            stage_mean_minutes, half_headway_minutes, horizon_minutes)
-    return (np.floor(now / every_minutes) + 1.0) * every_minutes
-
-
-@njit(cache=True)
-def _pick(cumulative, uniform):
-    """Index of the share ``uniform`` falls in."""
-    for i in range(cumulative.shape[0]):
-        if uniform < cumulative[i]:
-            return i
-    return cumulative.shape[0] - 1
 
 
 @njit(cache=True)
