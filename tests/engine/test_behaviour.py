@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from straits.engine import run_replication
-from straits.engine.behaviour import hold_back_share
+from straits.engine.behaviour import hold_back_share, published_delay
 from straits.metrics import summarise
 from straits.pipeline import simulate
 from straits.scenario import ScenarioError, scenario_from_mapping, scenario_from_text
@@ -169,3 +169,27 @@ def test_bad_behaviour_is_refused_naming_the_field(text, field):
     with pytest.raises(ScenarioError) as err:
         scenario_from_text("extends: baseline\n" + text)
     assert err.value.field.startswith(field)
+
+
+def _published(ahead: int, booths_now: int, booth_changes: list[tuple[float, int]]) -> float:
+    """One terminal, one stage of 2-minute checks, a departure every 30 min carrying 50,
+    none before minute 600 (an announced closure), half a headway of 15 min."""
+    departures = np.arange(30.0, 1800.0, 30.0)
+    capacity = np.where(departures < 600, 0, 50).astype(np.int64)
+    one = np.zeros(1, dtype=np.int64)
+    return published_delay(
+        0, 0.0, np.array([ahead, 0, 0], dtype=np.int64), one, departures, capacity, one,
+        np.array([0, departures.size], dtype=np.int64), np.ones(1, dtype=np.int64), one,
+        np.array([booths_now], dtype=np.int64), one,
+        np.array([0, len(booth_changes)], dtype=np.int64),
+        np.array([m for m, _ in booth_changes], dtype=float),
+        np.array([b for _, b in booth_changes], dtype=np.int64), one,
+        np.array([0, 1], dtype=np.int64), np.zeros(1), np.ones(1), np.zeros(1),
+        np.array([2.0]), np.array([15.0]), 2000.0)
+
+
+def test_an_announced_closure_is_published_in_full():
+    assert _published(0, 4, []) == 600 - 15  # the first departure after the closure
+    assert _published(120, 4, []) == 660 - 15  # 120 ahead: the third sailing takes it
+    # booths shut until minute 900: then 121 lorries at 2 min on 4 booths
+    assert _published(120, 0, [(900.0, 4)]) == pytest.approx(900 + 121 * 2 / 4 - 15)
