@@ -72,7 +72,8 @@ def test_behaviour_kpis_in_json_and_in_an_80_column_table(tmp_path):
     assert south["postponed"] > 0 and "diversion_cost_gbp" in summary
     result = runner.invoke(app, ["run", str(path), "--seed", "2"], terminal_width=80)
     assert result.exit_code == 0
-    assert "postponed" in result.output and "switched route" in result.output
+    assert "held back" in result.output and "switched route" in result.output
+    assert "southbound: diverted to" in result.output
     assert max(len(line) for line in result.output.splitlines()) <= 80
 
 

@@ -162,6 +162,7 @@ def _print_summary(summary: dict) -> None:
     for label, cell in rows:
         table.add_row(label, *(cell(d) for d in directions.values()))
     console.print(table)
+    _print_where(directions)
     used = {k: v for k, v in summary["holding"].items() if v["hours_active"] > 0}
     if used:
         holding = Table(title="Holding areas used")
@@ -195,22 +196,35 @@ def _print_summary(summary: dict) -> None:
 
 
 def _behaviour_rows() -> list[tuple[str, object]]:
-    """What hauliers did (the behaviour rule); rows are indented under a heading."""
-    def where(counts: dict[str, int]) -> str:
-        return ", ".join(f"{name} {count_text(n)}" for name, n in counts.items() if n) or "0"
+    """What hauliers did (the behaviour rule), as totals; where to is printed below."""
+    def b(d: dict) -> dict:
+        return d["behaviour"]
 
     return [
-        ("hauliers (behaviour rule)", lambda d: ""),
-        ("  loads planned", lambda d: count_text(d["behaviour"]["planned"])),
-        ("  postponed / still held at end", lambda d: (
-            f"{count_text(d['behaviour']['postponed'])} / "
-            f"{count_text(d['behaviour']['postponed_pending'])}")),
-        ("  diverted", lambda d: where(d["behaviour"]["diverted_by_where"])),
-        ("  switched route (to)", lambda d: where(d["behaviour"]["switched_to"])),
-        ("  turned back, then rejoined", lambda d: count_text(d["behaviour"]["rejoined"])),
-        ("  delay incl. postponement mean", lambda d: duration_text(
-            d["behaviour"]["delay_with_postponement_minutes"]["mean"])),
+        ("hauliers: loads planned", lambda d: count_text(b(d)["planned"])),
+        ("  held back / still held", lambda d: (
+            f"{count_text(b(d)['postponed'])} / {count_text(b(d)['postponed_pending'])}")),
+        ("  diverted / switched route", lambda d: (
+            f"{count_text(b(d)['diverted'])} / {count_text(b(d)['switched_route'])}")),
+        ("  turned back, rejoined", lambda d: count_text(b(d)["rejoined"])),
+        ("  delay incl. holding back", lambda d: duration_text(
+            b(d)["delay_with_postponement_minutes"]["mean"])),
     ]
+
+
+def _print_where(directions: dict) -> None:
+    """Where diverted loads went and which routes switchers took, per direction."""
+    for name, d in directions.items():
+        if "behaviour" not in d:
+            continue
+        parts = [f"{where} {count_text(n)}" for where, n in
+                 d["behaviour"]["diverted_by_where"].items() if n]
+        switched = [f"{route} {count_text(n)}" for route, n in
+                    d["behaviour"]["switched_to"].items()]
+        if parts or switched:
+            console.print(f"{name}: diverted to {', '.join(parts) or 'nowhere'}; "
+                          f"switched to {', '.join(switched) or 'no other route'}",
+                          highlight=False)
 
 
 def _print_security(security: dict) -> None:
