@@ -99,6 +99,7 @@ class ScenarioInfo(ScenarioSummary):
     strike_targets: list[str]
     holding_plans: dict[str, str]
     security: dict[str, Any] | None
+    hauliers_respond: bool = False  # the behaviour rule is on
     yaml: str
 
 
@@ -388,7 +389,8 @@ def _info(sc: Scenario) -> ScenarioInfo:
     return ScenarioInfo(**_summary(sc), terminals=terminals,
                         strike_targets=sorted(set(sc.terminals) | set(sc.routes)),
                         holding_plans=holding_plan_descriptions(),
-                        security=security_lever_values(sc), yaml=scenario_to_yaml(sc))
+                        security=security_lever_values(sc), hauliers_respond=sc.behaviour_on,
+                        yaml=scenario_to_yaml(sc))
 
 
 def _mean_minutes(stage: Any) -> float | None:
