@@ -12,18 +12,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from straits.engine.behaviour import behaviour_parameters
-from straits.engine.demand import poisson_arrivals, rate_per_minute
+from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
     apply_to_departures,
     booth_schedule,
     demand_edges_and_factor,
     speed_schedule,
-)
-from straits.engine.distributions import (
-    mean_service_minutes,
-    sample_durations_minutes,
-    sample_service_minutes,
 )
 from straits.engine.event_loop import (
     RULE_SHARES,
@@ -61,7 +56,8 @@ def build_direction(
     routes = [route for route, _ in pairs]
     terminals = [terminal for _, terminal in pairs]
 
-    edges, factor = demand_edges_and_factor(windows, direction, horizon)
+    edges, factor = demand_edges_and_factor(windows, direction, horizon,
+                                            minutes_to_the_next_hour(scenario.start))
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
@@ -81,12 +77,19 @@ def build_direction(
         rows = stage_reaching[g]
         rng = np.random.default_rng(ss)
         if rows is None:
-            service[:, g] = sample_service_minutes(spec.service_time, rng, n)
+            service[:, g] = spec.service_time.sample(rng, n)
         elif rows.size:  # only the lorries that can reach this terminal
-            service[rows, g] = sample_service_minutes(spec.service_time, rng, rows.size)
+            service[rows, g] = spec.service_time.sample(rng, rows.size)
 
-    booths0, changes_t, changes_n, changes_off = [], [], [], [0]
-    speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
+    booths0: list[int] = []
+    change_minutes: list[float] = []
+    change_booths: list[int] = []
+    change_offset = [0]
+    speed_minutes: list[float] = []
+    speed_multiplier: list[float] = []
+    speed_added: list[float] = []
+    speed_turn_back: list[float] = []
+    speed_offset = [0]
     booth_log = []
     for terminal in terminals:
         for st in scenario.terminals[terminal].stages:
@@ -94,15 +97,15 @@ def build_direction(
             booths0.append(initial)
             booth_log.append((terminal, st.name, 0.0, initial))
             booth_log.extend((terminal, st.name, m, b) for m, b in changes)
-            changes_t.extend(m for m, _ in changes)
-            changes_n.extend(b for _, b in changes)
-            changes_off.append(len(changes_t))
+            change_minutes.extend(m for m, _ in changes)
+            change_booths.extend(b for _, b in changes)
+            change_offset.append(len(change_minutes))
             times, mult, add, turn_back = speed_schedule(windows, terminal, st.name)
-            speed_t.extend(times)
-            speed_m.extend(mult)
-            speed_a.extend(add)
-            speed_turn.extend(turn_back)
-            speed_off.append(len(speed_t))
+            speed_minutes.extend(times)
+            speed_multiplier.extend(mult)
+            speed_added.extend(add)
+            speed_turn_back.extend(turn_back)
+            speed_offset.append(len(speed_minutes))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
     crossing, free_flow, half_headway = [], [], []
@@ -116,8 +119,7 @@ def build_direction(
         dep_cap.append(apply_to_departures(windows, route_name, direction, departures, fleet))
         dep_off.append(dep_off[-1] + departures.minutes.shape[0])
         crossing.append(route.crossing)
-        service_mean = sum(mean_service_minutes(s.service_time)
-                           for s in scenario.terminals[terminal].stages)
+        service_mean = sum(s.service_time.mean_minutes for s in scenario.terminals[terminal].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
         half_headway.append(headway_minutes(route) / 2)
 
@@ -126,8 +128,8 @@ def build_direction(
     rule = RULE_SHARES if choice.rule == "shares" else RULE_SHORTEST_EXPECTED_WAIT
     inputs = DirectionInput(
         arrival_minutes=arrivals,
-        choice_uniform=np.random.default_rng(choice_ss).random(n),
-        captive_uniform=np.random.default_rng(captive_ss).random(n),
+        choice_uniform=_uniforms(choice_ss, n),
+        captive_uniform=_uniforms(captive_ss, n),
         base_service_minutes=service,
         rule=rule,
         captive_share=float(choice.captive_share),
@@ -138,20 +140,20 @@ def build_direction(
         n_stages=n_stages,
         stage_offset=stage_offset,
         booths_initial=np.array(booths0, dtype=np.int64),
-        booth_change_minutes=np.array(changes_t, dtype=float),
-        booth_change_count=np.array(changes_n, dtype=np.int64),
-        booth_change_offset=np.array(changes_off, dtype=np.int64),
-        speed_change_minutes=np.array(speed_t, dtype=float),
-        speed_multiplier=np.array(speed_m, dtype=float),
-        speed_added_minutes=np.array(speed_a, dtype=float),
-        turn_back_share=np.array(speed_turn, dtype=float),
-        turn_back_uniform=_turn_back_draws(speed_turn, n, len(stage_specs), turn_back_ss),
-        speed_change_offset=np.array(speed_off, dtype=np.int64),
+        booth_change_minutes=np.array(change_minutes, dtype=float),
+        booth_change_count=np.array(change_booths, dtype=np.int64),
+        booth_change_offset=np.array(change_offset, dtype=np.int64),
+        speed_change_minutes=np.array(speed_minutes, dtype=float),
+        speed_multiplier=np.array(speed_multiplier, dtype=float),
+        speed_added_minutes=np.array(speed_added, dtype=float),
+        turn_back_share=np.array(speed_turn_back, dtype=float),
+        turn_back_uniform=_turn_back_draws(speed_turn_back, n, len(stage_specs), turn_back_ss),
+        speed_change_offset=np.array(speed_offset, dtype=np.int64),
         departure_minutes=np.concatenate(dep_minutes),
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
-        stage_mean_minutes=np.array([mean_service_minutes(st.service_time) for st in stage_specs]),
+        stage_mean_minutes=np.array([st.service_time.mean_minutes for st in stage_specs]),
         half_headway_minutes=np.array(half_headway),
         **behaviour,
     )
@@ -194,7 +196,7 @@ def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
     booked, hold, where, rejoin_ss = (np.random.default_rng(ss) for ss in seed.spawn(4))
     rejoin = np.empty(0)
     if on and behaviour.rejoin_after is not None:
-        rejoin = sample_durations_minutes(behaviour.rejoin_after, rejoin_ss, n)
+        rejoin = behaviour.rejoin_after.sample(rejoin_ss, n)
     shares = [d.share for d in behaviour.diversions.values()] if on else []
     return {
         "behaviour_on": on,
@@ -206,6 +208,10 @@ def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
         "diversion_cumulative": np.cumsum(np.array(shares, dtype=float)),
         "rejoin_minutes": rejoin,
     }
+
+
+def _uniforms(seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((n,))
 
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,

@@ -132,16 +132,42 @@ def _pop(q, head, count, next_in_queue):
 @njit(cache=True)
 def simulate_direction(d):
     """Run one direction to the horizon; ``d`` is a :class:`DirectionInput`."""
-    (
-        arrival_minutes, choice_uniform, captive_uniform, base_service_minutes, rule,
-        captive_share, share_cumulative, free_flow_minutes, buffer_lorries, n_stages,
-        stage_offset, booths_initial, booth_change_minutes, booth_change_count,
-        booth_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
-        turn_back_share, turn_back_uniform, speed_change_offset, departure_minutes,
-        departure_capacity, departure_offset, horizon_minutes, stage_mean_minutes,
-        half_headway_minutes, behaviour_on, behaviour_parameters, booked_share, booked_uniform,
-        hold_uniform, where_uniform, diversion_cumulative, rejoin_minutes,
-    ) = d  # in DirectionInput field order
+    # each field read once, by name: plain locals in the loop, safe when fields are added
+    arrival_minutes = d.arrival_minutes
+    choice_uniform = d.choice_uniform
+    captive_uniform = d.captive_uniform
+    base_service_minutes = d.base_service_minutes
+    rule = d.rule
+    captive_share = d.captive_share
+    share_cumulative = d.share_cumulative
+    free_flow_minutes = d.free_flow_minutes
+    buffer_lorries = d.buffer_lorries
+    n_stages = d.n_stages
+    stage_offset = d.stage_offset
+    booths_initial = d.booths_initial
+    booth_change_minutes = d.booth_change_minutes
+    booth_change_count = d.booth_change_count
+    booth_change_offset = d.booth_change_offset
+    speed_change_minutes = d.speed_change_minutes
+    speed_multiplier = d.speed_multiplier
+    speed_added_minutes = d.speed_added_minutes
+    turn_back_share = d.turn_back_share
+    turn_back_uniform = d.turn_back_uniform
+    speed_change_offset = d.speed_change_offset
+    departure_minutes = d.departure_minutes
+    departure_capacity = d.departure_capacity
+    departure_offset = d.departure_offset
+    horizon_minutes = d.horizon_minutes
+    stage_mean_minutes = d.stage_mean_minutes
+    half_headway_minutes = d.half_headway_minutes
+    behaviour_on = d.behaviour_on
+    behaviour_parameters = d.behaviour_parameters
+    booked_share = d.booked_share
+    booked_uniform = d.booked_uniform
+    hold_uniform = d.hold_uniform
+    where_uniform = d.where_uniform
+    diversion_cumulative = d.diversion_cumulative
+    rejoin_minutes = d.rejoin_minutes
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]

@@ -23,7 +23,7 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
     root = np.random.SeedSequence(seed)
     disruption_ss, *direction_ss = root.spawn(1 + len(DIRECTIONS))
     windows = sample_windows(scenario, np.random.default_rng(disruption_ss))
-    directions = {
+    directions: dict[str, DirectionRecords] = {
         direction: _run_direction(scenario, direction, windows, ss)
         for direction, ss in zip(DIRECTIONS, direction_ss, strict=True)
     }
@@ -37,11 +37,9 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     arrival_minutes, dispatch = inputs.arrival_minutes, None
     if inputs.behaviour_on:
         out, arrival_minutes, dispatch = _corridor_lorries(scenario, inputs, out)
-    departure_minutes = np.where(
-        out.departure_index >= 0,
-        inputs.departure_minutes[np.maximum(out.departure_index, 0)],
-        np.nan,
-    )
+    crossed = out.departure_index >= 0
+    departure_minutes = np.full(crossed.shape[0], np.nan)
+    departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
     crossing = layout.crossing_minutes[np.maximum(out.terminal, 0)]
     plan = getattr(scenario.holding, direction)
     terminal_of_departure = np.repeat(

@@ -22,106 +22,61 @@ from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
     HourOfDayWeights,
+    Name,
+    ScenarioReferenceError,
+    Start,
     StrictModel,
+    Text,
 )
-from straits.scenario.security import SecurityConfig
-from straits.scenario.units import Minutes, format_minutes, parse_minutes
+from straits.scenario.distributions import (
+    DurationModel,
+    DurationSpec,
+    FixedDuration,
+    ServiceTime,
+    TriangularDuration,
+    UniformDuration,
+    _fixed_if_string,
+)
+from straits.scenario.limits import (
+    FIRST_START_YEAR,
+    LAST_START_YEAR,
+    MAX_CROSSING_MINUTES,
+    MAX_DEMAND_FACTOR,
+    MAX_DISRUPTIONS,
+    MAX_DURATION_MINUTES,
+    MAX_HOLDING_AREAS,
+    MAX_HORIZON_MINUTES,
+    MAX_ROUTES,
+    MAX_SERVICE_MINUTES,
+    MAX_TERMINALS,
+    MAX_TURNAROUND_MINUTES,
+    MAX_VESSEL_CLASSES,
+    MIN_CROSSING_MINUTES,
+    MIN_DEPARTURES_PER_HOUR,
+    MIN_LORRY_SPACING_M,
+    MIN_TURNAROUND_MINUTES,
+)
+from straits.scenario.security import Controls, SecurityConfig
+from straits.scenario.units import (
+    Minutes,
+    NonNegativeMinutes,
+    PositiveMinutes,
+    format_minutes,
+    minutes_between,
+)
 
-DIRECTIONS = ("southbound", "northbound")
+CrossingMinutes = Annotated[Minutes, minutes_between(MIN_CROSSING_MINUTES, MAX_CROSSING_MINUTES)]
+TurnaroundMinutes = Annotated[
+    Minutes, minutes_between(MIN_TURNAROUND_MINUTES, MAX_TURNAROUND_MINUTES)
+]
+AddedMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
+HorizonMinutes = Annotated[Minutes, minutes_between(0.0, MAX_HORIZON_MINUTES, above_low=True)]
+
 Direction = Literal["southbound", "northbound"]
-PositiveMinutes = Annotated[Minutes, Field(gt=0)]
-NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
-Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+DIRECTIONS: tuple[Direction, ...] = ("southbound", "northbound")
 
 
 Model = StrictModel  # the corridor schema's base: strict and immutable
-
-
-# --- service-time and duration distributions ---------------------------------
-
-
-class Exponential(Model):
-    distribution: Literal["exponential"]
-    mean: PositiveMinutes
-
-
-class Deterministic(Model):
-    distribution: Literal["deterministic"]
-    value: NonNegativeMinutes
-
-
-class Lognormal(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class Empirical(Model):
-    """Observed service times, sampled with their weights (equal if omitted)."""
-
-    distribution: Literal["empirical"]
-    values: Annotated[list[NonNegativeMinutes], Field(min_length=1)]
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
-
-    @model_validator(mode="after")
-    def _weights_match(self) -> Empirical:
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
-
-
-ServiceTime = Annotated[
-    Exponential | Deterministic | Lognormal | Empirical, Field(discriminator="distribution")
-]
-
-
-class UniformDuration(Model):
-    distribution: Literal["uniform"]
-    low: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> UniformDuration:
-        if self.high < self.low:
-            raise ValueError("high must be at least low")
-        return self
-
-
-class TriangularDuration(Model):
-    distribution: Literal["triangular"]
-    low: NonNegativeMinutes
-    mode: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TriangularDuration:
-        if not self.low <= self.mode <= self.high:
-            raise ValueError("need low <= mode <= high")
-        return self
-
-
-class LognormalDuration(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class FixedDuration(Model):
-    distribution: Literal["fixed"] = "fixed"
-    value: NonNegativeMinutes
-
-
-def _fixed_if_string(value: object) -> object:
-    return {"distribution": "fixed", "value": value} if isinstance(value, str) else value
-
-
-DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
-DurationSpec = Annotated[
-    DurationModel, BeforeValidator(_fixed_if_string), Field(discriminator="distribution")
-]
 
 
 # --- the corridor ------------------------------------------------------------
@@ -164,7 +119,7 @@ class RouteTerminals(Model):
 class VesselClass(Model):
     vessels: Annotated[int, Field(ge=0, le=100)]
     lorries_per_sailing: Annotated[int, Field(ge=1, le=1000)]
-    name: str = ""
+    name: Text = ""
 
 
 class FerryRoute(Model):
@@ -173,9 +128,9 @@ class FerryRoute(Model):
 
     kind: Literal["ferry"]
     terminals: RouteTerminals
-    fleet: Annotated[list[VesselClass], Field(min_length=1)]
-    crossing: PositiveMinutes
-    turnaround: NonNegativeMinutes
+    fleet: Annotated[list[VesselClass], Field(min_length=1, max_length=MAX_VESSEL_CLASSES)]
+    crossing: CrossingMinutes
+    turnaround: TurnaroundMinutes
 
     @property
     def vessels(self) -> int:
@@ -187,9 +142,9 @@ class TunnelRoute(Model):
 
     kind: Literal["tunnel"]
     terminals: RouteTerminals
-    departures_per_hour: Annotated[float, Field(gt=0, le=60)]
+    departures_per_hour: Annotated[float, Field(ge=MIN_DEPARTURES_PER_HOUR, le=60)]
     lorries_per_shuttle: Annotated[int, Field(ge=1, le=200)]
-    crossing: PositiveMinutes
+    crossing: CrossingMinutes
 
 
 Route = Annotated[FerryRoute | TunnelRoute, Field(discriminator="kind")]
@@ -222,7 +177,7 @@ class RouteChoice(Model):
     """
 
     rule: Literal["shares", "shortest_expected_wait"] = "shares"
-    shares: dict[Name, Annotated[float, Field(ge=0)]]
+    shares: dict[Name, Fraction]
     captive_share: Fraction = 1.0
 
     @field_validator("shares")
@@ -238,11 +193,11 @@ class HoldingArea(Model):
     """A place lorries wait on the way to a terminal (a lane, a lorry park)."""
 
     name: Name
-    road: str = ""
+    road: Text = ""
     capacity_lorries: Annotated[int, Field(ge=0, le=100_000)]
     length_km: Annotated[float, Field(ge=0, le=500)]
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
-    serves: Annotated[list[Name], Field(min_length=1)]
+    serves: Annotated[list[Name], Field(min_length=1, max_length=MAX_TERMINALS)]
     stack_or_brock: bool = False
 
 
@@ -252,8 +207,8 @@ class HoldingPlan(Model):
     ``overflow`` is the unmanaged road queue beyond the last area.
     """
 
-    lorry_spacing_m: Annotated[float, Field(gt=0, le=100)]
-    areas: list[HoldingArea] = []
+    lorry_spacing_m: Annotated[float, Field(ge=MIN_LORRY_SPACING_M, le=100)]
+    areas: Annotated[list[HoldingArea], Field(max_length=MAX_HOLDING_AREAS)] = []
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
 
@@ -273,6 +228,9 @@ class Holding(Model):
 
 class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
+
+
+MAX_DIVERSIONS = 20  # places a diverted load can go; more is a typo, not a plan
 
 
 class Diversion(Model):
@@ -305,7 +263,7 @@ class Behaviour(Model):
     hold_back_scale: PositiveMinutes = 720.0
     recheck_after: PositiveMinutes = 180.0
     divert_after: PositiveMinutes = 1440.0
-    diversions: dict[Name, Diversion] = {}
+    diversions: Annotated[dict[Name, Diversion], Field(max_length=MAX_DIVERSIONS)] = {}
     rejoin_after: Annotated[DurationSpec | None, BeforeValidator(_fixed_if_string)] = None
 
     @field_validator("diversions")
@@ -320,21 +278,11 @@ class Behaviour(Model):
 # --- disruptions -------------------------------------------------------------
 
 
-def _parse_start(value: object) -> object:
-    """Keep ``+36h`` offsets as minutes; let pydantic read calendar datetimes."""
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
-Start = Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
-
-
 class DisruptionBase(Model):
-    name: str = ""
+    name: Text = ""
     start: Start
     duration: DurationSpec
-    directions: list[Direction] = list(DIRECTIONS)
+    directions: Annotated[list[Direction], Field(min_length=1, max_length=2)] = list(DIRECTIONS)
 
 
 class CapacityCut(DisruptionBase):
@@ -377,7 +325,7 @@ class BorderSlowdown(DisruptionBase):
     kind: Literal["border_slowdown"]
     target: Name
     stage: Name | None = None
-    added: NonNegativeMinutes = 0.0
+    added: AddedMinutes = 0.0
     multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
@@ -407,7 +355,7 @@ class DemandShock(DisruptionBase):
     multiplier: Annotated[float, Field(ge=0, le=10)]
 
 
-Disruption = Annotated[
+DisruptionModel = (
     CapacityCut
     | TunnelSuspension
     | SailingsCancelled
@@ -415,9 +363,9 @@ Disruption = Annotated[
     | BorderSlowdown
     | Staffing
     | TurnBack
-    | DemandShock,
-    Field(discriminator="kind"),
-]
+    | DemandShock
+)
+Disruption = Annotated[DisruptionModel, Field(discriminator="kind")]
 
 
 # --- the scenario ------------------------------------------------------------
@@ -427,16 +375,16 @@ class Scenario(Model):
     """One what-if: the corridor, its demand, holding plans and disruptions."""
 
     name: Name
-    description: str = ""
+    description: Text = ""
     start: datetime
-    horizon: Annotated[Minutes, Field(gt=0, le=366 * 1440)]
-    routes: Annotated[dict[Name, Route], Field(min_length=1)]
-    terminals: Annotated[dict[Name, Terminal], Field(min_length=1)]
+    horizon: HorizonMinutes
+    routes: Annotated[dict[Name, Route], Field(min_length=1, max_length=MAX_ROUTES)]
+    terminals: Annotated[dict[Name, Terminal], Field(min_length=1, max_length=MAX_TERMINALS)]
     demand: Demand
     route_choice: RouteChoice
     holding: Holding
     cost: Cost
-    disruptions: list[Disruption] = []
+    disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
     behaviour: Annotated[Behaviour | None, Field(exclude_if=lambda v: v is None)] = None
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
@@ -445,6 +393,8 @@ class Scenario(Model):
     def _naive_start(cls, start: datetime) -> datetime:
         if start.tzinfo is not None:
             raise ValueError("give the start as local time without a time zone")
+        if not FIRST_START_YEAR <= start.year <= LAST_START_YEAR:
+            raise ValueError(f"give a start between {FIRST_START_YEAR} and {LAST_START_YEAR}")
         return start
 
     @model_validator(mode="after")
@@ -454,6 +404,10 @@ class Scenario(Model):
         _check_holding(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
+        for direction in DIRECTIONS:
+            _check_demand_shocks(self, direction)
+        if self.security is not None:
+            _check_security(self, self.security)
         return self
 
     @property
@@ -467,17 +421,18 @@ class Scenario(Model):
 
     def start_minutes(self, disruption: DisruptionBase) -> float:
         """Minutes from the scenario start to the disruption's start."""
-        if isinstance(disruption.start, timedelta):
-            return disruption.start.total_seconds() / 60.0
-        return (disruption.start - self.start).total_seconds() / 60.0
+        return self.minutes_after_start(disruption.start)
 
+    def minutes_after_start(self, when: datetime | timedelta) -> float:
+        """Minutes from the scenario start to a calendar time or a ``+offset``."""
+        if isinstance(when, timedelta):
+            return when.total_seconds() / 60.0
+        return (when - self.start).total_seconds() / 60.0
 
-class ScenarioReferenceError(ValueError):
-    """A cross-reference that names nothing; ``loc`` says where."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
+    @property
+    def end(self) -> datetime:
+        """The calendar time of the horizon."""
+        return self.start + timedelta(minutes=self.horizon)
 
 
 def _check_route_terminals(sc: Scenario) -> None:
@@ -532,11 +487,9 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
     loc: tuple[str | int, ...] = ("disruptions", i)
     start = sc.start_minutes(d)
     if start < 0 or start >= sc.horizon:
-        end = sc.start + timedelta(minutes=sc.horizon)
         raise ScenarioReferenceError(
             (*loc, "start"),
-            f"starts outside the horizon ({sc.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}); "
-            f"move it inside or lengthen the horizon",
+            f"starts outside the horizon ({_span(sc)}); move it inside or lengthen the horizon",
         )
     target = getattr(d, "target", None)
     if target is None:
@@ -562,24 +515,104 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
             )
 
 
+def _check_demand_shocks(sc: Scenario, direction: str) -> None:
+    """Shocks that may overlap (each at its longest) must not multiply demand by more
+    than MAX_DEMAND_FACTOR: stacked, they would ask for more lorries than any road."""
+    changes: list[tuple[float, int, float]] = []
+    for i, d in enumerate(sc.disruptions):
+        if isinstance(d, DemandShock) and direction in d.directions and d.multiplier > 1:
+            start = sc.start_minutes(d)
+            end = min(start + _longest_minutes(d.duration), sc.horizon)
+            changes += [(start, 1, d.multiplier), (end, 0, 1 / d.multiplier)]
+            factor = 1.0
+            for _, _, step in sorted(changes):
+                factor *= step
+                if factor > MAX_DEMAND_FACTOR * (1 + 1e-9):
+                    raise ScenarioReferenceError(
+                        ("disruptions", i, "multiplier"),
+                        f"with the {direction} demand shocks it may overlap, demand could be "
+                        f"multiplied by {factor:g}; at most {MAX_DEMAND_FACTOR:g}: lower the "
+                        "multipliers or separate the shocks",
+                    )
+
+
+def _longest_minutes(duration: DurationModel) -> float:
+    """The longest a duration can be (a lognormal has no longest: the whole run)."""
+    if isinstance(duration, FixedDuration):
+        return duration.value
+    if isinstance(duration, UniformDuration | TriangularDuration):
+        return duration.high
+    return MAX_DURATION_MINUTES
+
+
+def _span(sc: Scenario) -> str:
+    return f"{sc.start:%Y-%m-%d %H:%M} to {sc.end:%Y-%m-%d %H:%M}"
+
+
+def _check_security(sc: Scenario, security: SecurityConfig) -> None:
+    """The security section's names exist in the corridor and its dates fall in the run."""
+    if sc.horizon < 60:
+        raise ScenarioReferenceError(
+            ("horizon",), "a scenario with a security section needs at least 1h: its balance "
+            "is hourly; lengthen the horizon"
+        )
+    for i, period in enumerate(security.report_periods):
+        if period.end <= sc.start or period.start >= sc.end:
+            raise ScenarioReferenceError(
+                ("security", "report_periods", i),
+                f"{period.name!r} lies outside the scenario ({_span(sc)}); move it inside",
+            )
+    previous = 0.0
+    for i, change in enumerate(security.changes):
+        minutes = sc.minutes_after_start(change.start)
+        loc: tuple[str | int, ...] = ("security", "changes", i, "start")
+        if not 0.0 <= minutes < sc.horizon:
+            raise ScenarioReferenceError(
+                loc, f"falls outside the horizon ({_span(sc)}); move it inside")
+        if minutes < previous:
+            raise ScenarioReferenceError(loc, "changes must be listed in time order")
+        previous = minutes
+    tunnels = sorted(n for n, r in sc.routes.items() if isinstance(r, TunnelRoute))
+    for k, (_, policy) in enumerate(security.policies()):
+        where: tuple[str | int, ...] = ("security",) if k == 0 else (
+            "security", "changes", k - 1, "set")
+        _check_controls(sc, policy.controls, where)
+        if policy.coupling.tunnel_route not in tunnels:
+            raise ScenarioReferenceError(
+                (*where, "coupling", "tunnel_route"),
+                f"unknown tunnel route {policy.coupling.tunnel_route!r}; choose from {tunnels}",
+            )
+
+
+def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ...]) -> None:
+    for terminal in controls.terminals:
+        if terminal not in sc.terminals:
+            raise ScenarioReferenceError(
+                (*where, "controls", "terminals"),
+                f"unknown terminal {terminal!r}; choose from {sorted(sc.terminals)}",
+            )
+        stages = [st.name for st in sc.terminals[terminal].stages]
+        if controls.stage not in stages:
+            raise ScenarioReferenceError(
+                (*where, "controls", "stage"),
+                f"terminal {terminal!r} has no stage {controls.stage!r}; choose from {stages}",
+            )
+
+
 __all__ = [
     "DIRECTIONS",
     "Behaviour",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
-    "Deterministic",
     "Disruption",
+    "DisruptionModel",
     "Diversion",
-    "Empirical",
-    "Exponential",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",
-    "Lognormal",
     "SailingsCancelled",
     "Scenario",
-    "ScenarioReferenceError",
     "Staffing",
     "Stage",
     "Terminal",

@@ -393,12 +393,8 @@ def _info(sc: Scenario) -> ScenarioInfo:
                         yaml=scenario_to_yaml(sc))
 
 
-def _mean_minutes(stage: Any) -> float | None:
-    service = stage.service_time
-    for attribute in ("mean", "value"):
-        if hasattr(service, attribute):
-            return round(float(getattr(service, attribute)), 4)
-    return None
+def _mean_minutes(stage: Any) -> float:
+    return round(stage.service_time.mean_minutes, 4)
 
 
 def _job(jobs: JobQueue, run_id: str) -> Job:

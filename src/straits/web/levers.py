@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from straits.scenario import (
     Scenario,
@@ -21,6 +21,7 @@ from straits.scenario import (
     load_scenario,
     scenario_from_mapping,
 )
+from straits.scenario.distributions import ServiceTime
 from straits.scenario.units import format_minutes
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
@@ -123,13 +124,8 @@ def _apply_stage(data: dict[str, Any], lever: StageLever, field: str) -> None:
 
 def _with_mean(service: dict[str, Any], minutes: float) -> dict[str, Any]:
     """The same distribution shape with a new mean check time."""
-    spelled = format_minutes(round(minutes, 4))
-    kind = service["distribution"]
-    if kind in ("exponential", "lognormal"):
-        return {**service, "mean": spelled}
-    if kind == "deterministic":
-        return {**service, "value": spelled}
-    return {"distribution": "lognormal", "mean": spelled, "cv": 0.5}
+    model = TypeAdapter(ServiceTime).validate_python(service)
+    return model.with_mean_minutes(round(minutes, 4)).model_dump(mode="json")
 
 
 def _strike(data: dict[str, Any], strike: StrikeLever, field: str) -> dict[str, Any]:

@@ -38,6 +38,7 @@ def security_summary(run: CoupledRun) -> dict[str, Any]:
     """The ``security`` object of ``straits run --json``."""
     scenario = run.engine_scenario
     config = scenario.security
+    assert config is not None, "only a scenario with a security section has a security summary"
     people = run.people
     hours = people.arrivals.shape[0]
     start = scenario.start
@@ -250,13 +251,16 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
         "time": pa.array(base + (minutes * 60).astype("timedelta64[s]"), pa.timestamp("s")),
         "minutes": minutes,
         "population": people.population[:-1],
+        "population_end": people.population[1:],
         "arrivals": people.arrivals,
         "departures": people.departures,
         **{f"attempts_{t}": people.attempts[:, i] for i, t in enumerate(TARGETS)},
         **{k: kinds[:, j] for j, k in enumerate(OUTCOME_KINDS)},
         **{f"deaths_{t}": people.outcomes[:, i, OUT["died"]] for i, t in enumerate(TARGETS)},
         **{f"injuries_{t}": people.injuries[:, i] for i, t in enumerate(TARGETS)},
-        "returned": people.returned_from_france + people.returned_from_uk,
+        # returned from the UK are a part of detected_on_arrival_uk, never counted twice
+        "returned_from_france": people.returned_from_france,
+        "returned_from_uk": people.returned_from_uk,
         "tunnel_intrusions": people.intrusions[:, TUNNEL],
         "tunnel_suspended": run.suspended,
         "lorries_standing": np.round(run.exposure.stationary, 3),
@@ -266,9 +270,11 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
     day = np.arange(hours) // 24
     daily: dict[str, Any] = {"time": pa.array(base + (np.unique(day) * 86400).astype(
         "timedelta64[s]"), pa.timestamp("s"))}
+    daily["population"] = people.population[np.unique(day) * 24]
     daily["population_end"] = people.population[np.minimum((np.unique(day) + 1) * 24, hours)]
     for name, values in columns.items():
-        if name in ("time", "minutes", "population", "lorries_standing", "lorries_passing"):
+        if name in ("time", "minutes", "population", "population_end", "lorries_standing",
+                    "lorries_passing"):
             continue
         daily[name] = np.bincount(day, weights=np.asarray(values, dtype=float)).astype(np.int64)
     daily["lorries_standing_mean"] = np.round(
