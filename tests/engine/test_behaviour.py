@@ -14,13 +14,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from straits.engine import run_replication
-from straits.engine.behaviour import hold_back_share, published_delay
+from straits.engine.behaviour import hold_back_share, published_delay, shared_queue_delay
 from straits.metrics import summarise
 from straits.pipeline import simulate
 from straits.scenario import ScenarioError, scenario_from_mapping, scenario_from_text
 from tests.conftest import scenario_with
 from tests.engine.invariants import check_records
 from tests.engine.test_conservation import disruption
+from tests.engine.test_holding_decisions import DECISION, with_decisions
 
 DATA = Path(__file__).parent / "data"
 
@@ -181,6 +182,9 @@ def test_hold_back_share_rises_with_the_published_delay():
     ("behaviour:\n  booked_share: 1.5\n", "behaviour.booked_share"),
     ("behaviour:\n  rejoin_after: {distribution: uniform, low: 5h, high: 1h}\n",
      "behaviour.rejoin_after"),
+    ("behaviour: {enabled: true}\nfacilities:\n- {name: checks, direction: southbound, "
+     "booths: 4, share: 0.5, service_time: {distribution: deterministic, value: 10min}}\n",
+     "behaviour.enabled"),
 ])
 def test_bad_behaviour_is_refused_naming_the_field(text, field):
     with pytest.raises(ScenarioError) as err:
@@ -195,7 +199,7 @@ def _published(ahead: int, booths_now: int, booth_changes: list[tuple[float, int
     capacity = np.where(departures < 600, 0, 50).astype(np.int64)
     one = np.zeros(1, dtype=np.int64)
     return published_delay(
-        0, 0.0, np.array([ahead, 0, 0], dtype=np.int64), one, departures, capacity, one,
+        0, 0.0, np.array([ahead, 0, 0], dtype=np.int64), one, one, departures, capacity, one,
         np.array([0, departures.size], dtype=np.int64), np.ones(1, dtype=np.int64), one,
         np.array([booths_now], dtype=np.int64), one,
         np.array([0, len(booth_changes)], dtype=np.int64),
@@ -210,3 +214,33 @@ def test_an_announced_closure_is_published_in_full():
     assert _published(120, 4, []) == 660 - 15  # 120 ahead: the third sailing takes it
     # booths shut until minute 900: then 121 lorries at 2 min on 4 booths
     assert _published(120, 0, [(900.0, 4)]) == pytest.approx(900 + 121 * 2 / 4 - 15)
+
+
+def test_terminals_behind_a_shared_queue_publish_its_longest_delay():
+    published = np.array([30.0, 600.0, 90.0])
+    shared_queue_delay(published, np.array([True, True, False]))
+    np.testing.assert_array_equal(published, [600.0, 600.0, 90.0])
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(release=st.sampled_from(["fifo", "lanes"]), seed=st.integers(0, 2**32 - 1))
+def test_the_rule_and_holding_decisions_together_lose_no_load(release, seed):
+    """Stack called, set up and stood down (a shared ``fifo`` queue or lanes) while
+    hauliers hold back, divert and rejoin: records stay valid and every planned load
+    is counted once."""
+    behaviour = {"enabled": True, "hold_back_threshold": "2h", "hold_back_scale": "4h",
+                 "divert_after": "6h", "rejoin_after": "2h",
+                 "diversions": {"far": {"share": 1.0, "extra_cost_gbp_per_lorry": 300}}}
+    scenario = with_decisions(DECISION, release=release, horizon="2d", behaviour=behaviour)
+    records = run_replication(scenario, seed)
+    check_records(records, scenario)
+    off = run_replication(scenario.model_copy(update={"behaviour": None}), seed)
+    kpis = summarise(scenario, records)["directions"]["southbound"]
+    dr = records.directions["southbound"]
+    planned = np.concatenate([dr.dispatch.planned_minutes, dr.dispatch.outside_planned_minutes])
+    assert planned.size == off.directions["southbound"].arrival_minutes.size
+    b = kpis["behaviour"]
+    assert b["planned"] == kpis["arrived"] + b["diverted"] + b["postponed_pending"]
+    held = ~np.isnan(dr.held_minutes)
+    left = ~np.isnan(dr.released_minutes)
+    assert np.all(left <= held) and np.all(dr.released_minutes[left] >= dr.held_minutes[left])

@@ -59,8 +59,8 @@ def hold_back_share(delay_minutes: np.ndarray | float, threshold_minutes: float,
 
 
 @njit(cache=True)
-def published_delay(t, now, count, inside, departure_minutes, departure_capacity, dep_ptr,
-                    departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
+def published_delay(t, now, count, held, inside, departure_minutes, departure_capacity,
+                    dep_ptr, departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
                     booth_change_offset, booth_change_minutes, booth_change_count, speed_ptr,
                     speed_change_offset, speed_change_minutes, speed_multiplier,
                     speed_added_minutes, stage_mean_minutes, half_headway_minutes,
@@ -69,7 +69,7 @@ def published_delay(t, now, count, inside, departure_minutes, departure_capacity
     ``now`` is told: the later of when the departures still timetabled carry the
     lorries ahead of it and when the slowest stage has served them (after its
     booths reopen, if shut), less half a headway."""
-    ahead = count[t] + inside[t]
+    ahead = count[t] + held[t] + inside[t]  # held: in the shared fifo holding queue
     clear = horizon_minutes - now + 1440.0  # beyond the timetable: at least a day more
     carried = 0
     for k in range(dep_ptr[t], departure_offset[t + 1]):
@@ -132,7 +132,7 @@ def decide(lorry, planned, now, planned_minutes, published, free_flow_minutes, b
 
 
 @njit(cache=True)
-def publish(published, now, every_minutes, count, inside, departure_minutes,
+def publish(published, now, every_minutes, count, held, inside, departure_minutes,
             departure_capacity, dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
             booth_ptr, booth_change_offset, booth_change_minutes, booth_change_count,
             speed_ptr, speed_change_offset, speed_change_minutes, speed_multiplier,
@@ -140,12 +140,26 @@ def publish(published, now, every_minutes, count, inside, departure_minutes,
     """Refresh every terminal's published delay; return when the next is due."""
     for terminal in range(published.shape[0]):
         published[terminal] = published_delay(
-            terminal, now, count, inside, departure_minutes, departure_capacity, dep_ptr,
+            terminal, now, count, held, inside, departure_minutes, departure_capacity, dep_ptr,
             departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
             booth_change_offset, booth_change_minutes, booth_change_count, speed_ptr,
             speed_change_offset, speed_change_minutes, speed_multiplier, speed_added_minutes,
             stage_mean_minutes, half_headway_minutes, horizon_minutes)
     return (np.floor(now / every_minutes) + 1.0) * every_minutes
+
+
+@njit(cache=True)
+def shared_queue_delay(published, fifo_terminal):
+    """One published delay for the terminals behind a shared ``fifo`` queue: it
+    releases in arrival order, so a lorry for any of them waits until the lorries
+    ahead of it have gone, whichever terminal they are for (the longest delay)."""
+    longest = 0.0
+    for t in range(published.shape[0]):
+        if fifo_terminal[t]:
+            longest = max(longest, published[t])
+    for t in range(published.shape[0]):
+        if fifo_terminal[t]:
+            published[t] = longest
 
 
 @njit(cache=True)

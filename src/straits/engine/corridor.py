@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from straits.engine.behaviour import behaviour_parameters
+from straits.engine.decisions import holding_input
 from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
@@ -153,6 +154,9 @@ def build_direction(
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
+        holding=holding_input(getattr(scenario.holding, direction), terminals,
+                              scenario.minutes_after_start,
+                              demand.lorries_per_day / 1440.0 * shares / shares.sum()),
         stage_mean_minutes=np.array([st.service_time.mean_minutes for st in stage_specs]),
         half_headway_minutes=np.array(half_headway),
         **behaviour,

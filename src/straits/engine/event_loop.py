@@ -9,8 +9,16 @@ this is the corridor-specialised event loop of DESIGN.md, with typed arrays,
 linked-list FIFOs and a binary heap of booth completions (:mod:`straits.engine.heap`),
 compiled by numba.
 
-At equal times events are handled in a fixed order (booth completions, booth
-schedule changes, departures, arrivals), so results are deterministic.
+At equal times events are handled in a fixed order (booth completions and
+metering wake-ups, booth schedule changes, departures, arrivals, holding
+decisions), so results are deterministic.
+
+Holding plans enter here only where they change who moves when
+(:mod:`straits.engine.decisions`): the controllers decide at fixed intervals;
+while a ``fifo`` area is in force, lorries that find their terminal's own
+queue full (or anyone already waiting there) join one shared queue released
+in arrival order; metering spaces gate entries. A plan without decisions,
+``fifo`` areas or metering takes none of these paths.
 """
 
 from __future__ import annotations
@@ -28,9 +36,18 @@ from straits.engine.behaviour import (
     RECHECK_AFTER,
     REDECIDE,
     REJOIN,
-    decide,
     pick_diversion,
     publish,
+    shared_queue_delay,
+)
+from straits.engine.behaviour import decide as decide_load
+from straits.engine.decisions import (
+    NO_HOLDING,
+    HoldingInput,
+    decide,
+    forecast_outside,
+    gate_rules,
+    initial_states,
 )
 from straits.engine.heap import heap_pop, heap_push
 
@@ -41,6 +58,8 @@ _COMPLETION = 0
 _BOOTH_CHANGE = 1
 _DEPARTURE = 2
 _ARRIVAL = 3
+_DECISION = 4
+_GATE_WAKE = 5
 
 
 _NONE = np.empty(0)
@@ -81,6 +100,7 @@ class DirectionInput(NamedTuple):
     departure_capacity: np.ndarray  # int64
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
+    holding: HoldingInput = NO_HOLDING  # areas with decisions, fifo release or metering
     # the behaviour rule (engine/behaviour.py); the defaults are the rule off, and every
     # array is read only when it is on (never written: sharing the defaults is safe)
     stage_mean_minutes: np.ndarray = _NONE  # (G,) mean service at nominal speed
@@ -103,6 +123,12 @@ class DirectionOutput(NamedTuple):
     stage_end_minutes: np.ndarray  # (n, S_max)
     departure_index: np.ndarray  # (n,) int64, into the flattened departures; -1: none
     departure_load: np.ndarray  # (D,) int64
+    held_minutes: np.ndarray  # (n,) joined the shared fifo queue; NaN: never
+    released_minutes: np.ndarray  # (n,) left it for the terminal's own queue; NaN: not
+    decision_minutes: np.ndarray  # the controllers' log, in time order
+    decision_area: np.ndarray
+    decision_state: np.ndarray
+    decision_reason: np.ndarray
     corridor_arrival_minutes: np.ndarray  # (n,) when it reached the corridor; NaN: never
     held_back: np.ndarray  # (n,) int64 times the load was held back
     diverted_to: np.ndarray  # (n,) int64 diversion index; -1: not diverted
@@ -168,6 +194,23 @@ def simulate_direction(d):
     where_uniform = d.where_uniform
     diversion_cumulative = d.diversion_cumulative
     rejoin_minutes = d.rejoin_minutes
+    holding = d.holding
+    serves = holding.serves
+    fifo = holding.fifo
+    area_capacity = holding.capacity_lorries
+    area_metering_gap = holding.metering_gap_minutes
+    has_decision = holding.has_decision
+    call_queue = holding.call_at_queue_lorries
+    call_forecast = holding.call_at_forecast_lorries
+    call_minutes = holding.call_minutes
+    call_offset = holding.call_offset
+    set_up = holding.set_up_minutes
+    minimum_in_force = holding.minimum_in_force_minutes
+    stand_down_below = holding.stand_down_below_lorries
+    stand_down_after = holding.stand_down_after_minutes
+    decision_interval = holding.decision_interval_minutes
+    forecast_minutes = holding.forecast_minutes
+    expected_per_minute = holding.expected_lorries_per_minute
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]
@@ -194,8 +237,10 @@ def simulate_direction(d):
         for s in range(n_stages[terminal]):
             stage_terminal[stage_offset[terminal] + s] = terminal
 
-    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1
-    n_queues = 2 * n_terminals + n_global
+    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1,
+    # the shared fifo holding queue 2T+G
+    n_queues = 2 * n_terminals + n_global + 1
+    shared = n_queues - 1
     head = np.full(n_queues, -1, dtype=np.int64)
     tail = np.full(n_queues, -1, dtype=np.int64)
     count = np.zeros(n_queues, dtype=np.int64)
@@ -210,8 +255,42 @@ def simulate_direction(d):
     inside = np.zeros(n_terminals, dtype=np.int64)
     in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
-    # booth completions: at most one per open booth
-    heap_capacity = 1
+    # holding: controllers' state, what it means at the gates, the decision log
+    n_areas = fifo.shape[0]
+    holding_live = n_areas > 0 and (
+        np.any(fifo) or np.any(has_decision) or np.any(area_metering_gap > 0))
+    area_state = initial_states(has_decision)
+    area_since = np.zeros(n_areas)
+    quiet_since = np.full(n_areas, -1.0)
+    call_ptr = call_offset[:-1].copy()
+    near_lorries = np.zeros(n_terminals, dtype=np.int64)
+    metering_gap = np.zeros(n_terminals)
+    shared_open = gate_rules(area_state, serves, fifo, area_capacity, area_metering_gap,
+                             near_lorries, metering_gap)
+    fifo_terminal = np.zeros(n_terminals, dtype=np.bool_)
+    for a in range(n_areas):
+        for terminal in range(n_terminals):
+            if fifo[a] and serves[a, terminal]:
+                fifo_terminal[terminal] = True
+    held_minutes = np.full(n, np.nan)
+    released_minutes = np.full(n, np.nan)
+    held_by_terminal = np.zeros(n_terminals, dtype=np.int64)
+    gate_open_from = np.full(n_terminals, -np.inf)
+    wake_pending = np.zeros(n_terminals, dtype=np.bool_)
+    gate_moved = np.zeros(n_terminals, dtype=np.bool_)
+    next_decision = 0.0 if decision_interval < np.inf else np.inf
+    decisions_taken = 0
+    n_decisions = int(horizon_minutes // decision_interval) + 1 if next_decision == 0.0 else 0
+    log_minutes = np.empty(3 * n_areas * n_decisions)
+    log_area = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_state = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_reason = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_size = 0
+    outside = np.zeros(n_terminals, dtype=np.int64)
+    forecast = np.zeros(n_terminals)
+
+    # booth completions: at most one per open booth; metering wake-ups: one per gate
+    heap_capacity = 1 + n_terminals
     for g in range(n_global):
         most = booths_initial[g]
         for k in range(booth_change_offset[g], booth_change_offset[g + 1]):
@@ -265,10 +344,44 @@ def simulate_direction(d):
             now = back_minutes[0]
             kind = _ARRIVAL
             coming_back = REJOIN
+        if next_decision < now:
+            now = next_decision
+            kind = _DECISION
         if kind < 0 or now > horizon_minutes:
             break
+        if kind == _COMPLETION and done_lorry[0] < 0:
+            kind = _GATE_WAKE
 
-        if kind == _COMPLETION:
+        if kind == _GATE_WAKE:
+            terminal = -1 - done_lorry[0]
+            heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
+            wake_pending[terminal] = False
+            touched = (-1, -1)
+        elif kind == _DECISION:
+            for terminal in range(n_terminals):
+                outside[terminal] = count[terminal] + held_by_terminal[terminal]
+            forecast_outside(now, forecast_minutes, outside, inside, buffer_lorries,
+                             expected_per_minute, departure_minutes, departure_capacity,
+                             dep_ptr, departure_offset, forecast)
+            log_size = decide(now, outside, forecast, serves, has_decision, call_queue,
+                              call_forecast, call_minutes, call_offset, set_up,
+                              minimum_in_force, stand_down_below, stand_down_after,
+                              area_state, area_since, quiet_since, call_ptr, log_minutes,
+                              log_area, log_state, log_reason, log_size)
+            was_open = shared_open
+            shared_open = gate_rules(area_state, serves, fifo, area_capacity,
+                                     area_metering_gap, near_lorries, metering_gap)
+            while was_open and not shared_open and count[shared] > 0:
+                # stood down: the shared queue's lorries join their terminals' queues
+                lorry = _pop(shared, head, count, next_in_queue)
+                terminal = lorry_terminal[lorry]
+                released_minutes[lorry] = now
+                held_by_terminal[terminal] -= 1
+                _push(terminal, lorry, head, tail, count, next_in_queue)
+            decisions_taken += 1
+            next_decision = decisions_taken * decision_interval
+            touched = (-1, -1)
+        elif kind == _COMPLETION:
             lorry = done_lorry[0]
             g = in_stage[lorry]
             heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
@@ -286,7 +399,8 @@ def simulate_direction(d):
                     seq += 1
                 inside[terminal] -= 1
                 _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, n_terminals + first)
+                       buffer_lorries, gate_entry, n_terminals + first, metering_gap,
+                       gate_open_from)
                 touched = (g, first)
             else:
                 last = s + 1 == n_stages[terminal]
@@ -338,14 +452,16 @@ def simulate_direction(d):
                     if now >= next_publication:
                         next_publication = publish(
                             published, now, behaviour_parameters[PUBLISHED_EVERY], count,
-                            inside, departure_minutes, departure_capacity, dep_ptr,
-                            departure_offset, n_stages, stage_offset, booths_now, booth_ptr,
-                            booth_change_offset, booth_change_minutes, booth_change_count,
-                            speed_ptr, speed_change_offset, speed_change_minutes,
-                            speed_multiplier, speed_added_minutes, stage_mean_minutes,
-                            half_headway_minutes, horizon_minutes)
+                            held_by_terminal, inside, departure_minutes, departure_capacity,
+                            dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
+                            booth_ptr, booth_change_offset, booth_change_minutes,
+                            booth_change_count, speed_ptr, speed_change_offset,
+                            speed_change_minutes, speed_multiplier, speed_added_minutes,
+                            stage_mean_minutes, half_headway_minutes, horizon_minutes)
+                        if count[shared] > 0:
+                            shared_queue_delay(published, fifo_terminal)
                     planned = terminal
-                    terminal, decision = decide(
+                    terminal, decision = decide_load(
                         lorry, planned, now, arrival_minutes, published, free_flow_minutes,
                         booked_uniform, hold_uniform, booked_share, behaviour_parameters)
                     if decision == DIVERT and diversion_cumulative.shape[0] == 0:
@@ -364,10 +480,18 @@ def simulate_direction(d):
                     switched[lorry] = terminal != planned
                 corridor_arrival[lorry] = now
                 lorry_terminal[lorry] = terminal
-                _push(terminal, lorry, head, tail, count, next_in_queue)
+                if shared_open and fifo_terminal[terminal] and (
+                        count[shared] > 0 or not _gate_has_room(
+                            terminal, now, count, near_lorries, inside, buffer_lorries,
+                            gate_open_from)):
+                    _push(shared, lorry, head, tail, count, next_in_queue)
+                    held_minutes[lorry] = now
+                    held_by_terminal[terminal] += 1
+                else:
+                    _push(terminal, lorry, head, tail, count, next_in_queue)
             first = stage_offset[terminal]
             _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + first)
+                   gate_entry, n_terminals + first, metering_gap, gate_open_from)
             touched = (first, -1)
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
@@ -377,46 +501,113 @@ def simulate_direction(d):
             )
 
         for g in touched:
-            if g < 0:
-                continue
-            # start service while lorries wait and booths are free
-            s = g - stage_offset[stage_terminal[g]]
-            q = n_terminals + g
-            while count[q] > 0 and busy[g] < booths_now[g]:
-                lorry = _pop(q, head, count, next_in_queue)
-                k = speed_ptr[g]
-                while (k + 1 < speed_change_offset[g + 1]
-                       and speed_change_minutes[k + 1] <= now):
-                    k += 1
-                speed_ptr[g] = k
-                service = (
-                    base_service_minutes[lorry, g] * speed_multiplier[k]
-                    + speed_added_minutes[k]
-                )
-                stage_start[lorry, s] = now
-                if (turn_back_share[k] > 0
-                        and turn_back_uniform[lorry, g] < turn_back_share[k]
-                        and not rejoined[lorry]):  # a rejoining lorry has its papers
-                    turning_back[lorry] = True
-                busy[g] += 1
-                in_stage[lorry] = g
+            if g >= 0:
+                heap_size, seq = _start_service(
+                    g, now, n_terminals, stage_offset, stage_terminal, head, count,
+                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                    speed_change_minutes, base_service_minutes, speed_multiplier,
+                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                    rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                    heap_size, seq)
+        if not holding_live:
+            continue
+        # holding: release the shared queue in order while the front lorry's terminal
+        # has room; after a decision or a metering wake-up, open every gate that can open
+        while count[shared] > 0:
+            lorry = head[shared]
+            terminal = lorry_terminal[lorry]
+            if not _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries,
+                                  gate_open_from):
+                break
+            _pop(shared, head, count, next_in_queue)
+            released_minutes[lorry] = now
+            held_by_terminal[terminal] -= 1
+            _push(terminal, lorry, head, tail, count, next_in_queue)
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                   gate_open_from)
+            gate_moved[terminal] = True
+        for terminal in range(n_terminals):
+            if kind in (_DECISION, _GATE_WAKE):
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals + stage_offset[terminal],
+                       metering_gap, gate_open_from)
+                gate_moved[terminal] = True
+            if (metering_gap[terminal] > 0 and count[terminal] > 0
+                    and inside[terminal] < buffer_lorries[terminal]
+                    and not wake_pending[terminal]):
+                # held back by the meter only: wake the gate when the gap has passed
+                wake_pending[terminal] = True
                 heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
-                                      now + service, seq, lorry)
+                                      gate_open_from[terminal], seq, -1 - terminal)
                 seq += 1
+            if gate_moved[terminal]:
+                gate_moved[terminal] = False
+                heap_size, seq = _start_service(
+                    stage_offset[terminal], now, n_terminals, stage_offset, stage_terminal,
+                    head, count, next_in_queue, busy, booths_now, speed_ptr,
+                    speed_change_offset, speed_change_minutes, base_service_minutes,
+                    speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
+                    turning_back, rejoined, stage_start, in_stage, done_minutes, done_seq,
+                    done_lorry, heap_size, seq)
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
-            departure_load, corridor_arrival, held_back, diverted_to, switched, rejoined)
+            departure_load, held_minutes, released_minutes, log_minutes[:log_size],
+            log_area[:log_size], log_state[:log_size], log_reason[:log_size], corridor_arrival,
+            held_back, diverted_to, switched, rejoined)
+
+
+@njit(cache=True)
+def _start_service(g, now, n_terminals, stage_offset, stage_terminal, head, count,
+                   next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                   speed_change_minutes, base_service_minutes, speed_multiplier,
+                   speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                   rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                   heap_size, seq):
+    """Start service at global stage ``g`` while lorries wait and booths are free."""
+    s = g - stage_offset[stage_terminal[g]]
+    q = n_terminals + g
+    while count[q] > 0 and busy[g] < booths_now[g]:
+        lorry = _pop(q, head, count, next_in_queue)
+        k = speed_ptr[g]
+        while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
+            k += 1
+        speed_ptr[g] = k
+        service = base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
+        stage_start[lorry, s] = now
+        if (turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]
+                and not rejoined[lorry]):  # a rejoining lorry has its papers
+            turning_back[lorry] = True
+        busy[g] += 1
+        in_stage[lorry] = g
+        heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size, now + service, seq,
+                              lorry)
+        seq += 1
+    return heap_size, seq
+
+
+@njit(cache=True)
+def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, gate_open_from):
+    """Whether a lorry leaving the shared queue for ``terminal`` would find room:
+    its own queue holds fewer than the areas ahead allow, or it would go straight in."""
+    return count[terminal] < near_lorries[terminal] or (
+        count[terminal] == 0 and inside[terminal] < buffer_lorries[terminal]
+        and now >= gate_open_from[terminal])
 
 
 @njit(cache=True)
 def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-           gate_entry, first_stage_queue):
-    """Let lorries through ``terminal``'s gate, in order, while there is room inside."""
-    while count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]:
+           gate_entry, first_stage_queue, metering_gap, gate_open_from):
+    """Let lorries through ``terminal``'s gate, in order, while there is room inside
+    and, where metering is in force, one per metering gap."""
+    while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+           and now >= gate_open_from[terminal]):
         lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
         inside[terminal] += 1
         _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
+        if metering_gap[terminal] > 0:
+            gate_open_from[terminal] = now + metering_gap[terminal]
 
 
 @njit(cache=True)

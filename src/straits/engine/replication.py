@@ -7,9 +7,15 @@ import numpy as np
 from straits.engine.corridor import build_direction
 from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
-from straits.engine.holding import area_names
+from straits.engine.facilities import FacilityPass, pass_facilities
+from straits.engine.holding import DecisionLog, area_names
 from straits.engine.records import DirectionRecords, Dispatch, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
+
+PER_LORRY_INPUTS = ("choice_uniform", "captive_uniform", "base_service_minutes",
+                    "turn_back_uniform")
+PER_LORRY_OUTPUTS = ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "held_minutes", "released_minutes")
 
 
 def run_replication(scenario: Scenario, seed: int) -> Records:
@@ -17,8 +23,8 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
 
     Random streams are spawned from ``seed`` per purpose (disruption
     durations, then per direction arrivals, route choice and each stage's
-    service times), so changing one part of a scenario leaves the other
-    streams as they were (common random numbers across what-ifs).
+    service times, then facilities), so changing one part of a scenario leaves
+    the other streams as they were (common random numbers across what-ifs).
     """
     root = np.random.SeedSequence(seed)
     disruption_ss, *direction_ss = root.spawn(1 + len(DIRECTIONS))
@@ -33,10 +39,12 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
 def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                    ) -> DirectionRecords:
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
-    out = run_direction(inputs)
-    arrival_minutes, dispatch = inputs.arrival_minutes, None
-    if inputs.behaviour_on:
-        out, arrival_minutes, dispatch = _corridor_lorries(scenario, inputs, out)
+    arrivals = inputs.arrival_minutes
+    facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
+    out = _run_through_facilities(inputs, facilities) if facilities else run_direction(inputs)
+    dispatch = None
+    if inputs.behaviour_on:  # never with facilities (the schema refuses the pair)
+        out, arrivals, dispatch = _corridor_lorries(scenario, inputs, out)
     crossed = out.departure_index >= 0
     departure_minutes = np.full(crossed.shape[0], np.nan)
     departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
@@ -49,7 +57,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         layout=layout,
         holding_plan=plan,
         area_names=area_names(plan),
-        arrival_minutes=arrival_minutes,
+        arrival_minutes=arrivals,
         terminal=out.terminal,
         turned_back=out.turned_back,
         gate_entry_minutes=out.gate_entry_minutes,
@@ -62,6 +70,11 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         departure_terminal=terminal_of_departure,
         departure_capacity=inputs.departure_capacity,
         departure_load=out.departure_load,
+        held_minutes=out.held_minutes,
+        released_minutes=out.released_minutes,
+        decisions=DecisionLog(out.decision_minutes, out.decision_area, out.decision_state,
+                              out.decision_reason),
+        facilities=facilities,
         dispatch=dispatch,
     )
 
@@ -77,8 +90,9 @@ def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: Direction
     per_lorry = {
         name: getattr(out, name)[order]
         for name in ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
-                     "stage_end_minutes", "departure_index", "corridor_arrival_minutes",
-                     "held_back", "diverted_to", "switched", "rejoined")
+                     "stage_end_minutes", "departure_index", "held_minutes",
+                     "released_minutes", "corridor_arrival_minutes", "held_back", "diverted_to",
+                     "switched", "rejoined")
     }
     kept = out._replace(**per_lorry)
     diversions = scenario.behaviour.diversions
@@ -94,3 +108,18 @@ def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: Direction
         diversion_cost_gbp=np.array([d.extra_cost_gbp_per_lorry for d in diversions.values()]),
     )
     return kept, kept.corridor_arrival_minutes, dispatch
+
+
+def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
+                            ) -> DirectionOutput:
+    """Run the loop on lorries in the order they reach the corridor, and give the
+    outputs back in arrival order."""
+    reached = facilities.reached_corridor(inputs.arrival_minutes)
+    order = np.argsort(reached, kind="stable")
+    permuted = inputs._replace(arrival_minutes=reached[order],
+                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS
+                                  if getattr(inputs, k).shape[0]})  # empty: never drawn
+    out = run_direction(permuted)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.shape[0])
+    return out._replace(**{k: getattr(out, k)[back] for k in PER_LORRY_OUTPUTS})

@@ -9,14 +9,21 @@ censored, so a disruption that runs into the horizon never lowers the delays.
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
+from straits.engine.facilities import direction_facilities
+from straits.engine.holding import REASON_NAMES, STATE_NAMES, DecisionLog
 from straits.engine.records import DirectionRecords, Records
-from straits.metrics.occupancy import occupancy, peak_gate_queue
-from straits.scenario.schema import Scenario
+from straits.metrics.occupancy import (
+    called_or_in_force,
+    occupancy,
+    peak_gate_queue,
+    peak_waiting,
+)
+from straits.scenario.clock import stamp
+from straits.scenario.schema import HoldingPlan, Scenario
 
 GRID_MINUTES = 1.0
 DELAY_THRESHOLDS_HOURS = (1, 6, 18, 24, 48)
@@ -42,16 +49,28 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
             directions[name]["behaviour"] = behaviour_kpis(dr, records.horizon_minutes)
             diversion_gbp += directions[name]["behaviour"]["diversion_cost_gbp"]
         flags = [a.stack_or_brock for a in plan.areas] + [False]
+        decided = [a.decision is not None for a in plan.areas] + [False]
+        called = called_or_in_force(plan, dr.decisions, grid)
         for a, area in enumerate(dr.area_names):
             active = occ.lorries_by_area[a] > 0.5
             if flags[a]:
-                stack_minutes |= active
+                stack_minutes |= called[a] if decided[a] else active
             holding[area] = {
                 "direction": name,
                 "peak_lorries": int(np.floor(occ.lorries_by_area[a].max() + 0.5)),
                 "peak_km": _r(occ.km_by_area[a].max()),
                 "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
             }
+            if decided[a]:
+                holding[area]["hours_called"] = _r(called[a].sum() * GRID_MINUTES / 60.0, 2)
+    decisions = [
+        _decision_entry(records, name, getattr(scenario.holding, name), dr.decisions, k)
+        for name, dr in records.directions.items() for k in range(dr.decisions.minutes.shape[0])
+    ]
+    extra = {"holding_decisions": decisions} if any(
+        getattr(scenario.holding, d).has_decisions for d in records.directions) else {}
+    if scenario.facilities:
+        extra["facilities"] = _facility_kpis(scenario, records)
     summary = {
         "scenario": records.scenario,
         "seed": records.seed,
@@ -60,6 +79,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         "directions": directions,
         "holding": holding,
         "stack_or_brock": _stack_kpis(stack_minutes, grid, records),
+        **extra,
         "cost_gbp": _r(total_hours * scenario.cost.delay_gbp_per_lorry_hour, 0),
         "disruptions": [
             {
@@ -77,8 +97,40 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     return summary
 
 
+def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
+    """Lorries through each facility, their wait for a booth, its busiest queue."""
+    out = {}
+    for name, dr in records.directions.items():
+        facilities = direction_facilities(scenario, name)
+        passed = dr.facilities
+        for k, f in enumerate(facilities):
+            mine = passed.facility == k
+            wait = passed.start_minutes[mine] - dr.arrival_minutes[mine]
+            queue = peak_waiting(dr.arrival_minutes[mine], passed.start_minutes[mine])
+            out[f.name] = {
+                "direction": name,
+                "lorries": int(mine.sum()),
+                "wait_minutes": {"mean": _r(wait.mean() if wait.size else 0.0),
+                                 "p95": _r(np.percentile(wait, 95) if wait.size else 0.0)},
+                "queue_peak_lorries": queue,
+                "queue_peak_beyond_park_lorries": max(queue - f.capacity_lorries, 0),
+            }
+    return out
+
+
+def _decision_entry(records: Records, direction: str, plan: HoldingPlan, log: DecisionLog,
+                    k: int) -> dict[str, Any]:
+    return {
+        "time": _stamp(records, float(log.minutes[k])),
+        "direction": direction,
+        "area": plan.areas[int(log.area[k])].name,
+        "decision": STATE_NAMES[int(log.state[k])],
+        "reason": REASON_NAMES[int(log.reason[k])],
+    }
+
+
 def _stamp(records: Records, minutes: float) -> str:
-    return (records.start + timedelta(minutes=minutes)).isoformat(timespec="minutes")
+    return stamp(records.start, minutes)
 
 
 def delay_minutes(dr: DirectionRecords) -> np.ndarray:
@@ -199,7 +251,8 @@ def behaviour_kpis(dr: DirectionRecords, horizon_minutes: float) -> dict[str, An
 
 
 def _stack_kpis(active: np.ndarray, grid: np.ndarray, records: Records) -> dict[str, Any]:
-    """When any Stack or Brock area held lorries: hours, calendar days, first opening."""
+    """When any Stack or Brock area held lorries or (for an area with a decision)
+    was called or in force: hours, calendar days, first opening."""
     if not active.any():
         return {"hours_active": 0.0, "days_active": 0, "first_opened": None}
     midnight = records.start.replace(hour=0, minute=0, second=0, microsecond=0)

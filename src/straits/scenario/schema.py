@@ -18,6 +18,7 @@ from pydantic import (
     model_validator,
 )
 
+from straits.scenario.clock import at
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
@@ -189,8 +190,46 @@ class RouteChoice(Model):
         return shares
 
 
+class AreaDecision(Model):
+    """When an area is called, set up, held and stood down (a police decision).
+
+    Read at every ``decision_interval`` of the plan: the area is called when the
+    lorries outside the gates of the terminals it serves reach
+    ``call_at_queue_lorries``, when the plan's forecast of that queue reaches
+    ``call_at_forecast_lorries``, or at a scheduled time (``call_at``); it is usable
+    once ``set_up`` has passed (meanwhile its lorries stand on the open road);
+    it stays in force at least ``minimum_in_force`` and is stood down once the
+    queue has stayed below ``stand_down_below_lorries`` for ``stand_down_after``.
+    """
+
+    call_at_queue_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                       exclude_if=lambda v: v is None)] = None
+    call_at_forecast_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                          exclude_if=lambda v: v is None)] = None
+    call_at: list[Start] = []
+    set_up: NonNegativeMinutes = 0.0
+    minimum_in_force: NonNegativeMinutes = 0.0
+    stand_down_below_lorries: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    stand_down_after: NonNegativeMinutes = 0.0
+
+    @model_validator(mode="after")
+    def _some_call(self) -> AreaDecision:
+        if (self.call_at_queue_lorries is None and self.call_at_forecast_lorries is None
+                and not self.call_at):
+            raise ValueError("give call_at_queue_lorries, call_at_forecast_lorries or call_at "
+                             "(or drop the decision)")
+        return self
+
+
 class HoldingArea(Model):
-    """A place lorries wait on the way to a terminal (a lane, a lorry park)."""
+    """A place lorries wait on the way to a terminal (a lane, a lorry park).
+
+    ``release: lanes`` keeps one queue per terminal (Brock: tunnel traffic
+    leaves at J11A); ``release: fifo`` is one queue for every terminal it serves,
+    released in arrival order (2015 Stack). ``metering_lorries_per_hour`` lets
+    lorries into the terminals it serves no faster than that while the area is
+    in force (Dover TAP). Without a ``decision`` the area is always in force.
+    """
 
     name: Name
     road: Text = ""
@@ -199,6 +238,10 @@ class HoldingArea(Model):
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
     serves: Annotated[list[Name], Field(min_length=1, max_length=MAX_TERMINALS)]
     stack_or_brock: bool = False
+    release: Literal["lanes", "fifo"] = "lanes"
+    metering_lorries_per_hour: Annotated[float | None, Field(
+        gt=0, le=10_000, exclude_if=lambda v: v is None)] = None
+    decision: Annotated[AreaDecision | None, Field(exclude_if=lambda v: v is None)] = None
 
 
 class HoldingPlan(Model):
@@ -211,6 +254,13 @@ class HoldingPlan(Model):
     areas: Annotated[list[HoldingArea], Field(max_length=MAX_HOLDING_AREAS)] = []
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
+    # assumption: how often the state is read; at least a minute bounds the work per day
+    decision_interval: Annotated[Minutes, minutes_between(1.0, 24 * 60.0)] = 15.0
+    forecast_horizon: PositiveMinutes = 360.0  # assumption: how far ahead forecasts look
+
+    @property
+    def has_decisions(self) -> bool:
+        return any(a.decision is not None for a in self.areas)
 
     @field_validator("areas")
     @classmethod
@@ -224,6 +274,31 @@ class HoldingPlan(Model):
 class Holding(Model):
     southbound: HoldingPlan
     northbound: HoldingPlan
+
+
+class Facility(Model):
+    """A site outside the terminals (a test site, a paperwork check, an inland
+    border facility) that ``share`` of a direction's lorries pass before the
+    holding plan: FIFO booths open ``opening_hours`` each day, and a lorry park
+    of ``capacity_lorries`` where they wait (beyond it, on its approach road)."""
+
+    name: Name
+    direction: Direction
+    road: Text = ""
+    share: Fraction
+    booths: Annotated[int, Field(ge=1, le=500)]
+    service_time: ServiceTime
+    opening_hours: Annotated[list[Annotated[int, Field(ge=0, le=24)]],
+                             Field(min_length=2, max_length=2)] = [0, 24]
+    capacity_lorries: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _open_before_close(cls, hours: list[int]) -> list[int]:
+        if hours[0] >= hours[1]:
+            raise ValueError("give [opening hour, closing hour] with opening < closing, "
+                             "e.g. [6, 22]")
+        return hours
 
 
 class Cost(Model):
@@ -385,6 +460,7 @@ class Scenario(Model):
     holding: Holding
     cost: Cost
     disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
+    facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
     behaviour: Annotated[Behaviour | None, Field(exclude_if=lambda v: v is None)] = None
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
@@ -402,6 +478,7 @@ class Scenario(Model):
         _check_route_terminals(self)
         _check_route_choice(self)
         _check_holding(self)
+        _check_facilities(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
         for direction in DIRECTIONS:
@@ -432,7 +509,7 @@ class Scenario(Model):
     @property
     def end(self) -> datetime:
         """The calendar time of the horizon."""
-        return self.start + timedelta(minutes=self.horizon)
+        return at(self.start, self.horizon)
 
 
 def _check_route_terminals(sc: Scenario) -> None:
@@ -481,6 +558,44 @@ def _check_holding(sc: Scenario) -> None:
             raise ScenarioReferenceError(
                 ("holding", direction, "overflow"), "the overflow needs a name of its own"
             )
+        _check_decisions(sc, direction, plan)
+
+
+def _check_facilities(sc: Scenario) -> None:
+    names = [f.name for f in sc.facilities]
+    for i, facility in enumerate(sc.facilities):
+        if names.index(facility.name) != i:
+            raise ScenarioReferenceError(("facilities", i, "name"),
+                                         f"facility {facility.name!r} is named twice")
+    for direction in DIRECTIONS:
+        total = sum(f.share for f in sc.facilities if f.direction == direction)
+        if total > 1.0 + 1e-9:
+            raise ScenarioReferenceError(
+                ("facilities",), f"{direction} facility shares add up to {total:g}; "
+                "a lorry passes at most one facility, so keep them at most 1")
+    if sc.facilities and sc.behaviour_on:
+        raise ScenarioReferenceError(
+            ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
+            "pass a facility first; set behaviour.enabled: false or remove the facilities")
+
+
+def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
+    """One shared (``fifo``) queue per direction, and calls inside the horizon."""
+    fifo = [(i, a) for i, a in enumerate(plan.areas) if a.release == "fifo"]
+    for i, area in fifo[1:]:
+        if set(area.serves) != set(fifo[0][1].serves):
+            raise ScenarioReferenceError(
+                ("holding", direction, "areas", i, "serves"),
+                f"fifo areas form one queue: serve {sorted(fifo[0][1].serves)} "
+                f"as {fifo[0][1].name!r} does",
+            )
+    for i, area in enumerate(plan.areas):
+        for k, moment in enumerate(area.decision.call_at if area.decision else []):
+            if not 0 <= sc.minutes_after_start(moment) < sc.horizon:
+                raise ScenarioReferenceError(
+                    ("holding", direction, "areas", i, "decision", "call_at", k),
+                    "call time outside the horizon; move it inside or lengthen the horizon",
+                )
 
 
 def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
@@ -601,6 +716,7 @@ def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ..
 
 __all__ = [
     "DIRECTIONS",
+    "AreaDecision",
     "Behaviour",
     "BorderSlowdown",
     "CapacityCut",
@@ -608,6 +724,7 @@ __all__ = [
     "Disruption",
     "DisruptionModel",
     "Diversion",
+    "Facility",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from straits.scenario.clock import clock_times, stamp
 from straits.scenario.security import TARGETS, TECHNOLOGIES
 from straits.security import levers
 from straits.security.coupling import CoupledRun, search_multiplier, suspension_windows
@@ -175,8 +176,7 @@ def _measures(run: CoupledRun) -> list[dict[str, Any]]:
     out = []
     for policy, start in zip(run.segments.policies, run.segments.start_minutes, strict=True):
         out.append({
-            "from": (run.engine_scenario.start + timedelta(minutes=float(start))
-                     ).isoformat(timespec="minutes"),
+            "from": stamp(run.engine_scenario.start, start),
             "police": {t: policy.sites[t].police for t in TARGETS},
             "fence_km": {t: policy.sites[t].fence_km for t in TARGETS},
             "perimeter_stop_probability": {
@@ -244,11 +244,11 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
     """``security_hourly`` and ``security_daily`` for ``--out``."""
     people = run.people
     hours = people.arrivals.shape[0]
-    base = np.datetime64(run.engine_scenario.start, "s")
+    start = run.engine_scenario.start
     minutes = np.arange(hours) * 60.0
     kinds = outcome_kinds(people.outcomes).sum(axis=1)
     columns: dict[str, Any] = {
-        "time": pa.array(base + (minutes * 60).astype("timedelta64[s]"), pa.timestamp("s")),
+        "time": pa.array(clock_times(start, minutes), pa.timestamp("s")),
         "minutes": minutes,
         "population": people.population[:-1],
         "population_end": people.population[1:],
@@ -268,8 +268,8 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
     }
     hourly = pa.table(columns)
     day = np.arange(hours) // 24
-    daily: dict[str, Any] = {"time": pa.array(base + (np.unique(day) * 86400).astype(
-        "timedelta64[s]"), pa.timestamp("s"))}
+    daily: dict[str, Any] = {"time": pa.array(clock_times(start, np.unique(day) * 1440.0),
+                                              pa.timestamp("s"))}
     daily["population"] = people.population[np.unique(day) * 24]
     daily["population_end"] = people.population[np.minimum((np.unique(day) + 1) * 24, hours)]
     for name, values in columns.items():

@@ -83,6 +83,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
                                                      strict=True)
                                if scenario.start_minutes(model) < horizon]
         strikes_from = len(data["disruptions"])
+        if scenario.security is not None:  # its dated changes and reports likewise
+            _cut_security(data["security"], scenario, horizon)
     for i, lever in enumerate(levers.stages):
         _apply_stage(data, lever, f"levers.stages[{i}]")
     for i, strike in enumerate(levers.strikes):
@@ -104,6 +106,18 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         if field.startswith("holding.southbound") and levers.holding_plan != "as-scenario":
             field = "levers.holding_plan"
         raise ScenarioError(field, exc.message) from None
+
+
+def _cut_security(security: dict[str, Any], scenario: Scenario, horizon: float) -> None:
+    """Keep the security changes and report periods that begin within ``horizon`` minutes."""
+    assert scenario.security is not None
+    security["changes"] = [c for c, model in zip(security["changes"], scenario.security.changes,
+                                                  strict=True)
+                           if scenario.minutes_after_start(model.start) < horizon]
+    security["report_periods"] = [p for p, model in zip(security["report_periods"],
+                                                        scenario.security.report_periods,
+                                                        strict=True)
+                                  if scenario.minutes_after_start(model.start) < horizon]
 
 
 def _apply_stage(data: dict[str, Any], lever: StageLever, field: str) -> None:
