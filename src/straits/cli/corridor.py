@@ -249,10 +249,10 @@ def _print_where(directions: dict) -> None:
                  d["behaviour"]["diverted_by_where"].items() if n]
         switched = [f"{route} {count_text(n)}" for route, n in
                     d["behaviour"]["switched_to"].items()]
-        if parts or switched:
-            console.print(f"{name}: diverted to {', '.join(parts) or 'nowhere'}; "
-                          f"switched to {', '.join(switched) or 'no other route'}",
-                          highlight=False)
+        if parts:
+            console.print(f"{name}: diverted to {', '.join(parts)}", highlight=False)
+        if switched:
+            console.print(f"{name}: switched to {', '.join(switched)}", highlight=False)
 
 
 def _print_disruptions(windows: list[dict], show_all: bool) -> None:
