@@ -57,6 +57,27 @@ def test_human_output_is_a_compact_table(short_file):
     assert "southbound" in result.output and "Stack" in result.output
 
 
+BEHAVING = ("extends: baseline\nname: behaving\nhorizon: 1d\nbehaviour: {enabled: true}\n"
+            "disruptions:\n  - {kind: blockade, target: ferry, start: +2h, duration: 20h}\n")
+
+
+def test_behaviour_kpis_in_json_and_in_an_80_column_table(tmp_path):
+    path = tmp_path / "behaving.yaml"
+    path.write_text(BEHAVING)
+    summary = _json_run(str(path), "--seed", "2")
+    south = summary["directions"]["southbound"]["behaviour"]
+    assert {"planned", "postponed", "postponed_pending", "diverted", "diverted_by_where",
+            "switched_route", "switched_to", "rejoined", "delay_with_postponement_minutes",
+            "diversion_cost_gbp", "lorry_hours_postponed"} <= set(south)
+    assert south["postponed"] > 0 and "diversion_cost_gbp" in summary
+    result = runner.invoke(app, ["run", str(path), "--seed", "2"], terminal_width=80)
+    assert result.exit_code == 0
+    assert "held back" in result.output and "switched route" in result.output
+    assert "southbound: switched to tunnel" in result.output
+    assert "diverted to" not in result.output  # nobody held back long enough to divert
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
 def test_scenarios_lists_the_builtins():
     result = runner.invoke(app, ["scenarios"])
     assert result.exit_code == 0

@@ -103,7 +103,7 @@ def test_sensitivity_json_ranks_parameters(short_file, store):
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["sweep", "--vary", "terminals.dovr.buffer_lorries=5,6"],
-     ["terminals.dovr.buffer_lorries", "dover, folkestone, calais, coquelles"]),
+     ["terminals.dovr.buffer_lorries", "dover, dover-dunkirk, folkestone, calais, coquelles"]),
     (["sweep", "--vary", "terminals.dover.stages.passport.booths=5"],
      ["terminals.dover.stages.passport.booths", "uk_exit, french_border, check_in"]),
     (["sweep", "--vary", f"{BOOTHS}=5,-2"], [BOOTHS.rsplit(".", 2)[0], "greater than or equal"]),

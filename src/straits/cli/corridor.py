@@ -187,7 +187,11 @@ def _direction_rows(units: str) -> dict[str, tuple[str, Callable[[dict], str]]]:
 def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -> None:
     directions = summary["directions"]
     rows = _direction_rows(units)
-    chosen = list(rows) if show_all else HEADLINE_ROWS
+    chosen = list(rows) if show_all else list(HEADLINE_ROWS)
+    if any("behaviour" in d for d in directions.values()):
+        behaviour = _behaviour_rows()
+        rows.update(behaviour)
+        chosen += list(behaviour)
     horizon = format_minutes(summary["horizon_hours"] * 60)
     table = fold_table(f"{summary['scenario']} · seed {summary['seed']} · {horizon} from "
                        f"{summary['start'].replace('T', ' ')}", ["", *directions])
@@ -195,6 +199,7 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
         label, cell = rows[key]
         table.add_row(label, *(cell(d) for d in directions.values()))
     console.print(table)
+    _print_where(directions)
     used = {k: v for k, v in summary["holding"].items() if v["hours_active"] > 0}
     if used and show_all:
         holding = fold_table("Holding areas used",
@@ -217,6 +222,8 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
     if summary.get("holding_decisions"):
         _print_decisions(summary["holding_decisions"])
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
+    if "diversion_cost_gbp" in summary:
+        console.print(f"Diversion cost: £{summary['diversion_cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"], show_all)
     if summary["disruptions"]:
@@ -224,6 +231,38 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
     if not show_all:
         console.print("More: --all for every KPI and table, --json for all of them as JSON.",
                       style="dim")
+
+
+def _behaviour_rows() -> dict[str, tuple[str, Callable[[dict], str]]]:
+    """What hauliers did (the behaviour rule), as totals; where to is printed below."""
+    def b(d: dict) -> dict:
+        return d["behaviour"]
+
+    return {
+        "planned": ("hauliers: loads planned", lambda d: count_text(b(d)["planned"])),
+        "postponed": ("  held back / still held", lambda d: (
+            f"{count_text(b(d)['postponed'])} / {count_text(b(d)['postponed_pending'])}")),
+        "diverted": ("  diverted / switched route", lambda d: (
+            f"{count_text(b(d)['diverted'])} / {count_text(b(d)['switched_route'])}")),
+        "rejoined": ("  turned back, rejoined", lambda d: count_text(b(d)["rejoined"])),
+        "delay_with_postponement": ("  delay incl. holding back", lambda d: duration_text(
+            b(d)["delay_with_postponement_minutes"]["mean"])),
+    }
+
+
+def _print_where(directions: dict) -> None:
+    """Where diverted loads went and which routes switchers took, per direction."""
+    for name, d in directions.items():
+        if "behaviour" not in d:
+            continue
+        parts = [f"{where} {count_text(n)}" for where, n in
+                 d["behaviour"]["diverted_by_where"].items() if n]
+        switched = [f"{route} {count_text(n)}" for route, n in
+                    d["behaviour"]["switched_to"].items()]
+        if parts:
+            console.print(f"{name}: diverted to {', '.join(parts)}", highlight=False)
+        if switched:
+            console.print(f"{name}: switched to {', '.join(switched)}", highlight=False)
 
 
 def _print_disruptions(windows: list[dict], show_all: bool) -> None:

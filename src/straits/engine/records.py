@@ -9,7 +9,7 @@ holding controllers' decision log. Metrics are computed from these.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 
@@ -20,6 +20,37 @@ from straits.engine.disruptions import Window
 from straits.engine.facilities import FacilityPass
 from straits.engine.holding import DecisionLog, area_joined, queue_by_area
 from straits.scenario.schema import HoldingPlan
+
+
+@dataclass(frozen=True)
+class Dispatch:
+    """What hauliers did before the corridor (the behaviour rule; empty when off).
+
+    Per lorry that reached the corridor (aligned with the direction's arrays):
+    its planned departure, how often it was held back, whether it switched
+    route, whether it was turned back and rejoined. Per planned load that never
+    reached the corridor: its plan, holds, and where it was diverted (-1: still
+    held back at the horizon).
+    """
+
+    planned_minutes: np.ndarray
+    held_back: np.ndarray  # int64
+    switched: np.ndarray  # bool
+    rejoined: np.ndarray  # bool
+    outside_planned_minutes: np.ndarray
+    outside_held_back: np.ndarray  # int64
+    outside_diverted_to: np.ndarray  # int64 into ``diversions``; -1: pending
+    diversions: list[str] = field(default_factory=list)
+    diversion_cost_gbp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def diverted(self) -> np.ndarray:
+        return self.outside_diverted_to >= 0
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Loads held back and not yet set off (nor diverted) at the horizon."""
+        return self.outside_diverted_to < 0
 
 
 @dataclass(frozen=True)
@@ -44,6 +75,7 @@ class DirectionRecords:
     released_minutes: np.ndarray  # left the shared queue for its gate; NaN: not (yet)
     decisions: DecisionLog  # the holding controllers' decisions
     facilities: FacilityPass | None = None  # lorries that passed a facility first
+    dispatch: Dispatch | None = None  # set when the behaviour rule is on
 
     @property
     def reached_corridor_minutes(self) -> np.ndarray:

@@ -9,7 +9,7 @@ from straits.engine.disruptions import sample_windows
 from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
 from straits.engine.facilities import FacilityPass, pass_facilities
 from straits.engine.holding import DecisionLog, area_names
-from straits.engine.records import DirectionRecords, Records
+from straits.engine.records import DirectionRecords, Dispatch, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
 
 PER_LORRY_INPUTS = ("choice_uniform", "captive_uniform", "base_service_minutes",
@@ -42,6 +42,9 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
     arrivals = inputs.arrival_minutes
     facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
     out = _run_through_facilities(inputs, facilities) if facilities else run_direction(inputs)
+    dispatch = None
+    if inputs.behaviour_on:  # never with facilities (the schema refuses the pair)
+        out, arrivals, dispatch = _corridor_lorries(scenario, inputs, out)
     crossed = out.departure_index >= 0
     departure_minutes = np.full(crossed.shape[0], np.nan)
     departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
@@ -72,7 +75,41 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         decisions=DecisionLog(out.decision_minutes, out.decision_area, out.decision_state,
                               out.decision_reason),
         facilities=facilities,
+        dispatch=dispatch,
     )
+
+
+def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: DirectionOutput
+                      ) -> tuple[DirectionOutput, np.ndarray, Dispatch]:
+    """Keep the lorries that reached the corridor, in the order they did (the
+    metrics expect sorted arrivals), and set the loads that never did apart."""
+    entered = ~np.isnan(out.corridor_arrival_minutes)
+    order = np.flatnonzero(entered)[
+        np.argsort(out.corridor_arrival_minutes[entered], kind="stable")]
+    outside = np.flatnonzero(~entered)
+    per_lorry = {
+        name: getattr(out, name)[order]
+        for name in ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "held_minutes",
+                     "released_minutes", "corridor_arrival_minutes", "held_back", "diverted_to",
+                     "switched", "rejoined")
+    }
+    kept = out._replace(**per_lorry)
+    behaviour = scenario.active_behaviour
+    assert behaviour is not None  # the dispatch exists only when the rule is on
+    diversions = behaviour.diversions
+    dispatch = Dispatch(
+        planned_minutes=inputs.arrival_minutes[order],
+        held_back=kept.held_back,
+        switched=kept.switched,
+        rejoined=kept.rejoined,
+        outside_planned_minutes=inputs.arrival_minutes[outside],
+        outside_held_back=out.held_back[outside],
+        outside_diverted_to=out.diverted_to[outside],
+        diversions=list(diversions),
+        diversion_cost_gbp=np.array([d.extra_cost_gbp_per_lorry for d in diversions.values()]),
+    )
+    return kept, kept.corridor_arrival_minutes, dispatch
 
 
 def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
@@ -82,7 +119,8 @@ def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
     reached = facilities.reached_corridor(inputs.arrival_minutes)
     order = np.argsort(reached, kind="stable")
     permuted = inputs._replace(arrival_minutes=reached[order],
-                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS})
+                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS
+                                  if getattr(inputs, k).shape[0]})  # empty: never drawn
     out = run_direction(permuted)
     back = np.empty_like(order)
     back[order] = np.arange(order.shape[0])

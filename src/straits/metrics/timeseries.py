@@ -103,6 +103,11 @@ def lorry_table(records: Records) -> pa.Table:
         data["free_flow_minutes"] = dr.free_flow_minutes
         data["delay_minutes"] = lorry_delays_minutes(dr, records.horizon_minutes)
         data["delay_censored"] = dr.in_system_at_end
+        if dr.dispatch is not None:  # the behaviour rule: what each haulier did first
+            data["planned_minutes"] = dr.dispatch.planned_minutes
+            data["held_back"] = dr.dispatch.held_back
+            data["switched_route"] = dr.dispatch.switched
+            data["rejoined"] = dr.dispatch.rejoined
         parts.append(pa.table(data))
     return pa.concat_tables(parts, promote_options="default")
 

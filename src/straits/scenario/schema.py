@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import (
+    BeforeValidator,
     Field,
     field_validator,
     model_validator,
@@ -35,6 +36,7 @@ from straits.scenario.distributions import (
     ServiceTime,
     TriangularDuration,
     UniformDuration,
+    _fixed_if_string,
 )
 from straits.scenario.limits import (
     FIRST_START_YEAR,
@@ -312,6 +314,51 @@ class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
 
 
+MAX_DIVERSIONS = 20  # places a diverted load can go; more is a typo, not a plan
+
+
+class Diversion(Model):
+    """Somewhere outside the Short Straits a lorry can go instead (other ports)."""
+
+    share: Fraction  # of the diverted lorries that go here
+    extra_cost_gbp_per_lorry: Annotated[float, Field(ge=0, le=100_000)]
+
+
+class Behaviour(Model):
+    """Hauliers who respond to what is published (docs/model.md, "Behaviour").
+
+    At its planned departure each lorry reads the published expected delay of
+    every route (refreshed every ``published_every``, so it lags the queue; an
+    announced closure counts in full). An unbooked lorry takes the route with
+    the earliest expected arrival, paying ``switch_penalty`` to leave its
+    planned one. It then holds back with probability
+    ``1 - exp(-(delay - hold_back_threshold) / hold_back_scale)`` (each lorry
+    has one tolerance draw), looks again after ``recheck_after``, and leaves
+    the Short Straits for one of ``diversions`` once it would have waited
+    ``divert_after``. Lorries turned back at a stage come back after
+    ``rejoin_after`` (ready) if it is given. Off unless ``enabled``.
+    """
+
+    enabled: bool = False
+    published_every: PositiveMinutes = 60.0
+    booked_share: Fraction = 1.0
+    switch_penalty: NonNegativeMinutes = 60.0
+    hold_back_threshold: NonNegativeMinutes = 120.0
+    hold_back_scale: PositiveMinutes = 720.0
+    recheck_after: PositiveMinutes = 180.0
+    divert_after: PositiveMinutes = 1440.0
+    diversions: Annotated[dict[Name, Diversion], Field(max_length=MAX_DIVERSIONS)] = {}
+    rejoin_after: Annotated[DurationSpec | None, BeforeValidator(_fixed_if_string)] = None
+
+    @field_validator("diversions")
+    @classmethod
+    def _shares_sum_to_one(cls, diversions: dict[str, Diversion]) -> dict[str, Diversion]:
+        total = sum(d.share for d in diversions.values())
+        if diversions and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"diversion shares must add up to 1, they add up to {total:g}")
+        return diversions
+
+
 # --- disruptions -------------------------------------------------------------
 
 
@@ -423,6 +470,7 @@ class Scenario(Model):
     cost: Cost
     disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
     facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
+    behaviour: Annotated[Behaviour | None, Field(exclude_if=lambda v: v is None)] = None
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
@@ -447,6 +495,16 @@ class Scenario(Model):
         if self.security is not None:
             _check_security(self, self.security)
         return self
+
+    @property
+    def behaviour_on(self) -> bool:
+        """Whether hauliers respond to published delays (``behaviour.enabled``)."""
+        return self.behaviour is not None and self.behaviour.enabled
+
+    @property
+    def active_behaviour(self) -> Behaviour | None:
+        """The behaviour rule when it is on, else None."""
+        return self.behaviour if self.behaviour_on else None
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
         """(route, terminal) pairs a lorry can use in ``direction``, in route order."""
@@ -529,6 +587,10 @@ def _check_facilities(sc: Scenario) -> None:
             raise ScenarioReferenceError(
                 ("facilities",), f"{direction} facility shares add up to {total:g}; "
                 "a lorry passes at most one facility, so keep them at most 1")
+    if sc.facilities and sc.behaviour_on:
+        raise ScenarioReferenceError(
+            ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
+            "pass a facility first; set behaviour.enabled: false or remove the facilities")
 
 
 def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
@@ -669,11 +731,13 @@ def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ..
 __all__ = [
     "DIRECTIONS",
     "AreaDecision",
+    "Behaviour",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
     "Disruption",
     "DisruptionModel",
+    "Diversion",
     "Facility",
     "FerryRoute",
     "HoldingArea",

@@ -121,6 +121,7 @@ class ScenarioInfo(ScenarioSummary):
     strike_targets: list[str]
     holding_plans: dict[str, str]
     security: dict[str, Any] | None
+    hauliers_respond: bool = False  # the behaviour rule is on
     yaml: str
 
 

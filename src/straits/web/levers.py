@@ -68,6 +68,8 @@ class Levers(Strict):
     holding_plan: Name = Field("as-scenario", description="'as-scenario' or a built-in "
                                "scenario whose Kent holding plan to use (see /api/scenarios/…).")
     security: SecurityLevers | None = None
+    hauliers_respond: bool | None = Field(None, description="Switch the behaviour rule on or "
+                                          "off (None: as the scenario has it).")
 
 
 def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
@@ -93,6 +95,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["holding"]["southbound"] = copy.deepcopy(plans[levers.holding_plan][1])
     if levers.security is not None:
         _apply_security(data, levers.security)
+    if levers.hauliers_respond is not None:  # the rule's parameters stay the scenario's
+        data.setdefault("behaviour", {})["enabled"] = levers.hauliers_respond
     try:
         return scenario_from_mapping(data, source="levers")
     except ScenarioError as exc:

@@ -114,6 +114,7 @@ function fillForm(info) {
   $("strike-start").value = info.start.slice(0, 16);
   const plan = $("holding-plan");
   plan.replaceChildren(...Object.entries(info.holding_plans).map(([k, v]) => new Option(`${k}: ${v}`, k)));
+  $("hauliers-respond").checked = info.hauliers_respond;
   $("security-levers").hidden = !info.security;
   if (info.security) {
     for (const site of ["lorries", "port", "tunnel"]) $(`police-${site}`).value = info.security.police[site] ?? "";
@@ -161,6 +162,9 @@ function buildRequest() {
       target: $("strike-target").value, start: $("strike-start").value,
       duration_hours: number("strike-hours"), capacity_fraction: number("strike-fraction"),
     });
+  }
+  if ($("hauliers-respond").checked !== state.info.hauliers_respond) {
+    levers.hauliers_respond = $("hauliers-respond").checked;
   }
   if (state.info.security) {
     const security = { police: {}, fence_km: {} };
