@@ -1,0 +1,160 @@
+"""Evaluating candidates: the validation scenarios with a candidate's corridor values,
+run as experiments through the executors into the results store.
+
+A candidate is one experiment (kind ``calibration``): one point per validation
+scenario, every point with the same seeds (common random numbers, also across
+candidates, so two candidates differ by their values, not by luck). Each
+replication also records the validation measures as KPIs ``target.<id>``.
+A replication already in the store (same scenario, seed, version) is never run
+again: a killed calibration loses only the replications in hand, and
+candidates the search proposes twice (whole booths) cost nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from straits.calibration.objective import Fit, fit
+from straits.calibration.spec import Spec
+from straits.experiments.ensemble import Experiment, make_point, missing_tasks, register
+from straits.experiments.executors import Executor
+from straits.experiments.replication import Outcome, Task, flatten_kpis, holding_series
+from straits.experiments.statistics import KpiStatistics, experiment_statistics
+from straits.experiments.store import ResultsStore
+from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
+from straits.pipeline import simulate
+from straits.scenario import Scenario, load_scenario
+from straits.validation.measures import Measure
+
+TARGET_KPI = "target."
+KIND = "calibration"
+
+
+def seed_key(seed: int) -> str:
+    """The seed key every candidate shares (hex, as experiments' seed keys)."""
+    return hashlib.sha256(f"straits-calibration:{seed}".encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class MeasuredWork:
+    """A worker's job: one replication, reduced to KPIs plus the validation measures.
+
+    The same reduction as experiments' ``run_task`` (KPI rows, holding series);
+    only the totals of the holding series are kept, as calibration runs are
+    read for their numbers, not their bands.
+    """
+
+    measures: dict[str, tuple[tuple[str, Measure], ...]]  # scenario name -> (target id, measure)
+
+    def __call__(self, task: Task) -> Outcome:
+        began = time.perf_counter()
+        result = simulate(task.scenario, task.seed)
+        simulated = time.perf_counter()
+        series = holding_series(task.scenario, result.records)
+        totals = [i for i, kind in enumerate(series.kinds) if kind == "total"]
+        series = replace(series, directions=[series.directions[i] for i in totals],
+                         places=[series.places[i] for i in totals], kinds=["total"] * len(totals),
+                         lorries=series.lorries[totals], km=series.km[totals])
+        kpis = flatten_kpis(result.summary)
+        for key, measure in self.measures.get(task.scenario.name, ()):
+            kpis[TARGET_KPI + key] = float(measure(result))
+        return Outcome(task.scenario_hash, task.seed_key, task.replication, task.seed,
+                       task.point, list(kpis),
+                       np.fromiter(kpis.values(), dtype=np.float64, count=len(kpis)), series,
+                       simulated - began, time.perf_counter() - simulated,
+                       f"{socket.gethostname()}:{os.getpid()}")
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A candidate's predictions: one fit per target, and the experiment that holds them."""
+
+    values: dict[str, Any]  # path -> scenario value
+    fits: dict[str, Fit]
+    replications: int
+    experiment_id: str
+
+
+class Evaluator:
+    """Runs candidates for a spec's targets through ``executor`` into ``store``."""
+
+    def __init__(self, spec: Spec, store: ResultsStore, executor: Executor,
+                 scenarios: dict[str, Scenario] | None = None):
+        self.spec = spec
+        self.store = store
+        self.executor = executor
+        self.seed_key = seed_key(spec.seed)
+        supplied = scenarios or {}
+        names = list(dict.fromkeys(t.scenario for t in spec.targets))
+        self.mappings = {n: scenario_mapping(supplied.get(n) or load_scenario(n)) for n in names}
+        self.inherited = {n: self._inherited(m) for n, m in self.mappings.items()}
+        # every target of a scenario is measured, so stored runs serve any spec or fold
+        self.work = MeasuredWork({n: tuple((t.key, t.measure) for t in spec.catalogue
+                                           if t.scenario == n) for n in names})
+
+    def _inherited(self, mapping: dict[str, Any]) -> list[str]:
+        """The free paths a scenario takes from the corridor (not those it sets itself)."""
+        return [p.path for p in self.spec.parameters
+                if read_path(mapping, p.path) == p.corridor_value]
+
+    def experiment(self, values: dict[str, Any], replications: int,
+                   names: list[str] | None = None) -> Experiment:
+        """The candidate as an experiment: its values in each scenario that inherits them."""
+        names = names or list(self.mappings)
+        points = []
+        for index, name in enumerate(names):
+            own = {path: values[path] for path in self.inherited[name]}
+            scenario = apply_overrides(self.mappings[name], own)
+            points.append(make_point(index, scenario, values))
+        return Experiment(KIND, points[0].scenario, points, replications, self.seed_key,
+                          {"spec": self.spec.name, "scenarios": names})
+
+    def evaluate(self, candidates: list[dict[str, Any]], replications: int,
+                 names: list[str] | None = None) -> list[Evaluation]:
+        """Run what is missing for every candidate (in parallel), then read their fits."""
+        experiments = [self.experiment(values, replications, names) for values in candidates]
+        tasks = list(self._missing(experiments))
+        by_hash = {p.scenario_hash: (p.scenario.name, p.parameters)
+                   for e in experiments for p in e.points}
+        for outcome in self.executor.imap_unordered(self.work, tasks):
+            name, parameters = by_hash[outcome.scenario_hash]
+            self.store.add_outcome(outcome, name, parameters)
+        return [self._read(e, values) for e, values in zip(experiments, candidates, strict=True)]
+
+    def _missing(self, experiments: list[Experiment]) -> Iterator[Task]:
+        planned: set[tuple[str, int]] = set()
+        for e in experiments:
+            register(e, self.store)
+            for task in missing_tasks(e, self.store)[0]:
+                if (task.scenario_hash, task.replication) not in planned:
+                    planned.add((task.scenario_hash, task.replication))
+                    yield task
+
+    def statistics(self, experiment: Experiment, pattern: str | None = None
+                   ) -> dict[str, dict[str, KpiStatistics]]:
+        """Per scenario of the experiment, its KPI statistics (by name)."""
+        table = experiment_statistics(self.store, experiment.experiment_id,
+                                      experiment.replications, pattern)
+        return {p.scenario.name: {s.kpi: s for s in table.get(p.index, [])}
+                for p in experiment.points}
+
+    def _read(self, experiment: Experiment, values: dict[str, Any]) -> Evaluation:
+        by_scenario = self.statistics(experiment, TARGET_KPI)
+        fits = {}
+        for target in self.spec.targets:
+            if target.scenario not in by_scenario:
+                continue
+            s = by_scenario[target.scenario].get(TARGET_KPI + target.key)
+            if s is None or s.n < experiment.replications:
+                raise RuntimeError(f"{target.key}: {0 if s is None else s.n} of "
+                                   f"{experiment.replications} replications in the store")
+            fits[target.key] = fit(target, s.mean, s.std, s.n)
+        return Evaluation(values, fits, experiment.replications, experiment.experiment_id)

@@ -1,0 +1,66 @@
+"""A toy calibration problem with a known answer: Dover's French border as an M/M/c stage.
+
+Flat Poisson demand, exponential border times and ample room everywhere else,
+so the border stage is an M/M/c queue; its mean wait with the true booth count
+comes from Erlang C (theory, not a run), and a calibration of the booth count
+to that wait must recover the true count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from straits.pipeline import RunResult
+from straits.scenario import Scenario
+from straits.validation.targets import Target
+from tests.conftest import scenario_with
+
+TRUE_BOOTHS = 7
+SERVICE_MINUTES = 2.0
+RHO = 0.85  # utilisation with the true booth count
+DOVER_PER_MINUTE = RHO * TRUE_BOOTHS / SERVICE_MINUTES
+FERRY_SHARE = 0.667
+BORDER_STAGE = 1  # uk_exit, french_border, check_in
+
+
+def erlang_c_wait(booths: int, per_minute: float, service_minutes: float) -> float:
+    """M/M/c mean wait in queue (Erlang C, by the Erlang B recursion)."""
+    offered = per_minute * service_minutes
+    blocking = 1.0
+    for k in range(1, booths + 1):
+        blocking = offered * blocking / (k + offered * blocking)
+    rho = offered / booths
+    waiting = blocking / (1.0 - rho * (1.0 - blocking))
+    return waiting / (booths / service_minutes - per_minute)
+
+
+def toy_scenario() -> Scenario:
+    flat = {"hour_of_day": [1.0] * 24, "day_of_week": [1.0] * 7}
+    return scenario_with({
+        "terminals.dover.buffer_lorries": 100_000,
+        "terminals.dover.stages.1.booths": 9,
+        "terminals.dover.stages.1.service_time": {"distribution": "exponential",
+                                                  "mean": f"{SERVICE_MINUTES:g}min"},
+        "terminals.dover.stages.2.booths": 40,
+        "demand.southbound": {"lorries_per_day": DOVER_PER_MINUTE * 1440 / FERRY_SHARE, **flat},
+        "demand.northbound": {"lorries_per_day": 100, **flat},
+    }, name="toy-mmc", horizon="2d", disruptions=[])
+
+
+def border_mean_wait(result: RunResult) -> float:
+    """Mean wait (minutes) before a Dover French-border booth, after a 6-hour warm-up."""
+    dr = result.records.directions["southbound"]
+    dover = (dr.terminal == dr.layout.terminals.index("dover")) & (dr.arrival_minutes > 360)
+    reached = dover & ~np.isnan(dr.stage_start_minutes[:, BORDER_STAGE])
+    waits = (dr.stage_start_minutes[reached, BORDER_STAGE]
+             - dr.stage_end_minutes[reached, BORDER_STAGE - 1])
+    return float(waits.mean())
+
+
+THEORY = erlang_c_wait(TRUE_BOOTHS, DOVER_PER_MINUTE, SERVICE_MINUTES)
+TOY_TARGET = Target(
+    key="toy-wait", scenario="toy-mmc", quantity="mean wait at Dover's French border",
+    unit="minutes", measure=border_mean_wait, published_low=THEORY, published_high=THEORY,
+    published_text="Erlang C", facts="theory", source="Erlang C", tolerance=0.3,
+    why_tolerance="a 2-day run starts empty",
+)
