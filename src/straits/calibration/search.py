@@ -146,9 +146,10 @@ def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[o
     best = min([t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
                + scores)
     final: list[Evaluation] = list(first)
+    near = NEAR_BEST_FACTOR * best + NEAR_BEST_SLACK
     refine = [i for i, (e, s) in enumerate(zip(first, scores, strict=True))
               if spec.refine_replications > spec.replications
-              and (accepted(list(e.fits.values())) or s <= NEAR_BEST_FACTOR * best + NEAR_BEST_SLACK)]
+              and (accepted(list(e.fits.values())) or s <= near)]
     if refine:
         refined = evaluator.evaluate([candidates[i] for i in refine], spec.refine_replications)
         for i, e in zip(refine, refined, strict=True):

@@ -88,7 +88,7 @@ class Parameter:
     def scenario_value(self, x: float) -> Any:
         """The value written into a scenario for search value ``x``."""
         if self.kind == "integer":
-            return int(round(x))
+            return round(x)
         if self.kind == "duration":  # whole tenths of a second
             return format_minutes(round(x * 60, 1) / 60)
         return float(f"{x:.4g}")  # four significant digits: finer than any target can tell
