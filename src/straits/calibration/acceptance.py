@@ -23,8 +23,8 @@ from straits import __version__
 from straits.calibration.evaluation import Evaluator
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import Spec, value_node
+from straits.calibration.uncertainty import RESULT_FILE
 
-RESULT_FILE = "calibration.json"
 SPREAD_KPIS = (
     "directions.southbound.delay_minutes.mean",
     "directions.southbound.queue_peak_km",

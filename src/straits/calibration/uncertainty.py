@@ -10,37 +10,47 @@ well as the randomness of one day.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from straits import __version__
-from straits.calibration.acceptance import RESULT_FILE
 from straits.experiments.ensemble import Experiment, make_point
 from straits.experiments.statistics import KpiStatistics, describe
 from straits.experiments.store import ResultsStore
-from straits.experiments.sweep import apply_overrides, scenario_mapping
+from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
 from straits.scenario import Scenario, ScenarioError, scenario_hash
 
-DEFAULT_VECTORS = 10
+RESULT_FILE = "calibration.json"  # written by straits.calibration.acceptance
 
 
-def load_accepted(path: Path) -> list[dict[str, Any]]:
-    """The accepted parameter vectors of a calibration (its folder or its JSON file)."""
+@dataclass(frozen=True)
+class Accepted:
+    """A calibration's accepted vectors and the corridor values they replace."""
+
+    vectors: list[dict[str, Any]]
+    corridor_values: dict[str, Any]
+
+
+def load_accepted(path: Path) -> Accepted:
+    """The accepted set of a calibration (its ``--out`` folder or its JSON file)."""
     file = path / RESULT_FILE if path.is_dir() else path
     flag = "--parameter-uncertainty"
     if not file.is_file():
         raise ScenarioError(flag, f"no {RESULT_FILE} at {str(file)!r}; give a `straits "
                                   "calibrate --out` folder")
     try:
-        vectors = [t["values"] for t in json.loads(file.read_text(encoding="utf-8"))["accepted"]]
+        data = json.loads(file.read_text(encoding="utf-8"))
+        accepted = Accepted([t["values"] for t in data["accepted"]],
+                            {p["path"]: p["corridor_value"] for p in data["parameters"]})
     except (ValueError, KeyError, TypeError):
         raise ScenarioError(flag, f"{str(file)!r} is not a calibration result") from None
-    if not vectors:
+    if not accepted.vectors:
         raise ScenarioError(flag, f"{str(file)!r} accepted no parameter vector; calibrate "
                                   "with more trials or wider bounds")
-    return vectors
+    return accepted
 
 
 def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str) -> list[dict[str, Any]]:
@@ -50,14 +60,22 @@ def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str) -> list[di
     return [vectors[i] for i in sorted(chosen)]
 
 
-def uncertain_ensemble(scenario: Scenario, vectors: list[dict[str, Any]],
+def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
                        replications: int) -> Experiment:
-    """An ensemble over parameter vectors: one point each, common seeds."""
-    mapping = scenario_mapping(scenario)
-    points = [make_point(i, apply_overrides(mapping, v), v) for i, v in enumerate(vectors)]
+    """An ensemble over ``vectors`` accepted vectors: one point each, common seeds.
+
+    A value the scenario sets itself (an event's own, not the corridor's) is kept.
+    """
     key = scenario_hash(scenario)
+    mapping = scenario_mapping(scenario)
+    inherited = [path for path, value in accepted.corridor_values.items()
+                 if read_path(mapping, path) == value]
+    points = []
+    for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key)):
+        own = {path: v[path] for path in inherited}
+        points.append(make_point(i, apply_overrides(mapping, own), own))
     return Experiment("ensemble", scenario, points, replications, key,
-                      {"parameter_uncertainty": len(vectors)})
+                      {"parameter_uncertainty": len(points)})
 
 
 def pooled_statistics(store: ResultsStore, experiment: Experiment) -> list[KpiStatistics]:

@@ -27,6 +27,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
+from straits.calibration.uncertainty import load_accepted, pooled_statistics, uncertain_ensemble
 from straits.cli.app import BadInput, app, console, errors, fail, guarded
 from straits.experiments.ensemble import Experiment, RunReport, ensemble, run_experiment
 from straits.experiments.executors import Executor, make_executor
@@ -129,6 +130,11 @@ def ensemble_command(
     sets: Sets = None,
     kpi: Kpis = None,
     as_json: AsJson = False,
+    parameter_uncertainty: Annotated[Path | None, typer.Option(
+        help="A `straits calibrate --out` folder: also draw corridor values from its accepted "
+             "set (--parameter-vectors of them, -n replications each).")] = None,
+    parameter_vectors: Annotated[int, typer.Option(
+        min=1, help="Accepted vectors drawn with --parameter-uncertainty.")] = 10,
 ) -> None:
     """Run N replications with reproducible seeds; KPI means, 95% CIs, percentiles and bands."""
     where = Where(workers, dask_scheduler, dask, store)
@@ -136,6 +142,10 @@ def ensemble_command(
     def action() -> None:
         base = _scenario(scenario, sets)
         chosen = _check_kpis(base, kpi)
+        if parameter_uncertainty is not None:
+            _uncertain_ensemble(base, parameter_uncertainty, parameter_vectors, replications,
+                                where, chosen, as_json)
+            return
         experiment = ensemble(base, replications)
         with where.open_store() as results:
             report = _run(experiment, results, where, as_json)
@@ -157,6 +167,24 @@ def ensemble_command(
                       f"{bands_file}", highlight=False)
 
     guarded(action)
+
+
+def _uncertain_ensemble(base: Scenario, calibration: Path, vectors: int, replications: int,
+                        where: Where, chosen: list[str], as_json: bool) -> None:
+    """The ensemble over accepted parameter vectors too: statistics pool every run."""
+    experiment = uncertain_ensemble(base, load_accepted(calibration), vectors, replications)
+    with where.open_store() as results:
+        report = _run(experiment, results, where, as_json)
+        shown = [s for s in pooled_statistics(results, experiment)
+                 if not chosen or s.kpi in chosen]
+    if as_json:
+        _print_json({**_header(experiment, report, results.path),
+                     "parameter_vectors": [p.parameters for p in experiment.points],
+                     "kpis": {s.kpi: s.as_dict() for s in shown}})
+        return
+    _print_statistics(f"{base.name} · {len(experiment.points)} accepted parameter vectors × "
+                      f"{replications} replications", shown)
+    _print_footer(experiment, report, results.path)
 
 
 # --- sweep -------------------------------------------------------------------------------
