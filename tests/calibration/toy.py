@@ -8,8 +8,16 @@ to that wait must recover the true count.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
+
 import numpy as np
 
+from straits.calibration.evaluation import Evaluator
+from straits.calibration.search import TrialResult, run_search
+from straits.calibration.spec import Spec, load_spec
+from straits.experiments.executors import Executor, make_executor
+from straits.experiments.store import ResultsStore
 from straits.pipeline import RunResult
 from straits.scenario import Scenario
 from straits.validation.targets import Target
@@ -64,3 +72,37 @@ TOY_TARGET = Target(
     published_text="Erlang C", facts="theory", source="Erlang C", tolerance=0.3,
     why_tolerance="a 2-day run starts empty",
 )
+
+
+TOY_SPEC = """\
+name: toy
+corridor: toy-mmc
+parameters:
+  - path: terminals.dover.stages.french_border.booths
+    low: 5
+    high: 11
+replications: 3
+refine_replications: 6
+trials: 10
+startup_trials: 4
+batch: 2
+seed: 7
+"""
+
+
+def toy_spec(folder: Path, text: str = TOY_SPEC, catalogue: tuple[Target, ...] = (),
+             scenarios: dict[str, Scenario] | None = None) -> Spec:
+    """The toy spec (written to ``folder``), loaded against the toy target and scenario."""
+    path = folder / "toy.yaml"
+    path.write_text(text, encoding="utf-8")
+    return load_spec(path, catalogue or (TOY_TARGET,), scenarios or {"toy-mmc": toy_scenario()})
+
+
+def calibrate_toy(folder: Path, spec: Spec, executor: Executor | None = None,
+                  on_trial: Callable[[TrialResult], None] | None = None,
+                  scenarios: dict[str, Scenario] | None = None) -> list[TrialResult]:
+    """Run the toy calibration in ``folder`` (study and store there)."""
+    executor = executor or make_executor(1)
+    with ResultsStore(folder / "store.duckdb") as store:
+        evaluator = Evaluator(spec, store, executor, scenarios or {"toy-mmc": toy_scenario()})
+        return run_search(spec, folder, evaluator, spec.trials, on_trial)

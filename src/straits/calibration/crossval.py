@@ -16,7 +16,7 @@ from pathlib import Path
 from straits.calibration.acceptance import best_trial
 from straits.calibration.evaluation import Evaluator
 from straits.calibration.objective import Fit
-from straits.calibration.search import TrialResult, open_study, run_search
+from straits.calibration.search import TrialResult, run_search
 from straits.calibration.spec import Spec
 
 
@@ -43,8 +43,8 @@ def cross_validate(spec: Spec, folder: Path, full: Evaluator,
         fold_spec = spec.without_scenario(name)
         if not fold_spec.targets:
             continue
-        study = open_study(folder / f"leave-out-{name}", fold_spec)
-        results = run_search(fold_spec, study, make_evaluator(fold_spec), trials,
+        results = run_search(fold_spec, folder / f"leave-out-{name}", make_evaluator(fold_spec),
+                             trials,
                              None if on_trial is None else lambda r, n=name: on_trial(n, r))
         best = best_trial(results)
         predicted = full.evaluate([best.values], spec.refine_replications, [name])[0]

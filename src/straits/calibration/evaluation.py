@@ -13,6 +13,7 @@ candidates the search proposes twice (whole booths) cost nothing.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import socket
 import time
@@ -22,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from straits import __version__
 from straits.calibration.objective import Fit, fit
 from straits.calibration.spec import Spec
 from straits.experiments.ensemble import Experiment, make_point, missing_tasks, register
@@ -147,14 +149,38 @@ class Evaluator:
                 for p in experiment.points}
 
     def _read(self, experiment: Experiment, values: dict[str, Any]) -> Evaluation:
-        by_scenario = self.statistics(experiment, TARGET_KPI)
+        by_scenario = self._target_values(experiment)
         fits = {}
         for target in self.spec.targets:
             if target.scenario not in by_scenario:
                 continue
-            s = by_scenario[target.scenario].get(TARGET_KPI + target.key)
-            if s is None or s.n < experiment.replications:
-                raise RuntimeError(f"{target.key}: {0 if s is None else s.n} of "
-                                   f"{experiment.replications} replications in the store")
-            fits[target.key] = fit(target, s.mean, s.std, s.n)
+            runs = by_scenario[target.scenario].get(TARGET_KPI + target.key, [])
+            if len(runs) < experiment.replications:
+                raise RuntimeError(f"{target.key}: {len(runs)} of {experiment.replications} "
+                                   "replications in the store")
+            mean = math.fsum(runs) / len(runs)
+            std = (math.sqrt(math.fsum((v - mean) ** 2 for v in runs) / (len(runs) - 1))
+                   if len(runs) > 1 else None)
+            fits[target.key] = fit(target, mean, std, len(runs))
         return Evaluation(values, fits, experiment.replications, experiment.experiment_id)
+
+    def _target_values(self, experiment: Experiment) -> dict[str, dict[str, list[float]]]:
+        """Per scenario and target KPI, the values of replications 0..R-1 in order.
+
+        Means are summed exactly (``math.fsum``), so a candidate's score does not
+        depend on the order its replications were stored in: the search then
+        makes the same choices on any number of workers.
+        """
+        table = self.store.query(
+            "SELECT p.point, k.kpi, list(k.value ORDER BY r.replication) AS v "
+            "FROM experiment_points p JOIN runs r ON r.scenario_hash = p.scenario_hash "
+            "AND r.seed_key = p.seed_key JOIN kpis k USING (run_id) "
+            "WHERE p.experiment_id = ? AND r.replication < ? AND r.straits_version = ? "
+            "AND starts_with(k.kpi, ?) GROUP BY p.point, k.kpi",
+            [experiment.experiment_id, experiment.replications, __version__, TARGET_KPI])
+        names = {p.index: p.scenario.name for p in experiment.points}
+        out: dict[str, dict[str, list[float]]] = {}
+        for point, kpi, runs in zip(*(table[c].to_pylist() for c in ("point", "kpi", "v")),
+                                    strict=True):
+            out.setdefault(names[point], {})[kpi] = runs
+        return out

@@ -108,32 +108,54 @@ def prior_draws(spec: Spec, count: int) -> list[dict[str, float]]:
             for row in sampler.random(count)]
 
 
-def run_search(spec: Spec, study: optuna.Study, evaluator: Evaluator, trials: int,
+def run_search(spec: Spec, folder: Path, evaluator: Evaluator, trials: int,
                on_trial: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
-    """Run trials until ``trials`` are finished; return every finished trial."""
+    """Run the study in ``folder`` until ``trials`` are finished; return every finished trial."""
+    study = open_study(folder, spec)
     draws = prior_draws(spec, trials if spec.sampler == "prior" else spec.startup_trials)
     space = distributions(spec)
-    unfinished = [t for t in study.get_trials(deepcopy=False)
-                  if t.state in (TrialState.RUNNING, TrialState.WAITING)]
-    if unfinished:  # started before a kill: their candidates are fixed, finish them first
-        pending = [optuna.Trial(study, t._trial_id) if t.state == TrialState.RUNNING
-                   else study.ask(space) for t in unfinished]
-        _finish(spec, study, evaluator, pending, draws, on_trial)
+    unfinished = sorted((t for t in study.get_trials(deepcopy=False)
+                         if t.state in (TrialState.RUNNING, TrialState.WAITING)),
+                        key=lambda t: t.number)
+    pending = []
+    for t in unfinished:  # started before a kill: keep the candidates they had
+        study.sampler = _sampler(spec, t.number, len(draws))
+        trial = optuna.Trial(study, t._trial_id) if t.state == TrialState.RUNNING \
+            else study.ask()
+        pending.append(_suggest(trial, space))  # values a kill cut short are drawn again
     while True:
         started = len(study.get_trials(deepcopy=False))
-        if started >= trials:
-            break
-        batch = []
-        for number in range(started, min(started + spec.batch, trials)):
+        first = pending[0].number if pending else started  # the batch a kill cut short
+        end = min((first // spec.batch + 1) * spec.batch, trials)  # batches never shift
+        for number in range(started, end):
             if number < len(draws):
                 study.enqueue_trial(_search_values(spec, draws[number]))
-            else:
-                study.sampler = optuna.samplers.TPESampler(
-                    seed=_trial_seed(spec.seed, number), n_startup_trials=0,
-                    multivariate=True, constant_liar=True)
-            batch.append(study.ask(space))
-        _finish(spec, study, evaluator, batch, draws, on_trial)
+            study.sampler = _sampler(spec, number, len(draws))
+            pending.append(study.ask(space))
+        if not pending:
+            break
+        _finish(spec, study, evaluator, pending, draws, on_trial)
+        pending = []
     return finished_trials(study)
+
+
+def _sampler(spec: Spec, number: int, prior_draws: int) -> optuna.samplers.BaseSampler:
+    """Trial ``number``'s sampler, seeded by the spec's seed and the number alone."""
+    seed = _trial_seed(spec.seed, number)
+    if number < prior_draws:  # the enqueued prior draw fixes every value
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=0, multivariate=True,
+                                      constant_liar=True)
+
+
+def _suggest(trial: optuna.Trial, space: dict[str, BaseDistribution]) -> optuna.Trial:
+    """Make sure every parameter has its value (kept if it has one already)."""
+    for path, d in space.items():
+        if isinstance(d, IntDistribution):
+            trial.suggest_int(path, d.low, d.high)
+        else:
+            trial.suggest_float(path, d.low, d.high, log=d.log)
+    return trial
 
 
 def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[optuna.Trial],

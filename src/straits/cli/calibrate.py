@@ -91,9 +91,9 @@ def _with_flags(spec: Spec, trials: int | None, replications: int | None,
 def _calibrate(spec: Spec, folder: Path, results: ResultsStore, executor: Executor,
                command: str, as_json: bool) -> None:
     evaluator = Evaluator(spec, results, executor)
-    study = open_study(folder, spec)
+    open_study(folder, spec)  # a different spec in --out stops here, before any work
     with console.status("", spinner="dots") as status:
-        trials = run_search(spec, study, evaluator, spec.trials,
+        trials = run_search(spec, folder, evaluator, spec.trials,
                             lambda r: status.update(_progress("", r, spec.trials)))
     summary = summarise(spec, trials, evaluator)
     files = write_results(folder, summary, command)
