@@ -35,9 +35,16 @@ BOOTHS = "terminals.dover.stages.french_border.booths"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_toy_calibration_recovers_the_true_booth_count(tmp_path):
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> list:
+    """The toy calibration run once, uninterrupted, on one worker."""
+    folder = tmp_path_factory.mktemp("clean")
+    return calibrate_toy(folder, toy_spec(folder))
+
+
+def test_toy_calibration_recovers_the_true_booth_count(tmp_path, clean):
     spec = toy_spec(tmp_path)
-    trials = calibrate_toy(tmp_path, spec)
+    trials = clean
     assert len(trials) == spec.trials
     summary = summarise(spec, trials, None)
     assert summary.best.values[BOOTHS] == TRUE_BOOTHS
@@ -61,9 +68,9 @@ def _trial_values(trials):
     return [(t.number, t.values, t.score, t.replications) for t in trials]
 
 
-def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path):
+def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path, clean):
     spec = toy_spec(tmp_path)
-    one = calibrate_toy(tmp_path / "one", spec)
+    one = clean
     executor = make_executor(2)
     try:
         two = calibrate_toy(tmp_path / "two", spec, executor)
@@ -91,8 +98,8 @@ def _complete(folder: Path) -> int:
         return 0
 
 
-def test_killed_calibration_resumes_without_repeating_finished_trials(tmp_path):
-    killed, clean = tmp_path / "killed", tmp_path / "clean"
+def test_killed_calibration_resumes_without_repeating_finished_trials(tmp_path, clean):
+    killed = tmp_path / "killed"
     killed.mkdir()
     env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
     process = subprocess.Popen([sys.executable, "-c", _RUN_TOY, str(killed)], env=env, cwd=REPO)
@@ -112,8 +119,7 @@ def test_killed_calibration_resumes_without_repeating_finished_trials(tmp_path):
     assert sorted(ran_now) == [n for n in range(spec.trials) if n not in before]
     kept = [t for t in resumed if t.number in before]
     assert _trial_values(kept) == _trial_values([before[t.number] for t in kept])
-    clean.mkdir()  # and the resumed study is the one an uninterrupted run makes
-    assert _trial_values(resumed) == _trial_values(calibrate_toy(clean, toy_spec(clean)))
+    assert _trial_values(resumed) == _trial_values(clean)  # as if never interrupted
 
 
 @pytest.mark.parametrize("field", ["trials", "seed"])
@@ -129,9 +135,8 @@ def test_a_study_resumes_only_with_the_spec_it_was_made_from(tmp_path, field):
 
 
 @pytest.mark.parametrize("cut", ["waiting prior draw", "asked, no values yet",
-                                 "values, not scored", "whole batch asked, not scored"])
-def test_a_trial_cut_short_is_finished_as_the_uninterrupted_run_would(tmp_path, cut):
-    clean = calibrate_toy(tmp_path / "clean", toy_spec(tmp_path))
+                                 "whole batch asked, not scored"])
+def test_a_trial_cut_short_is_finished_as_the_uninterrupted_run_would(tmp_path, clean, cut):
     folder = tmp_path / "cut"
     folder.mkdir()
     first = 2 if cut == "waiting prior draw" else 4  # prior draws are trials 0-3

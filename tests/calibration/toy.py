@@ -42,7 +42,8 @@ def erlang_c_wait(booths: int, per_minute: float, service_minutes: float) -> flo
     return waiting / (booths / service_minutes - per_minute)
 
 
-def toy_scenario() -> Scenario:
+def toy_scenario(name: str = "toy-mmc", per_minute: float = DOVER_PER_MINUTE) -> Scenario:
+    """Dover's French border as M/M/c (9 booths to start from) fed ``per_minute`` lorries."""
     flat = {"hour_of_day": [1.0] * 24, "day_of_week": [1.0] * 7}
     return scenario_with({
         "terminals.dover.buffer_lorries": 100_000,
@@ -50,9 +51,18 @@ def toy_scenario() -> Scenario:
         "terminals.dover.stages.1.service_time": {"distribution": "exponential",
                                                   "mean": f"{SERVICE_MINUTES:g}min"},
         "terminals.dover.stages.2.booths": 40,
-        "demand.southbound": {"lorries_per_day": DOVER_PER_MINUTE * 1440 / FERRY_SHARE, **flat},
+        "demand.southbound": {"lorries_per_day": per_minute * 1440 / FERRY_SHARE, **flat},
         "demand.northbound": {"lorries_per_day": 100, **flat},
-    }, name="toy-mmc", horizon="2d", disruptions=[])
+    }, name=name, horizon="2d", disruptions=[])
+
+
+def toy_target(scenario: str, booths: int, per_minute: float, key: str) -> Target:
+    """The Erlang C wait with ``booths`` booths, published as if measured."""
+    theory = erlang_c_wait(booths, per_minute, SERVICE_MINUTES)
+    return Target(key=key, scenario=scenario, quantity="mean wait at Dover's French border",
+                  unit="minutes", measure=border_mean_wait, published_low=theory,
+                  published_high=theory, published_text="Erlang C", facts="theory",
+                  source="Erlang C", tolerance=0.3, why_tolerance="a 2-day run starts empty")
 
 
 def border_mean_wait(result: RunResult) -> float:
@@ -65,13 +75,7 @@ def border_mean_wait(result: RunResult) -> float:
     return float(waits.mean())
 
 
-THEORY = erlang_c_wait(TRUE_BOOTHS, DOVER_PER_MINUTE, SERVICE_MINUTES)
-TOY_TARGET = Target(
-    key="toy-wait", scenario="toy-mmc", quantity="mean wait at Dover's French border",
-    unit="minutes", measure=border_mean_wait, published_low=THEORY, published_high=THEORY,
-    published_text="Erlang C", facts="theory", source="Erlang C", tolerance=0.3,
-    why_tolerance="a 2-day run starts empty",
-)
+TOY_TARGET = toy_target("toy-mmc", TRUE_BOOTHS, DOVER_PER_MINUTE, "toy-wait")
 
 
 TOY_SPEC = """\
