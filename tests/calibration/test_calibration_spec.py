@@ -83,3 +83,12 @@ def test_unknown_builtin_spec_exits_2():
     result = runner.invoke(app, ["calibrate", "corridor-1999"])
     assert result.exit_code == 2
     assert "unknown calibration spec 'corridor-1999'" in result.stderr
+
+
+def test_the_spec_in_docs_is_valid(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "calibration.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "docs.yaml"
+    path.write_text(example)
+    spec = load_spec(path)
+    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}
