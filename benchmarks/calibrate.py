@@ -1,10 +1,10 @@
-"""Time the shipped calibration: ``python benchmarks/calibrate.py [TRIALS] [WORKERS]``.
+"""Time the shipped calibration: ``python benchmarks/calibrate.py [TRIALS] [WORKERS] [OUT]``.
 
 Runs ``straits calibrate`` (the corridor-2015 spec) with a small budget into a
-fresh folder, in a new interpreter as a user would, and prints one JSON object
-per line: the wall time, the replications it ran and their CPU time, seconds
-per trial, and the full budget extrapolated from them (the issue asks for
-30 minutes on 2 cores). A full run costs about trials x seconds per trial:
+fresh folder (``OUT`` if given, and kept), in a new interpreter as a user would,
+and prints one JSON object per line: the wall time, the replications it ran and
+their CPU time, seconds per trial, and the full budget extrapolated from them (the
+issue asks for 30 minutes on 2 cores). A full run costs about trials x seconds per trial:
 later trials are no cheaper per replication, but whole-number candidates the
 search proposes again cost nothing.
 """
@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 
 import duckdb
@@ -32,9 +33,10 @@ def emit(**fields: object) -> None:
 def main() -> None:
     trials = int(sys.argv[1]) if len(sys.argv) > 1 else 32
     workers = int(sys.argv[2]) if len(sys.argv) > 2 else 2
+    keep = Path(sys.argv[3]) if len(sys.argv) > 3 else None
     spec = load_spec()
-    with tempfile.TemporaryDirectory() as folder:
-        out = Path(folder) / "calibration"
+    with nullcontext(str(keep)) if keep else tempfile.TemporaryDirectory() as folder:
+        out = Path(folder) / "calibration" if keep is None else keep
         began = time.perf_counter()
         subprocess.run([sys.executable, "-m", "straits.cli", "calibrate", "--trials", str(trials),
                         "--workers", str(workers), "--out", str(out), "--json"], check=True,
