@@ -18,7 +18,7 @@ from straits.calibration.crossval import Fold, cross_validate, folds_markdown, p
 from straits.calibration.evaluation import Evaluator
 from straits.calibration.search import TrialResult, open_study, run_search
 from straits.calibration.spec import DEFAULT_SPEC, Spec, load_spec
-from straits.cli.app import BadInput, app, console, errors, guarded
+from straits.cli.app import BadInput, app, console, errors, fail, guarded
 from straits.cli.experiments import DaskLocal, DaskScheduler, Where, Workers
 from straits.cli.format import count_text
 from straits.experiments.executors import Executor
@@ -69,6 +69,9 @@ def calibrate_command(
                     _cross_validate(chosen, folder, results, executor, as_json)
                 else:
                     _calibrate(chosen, folder, results, executor, command, as_json)
+        except KeyboardInterrupt:
+            fail(f"interrupted: finished trials and replications are kept in {str(folder)!r}; "
+                 "rerun the same command to resume", 130)
         finally:
             executor.close()
 
