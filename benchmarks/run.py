@@ -1,4 +1,7 @@
-"""Performance benchmarks: ``python benchmarks/run.py`` prints one JSON object per line.
+"""Performance benchmarks: ``.venv/bin/python benchmarks/run.py`` prints one JSON object
+per line. With no argument it runs the quick groups (:data:`QUICK`, well under a
+minute); name groups to run those, or ``all`` for every group (SimPy comparison and
+ensemble memory included, several minutes).
 
 Every line has ``name``, ``value`` and ``unit``; where a target exists it also
 has ``budget``, ``budget_rule`` (how ``value`` or ``ratio`` is judged against
@@ -171,6 +174,49 @@ def bench_baseline_replication() -> None:
     )
 
 
+# --- Holding decisions (issue 12) ------------------------------------------------------
+STRIKE_SCENARIO = "calais-strike-2015"
+STRIKE_REPEATS = 3
+HOLDING_MAX_RATIO = 1.5
+
+
+def _strike_holding_variants() -> dict[str, Any]:
+    """The strike as built (Stack called, set up, stood down), the same with a shared
+    ``fifo`` Stack, and without any decision: the plan of before issue 12."""
+    from straits.scenario import load_scenario, scenario_from_mapping
+
+    built = load_scenario(STRIKE_SCENARIO)
+    data = built.model_dump(mode="json", exclude_none=True)
+    fifo, plain = json.loads(json.dumps(data)), json.loads(json.dumps(data))
+    for area in fifo["holding"]["southbound"]["areas"]:
+        if area.get("decision"):
+            area["release"] = "fifo"
+    for area in plain["holding"]["southbound"]["areas"]:
+        area.pop("decision", None)
+        area["release"] = "lanes"
+    return {"decisions": built, "decisions_fifo": scenario_from_mapping(fifo),
+            "no_decisions": scenario_from_mapping(plain)}
+
+
+def bench_holding_decisions() -> None:
+    """One strike replication with holding decisions (and a shared fifo Stack) against the
+    same scenario without decisions: the cost of the controllers in the event loop."""
+    from straits.engine import run_replication
+
+    variants = _strike_holding_variants()
+    seconds = {}
+    for name, scenario in variants.items():
+        run_replication(scenario, seed=1)  # compile or load the cache first
+        seconds[name] = best_seconds(lambda s=scenario: run_replication(s, seed=1),
+                                     STRIKE_REPEATS)
+    for name in ("decisions", "decisions_fifo"):
+        ratio = seconds[name] / seconds["no_decisions"]
+        emit(name=f"strike_replication_{name}_seconds", value=seconds[name], unit="s",
+             without_decisions_seconds=seconds["no_decisions"], ratio=ratio,
+             budget=HOLDING_MAX_RATIO, budget_rule="ratio <= budget",
+             ok=ratio <= HOLDING_MAX_RATIO)
+
+
 # --- Experiments at scale (issue 5) ----------------------------------------------------
 ENSEMBLE_SCENARIO = "calais-strike-2015"
 ENSEMBLE_REPLICATIONS = int(os.environ.get("STRAITS_BENCH_REPLICATIONS", 1000))
@@ -184,7 +230,7 @@ ENSEMBLE_RUN = """
 import json, resource, sys, time
 from straits.experiments.ensemble import ensemble, run_experiment
 from straits.experiments.executors import ProcessExecutor
-from straits.experiments.statistics import experiment_statistics, holding_bands
+from straits.experiments.statistics import experiment_statistics
 from straits.experiments.store import ResultsStore
 from straits.scenario import load_scenario
 
@@ -198,9 +244,9 @@ def main():
         report = run_experiment(experiment, store, executor)
         executor.close()
         ran = time.perf_counter()
-        experiment_statistics(store, experiment.experiment_id, replications)
+        experiment_statistics(store, experiment.experiment_id)
         summarised = time.perf_counter()
-        holding_bands(store, experiment.experiment_id, 0, replications, experiment.base.start)
+        store.bands(experiment.experiment_id, 0)
         banded = time.perf_counter()
         simulate, series = store.con.execute(
             "SELECT avg(simulate_seconds), avg(series_seconds) FROM runs").fetchone()
@@ -300,13 +346,19 @@ GROUPS: dict[str, Callable[[], None]] = {
     "stage_kernel": bench_stage_kernel,
     "kernel_first_call": bench_kernel_first_call,
     "baseline_replication": bench_baseline_replication,
+    "holding_decisions": bench_holding_decisions,
     "ensemble": bench_ensemble,
 }
 
 
+QUICK = ("kernel_first_call", "baseline_replication")
+
+
 def main() -> None:
-    """Run every benchmark, or only the groups named on the command line."""
-    chosen = sys.argv[1:] or list(GROUPS)
+    """Run the quick groups, the groups named on the command line, or ``all``."""
+    chosen = sys.argv[1:] or list(QUICK)
+    if chosen == ["all"]:
+        chosen = list(GROUPS)
     unknown = [name for name in chosen if name not in GROUPS]
     if unknown:
         raise SystemExit(f"unknown benchmark group(s) {unknown}; choose from {list(GROUPS)}")

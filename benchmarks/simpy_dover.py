@@ -24,24 +24,14 @@ import numpy as np
 import simpy
 
 from straits.scenario import Scenario, load_scenario
-from straits.scenario.schema import Deterministic, FerryRoute, Lognormal
+from straits.scenario.schema import FerryRoute
 
 PORT = "dover"
 
 
 def _service_sampler(spec, rng: np.random.Generator):
-    """A function drawing one service time (minutes) for the stage's distribution."""
-    if isinstance(spec, Deterministic):
-        return lambda: spec.value
-    if isinstance(spec, Lognormal):
-        sigma = np.sqrt(np.log(1.0 + spec.cv ** 2))
-        mu = np.log(spec.mean) - sigma ** 2 / 2.0
-        return lambda: float(rng.lognormal(mu, sigma))
-    raise ValueError(f"the SimPy reference handles deterministic and lognormal, not {spec}")
-
-
-def _mean(spec) -> float:
-    return spec.value if isinstance(spec, Deterministic) else spec.mean
+    """A function drawing one service time (minutes) from the stage's distribution."""
+    return lambda: float(spec.sample(rng, 1)[0])
 
 
 def _sailings(route: FerryRoute, horizon: float) -> list[tuple[float, int]]:
@@ -91,7 +81,7 @@ class DoverChain:
         self.lanes: deque = deque()
         self.crossing = route.crossing
         headway = 2.0 * (route.crossing + route.turnaround) / route.vessels
-        self.free_flow = sum(_mean(s.service_time) for s in terminal.stages) \
+        self.free_flow = sum(s.service_time.mean_minutes for s in terminal.stages) \
             + headway / 2.0 + route.crossing
         self.delays: list[float] = []
         self.sailings = _sailings(route, scenario.horizon)

@@ -13,7 +13,7 @@ import pyarrow as pa
 
 from straits.engine import Records, run_replication
 from straits.metrics import holding_timeseries, lorry_table, summarise
-from straits.metrics.timeseries import booths_table, departures_table
+from straits.metrics.timeseries import booths_table, decisions_table, departures_table
 from straits.scenario import Scenario
 from straits.security import CoupledRun, run_coupled, security_summary, security_tables
 
@@ -51,6 +51,8 @@ def result_tables(result: RunResult) -> dict[str, pa.Table]:
         "departures": departures_table(result.records),
         "booths": booths_table(result.records),
     }
+    if any(getattr(result.scenario.holding, d).has_decisions for d in result.records.directions):
+        tables["holding_decisions"] = decisions_table(result.records)
     if result.security is not None:
         tables.update(security_tables(result.security))
     return tables

@@ -159,3 +159,38 @@ def test_the_installed_command_exits_2_without_a_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert proc.stderr.count("\n") == 1
+
+
+DECIDED = """extends: baseline
+name: decided
+horizon: 2d
+disruptions:
+  - {kind: blockade, target: ferry, start: +8h, duration: 14h, capacity_fraction: 0}
+facilities:
+  - {name: checks, direction: southbound, share: 0.1, booths: 20,
+     service_time: {distribution: deterministic, value: 5min}, capacity_lorries: 100}
+"""
+
+
+def test_holding_decisions_and_facilities_in_every_output(tmp_path):
+    scenario = tmp_path / "decided.yaml"
+    scenario.write_text(DECIDED)
+    summary = _json_run(str(scenario), "--seed", "2")
+    decisions = summary["holding_decisions"]
+    assert [d["decision"] for d in decisions[:2]] == ["called", "in force"]
+    assert {"time", "direction", "area", "reason"} <= set(decisions[0])
+    assert summary["facilities"]["checks"]["lorries"] > 0
+    text = runner.invoke(app, ["run", str(scenario), "--seed", "2"]).output
+    assert "Holding decisions" in text and "set-up done" in text
+    assert max(len(line) for line in text.splitlines()) <= 80
+    out = tmp_path / "out"
+    assert runner.invoke(app, ["run", str(scenario), "--seed", "2", "--out", str(out)]
+                         ).exit_code == 0
+    import pyarrow.parquet as pq
+
+    log = pq.read_table(out / "holding_decisions.parquet").to_pylist()
+    assert [(d["area"], d["decision"]) for d in log] == [
+        (d["area"], d["decision"]) for d in decisions]
+    lorries = pq.read_table(out / "lorries.parquet")
+    assert {"facility", "facility_start_minutes", "facility_end_minutes"} <= set(
+        lorries.column_names)

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import numpy as np
 import pytest
 from scipy import stats
 
+from straits import __version__
 from straits.engine.kernels import fifo_multi_server
 from straits.experiments.seeds import replication_seed
 from straits.experiments.statistics import (
     describe,
     experiment_statistics,
-    holding_bands,
     t_interval,
 )
 from straits.experiments.store import ResultsStore
@@ -81,28 +79,30 @@ def test_one_replication_has_no_interval():
 
 def _store_with(tmp_path, values: list[float]) -> ResultsStore:
     store = ResultsStore(tmp_path / "r.duckdb")
-    store.add_experiment("ens-test", "ensemble", "test", "00ff00ff00ff00ff", len(values), {},
-                         [(0, "00ff00ff00ff00ff", "00ff00ff00ff00ff", {})])
+    spec = {"straits_version": __version__, "start": "2015-06-01T00:00"}
+    for name, replications in (("ens-test", len(values)), ("ens-four", 4)):
+        store.add_experiment(name, "ensemble", "test", "00ff00ff00ff00ff", replications, spec,
+                             [(0, "00ff00ff00ff00ff", "00ff00ff00ff00ff", {})])
     for i, v in enumerate(values):
-        assert store.add_outcome(fake_outcome(i, {"a": v, "b": 2 * v}, level=v), "test", {})
+        assert store.add_result(fake_outcome(i, {"a": v, "b": 2 * v}, level=v), "test", {})
     return store
 
 
 def test_store_statistics_equal_numpy_statistics(tmp_path):
     values = list(np.random.default_rng(2).exponential(3.0, 15))
     with _store_with(tmp_path, values) as store:
-        table = experiment_statistics(store, "ens-test", len(values))[0]
+        table = experiment_statistics(store, "ens-test")[0]
         by_name = {s.kpi: s for s in table}
         expected = describe("b", 2 * np.array(values))
         assert by_name["b"].as_dict() == pytest.approx(expected.as_dict())
         # only the first replications count when fewer are asked for
-        assert experiment_statistics(store, "ens-test", 4)[0][0].n == 4
+        assert experiment_statistics(store, "ens-four")[0][0].n == 4
 
 
 def test_bands_are_exact_percentiles_across_replications(tmp_path):
     values = [float(v) for v in range(1, 12)]
     with _store_with(tmp_path, values) as store:
-        bands = holding_bands(store, "ens-test", 0, len(values), datetime(2015, 6, 1))
+        bands = store.bands("ens-test", 0)
     rows = [r for r in bands.to_pylist() if r["place"] == "stack"]
     assert len(rows) == 5
     p5, p50, p95 = np.percentile(values, [5, 50, 95])
@@ -112,3 +112,43 @@ def test_bands_are_exact_percentiles_across_replications(tmp_path):
         assert row["lorries_p95"] == pytest.approx(p95)
         assert row["replications"] == len(values)
     assert rows[1]["minutes"] == 15.0
+
+
+def _stored_in_order(path, values: list[float], order: list[int]) -> ResultsStore:
+    store = ResultsStore(path)
+    spec = {"straits_version": __version__, "start": "2015-06-01T00:00"}
+    store.add_experiment("ens-order", "ensemble", "test", "00ff00ff00ff00ff", len(values), spec,
+                         [(0, "00ff00ff00ff00ff", "00ff00ff00ff00ff", {})])
+    for i in order:
+        store.add_result(fake_outcome(i, {"a": values[i]}, level=values[i] % 97), "test", {})
+    return store
+
+
+def test_statistics_do_not_depend_on_the_order_replications_finished(tmp_path):
+    """A resumed run or another worker count commits replications in another order; sums
+    of these values change with the order, so only a fixed (replication) order agrees."""
+    rng = np.random.default_rng(5)
+    values = list(rng.choice([1e16, -1e16, 1.0, 3.0, 0.1], 40))
+    orders = [list(range(40)), list(reversed(range(40))), rng.permutation(40).tolist()]
+    results = []
+    for k, order in enumerate(orders):
+        with _stored_in_order(tmp_path / f"r{k}.duckdb", values, order) as store:
+            results.append((experiment_statistics(store, "ens-order"),
+                            store.bands("ens-order", 0)))
+    for stats_k, bands_k in results[1:]:
+        assert stats_k == results[0][0]  # dataclass equality: every float bit for bit
+        assert bands_k.equals(results[0][1])
+
+
+@pytest.mark.parametrize("budget_values", [1, 3, 12])  # values per slice: a step, a few, a place
+def test_bands_in_slices_equal_bands_in_one_query(tmp_path, monkeypatch, budget_values):
+    import straits.experiments.store as store_module
+
+    values = [float(v) for v in range(1, 8)]
+    with _store_with(tmp_path, values) as store:
+        whole = store.bands("ens-test", 0)
+        per_value = len(values) * 2 * store_module.BYTES_PER_BAND_VALUE
+        monkeypatch.setattr(store_module, "BAND_MEMORY_BYTES", budget_values * per_value)
+        sliced = store.bands("ens-test", 0)
+    assert sliced.equals(whole)
+    assert whole.num_rows == 2 * 5  # two places, five steps

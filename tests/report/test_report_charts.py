@@ -7,7 +7,7 @@ import numpy as np
 from straits.pipeline import simulate
 from straits.report import charts
 from straits.report.corridor_map import corridor_geometry, map_figure, path_km
-from straits.report.kpis import KpiRow, change_class, kpi_rows
+from straits.report.kpi_table import KpiRow, change_class, kpi_rows
 from straits.report.series import run_series
 from straits.report.sources import run_from_results
 
@@ -32,7 +32,8 @@ def test_delay_histogram_counts_every_lorry_that_crossed(queued_run):
 
 def test_queue_chart_draws_each_used_place_and_the_peak_matches_the_summary(queued_run):
     fig = charts.queue_figure(queued_run, "lorries")
-    lines = {t.name.split(" ")[0]: t for t in fig.data if not t.name.startswith("inside")}
+    lines = {t.name.split(" ")[0]: t for t in fig.data
+             if t.name.split(" ")[0] not in ("inside", "total", "peak")}
     used = {k for k, v in queued_run.summary["holding"].items() if v["hours_active"] > 0}
     assert set(lines) == used and used
     for name in used:
@@ -43,7 +44,8 @@ def test_queue_chart_draws_each_used_place_and_the_peak_matches_the_summary(queu
 
 def test_ensemble_band_brackets_the_mean(ensemble):
     fig = charts.queue_figure(ensemble, "lorries")
-    traces = [t for t in fig.data if not (t.name or "").startswith("inside")]
+    traces = [t for t in fig.data
+              if (t.name or "").split(" ")[0] not in ("inside", "total", "peak")]
     assert len(traces) % 3 == 0
     for high, low, mean in zip(traces[::3], traces[1::3], traces[2::3], strict=True):
         y = [np.array([np.nan if v is None else v for v in t.y]) for t in (high, low, mean)]

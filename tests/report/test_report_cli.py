@@ -40,7 +40,7 @@ def test_compare_two_runs(tmp_path, out_folder):
 
 @pytest.mark.parametrize(("args", "message"), [
     (["report", "no-such-scenario", "-o", "{tmp}/r.html"], "unknown scenario"),
-    (["report", "{out}", "-o", "{tmp}/missing/r.html"], "--output: the folder"),
+    (["report", "{out}", "-o", "{out}/summary.json/r.html"], "is a file"),
     (["report", "{out}", "-o", "{tmp}/r.html", "--at", "tomorrow"], "--at: 'tomorrow'"),
     (["report", "{out}", "-o", "{tmp}/r.html", "--at", "2016-01-01T00:00"], "outside the run"),
     (["report", "{tmp}", "-o", "{tmp}/r.html"], "is not a run folder"),
@@ -65,3 +65,31 @@ def test_existing_report_is_kept_without_force(tmp_path, out_folder):
     assert runner.invoke(app, ["report", str(out_folder), "-o", str(target),
                                "--force"]).exit_code == 0
     assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_output_folders_are_created(tmp_path, out_folder):
+    target = tmp_path / "new" / "deeper" / "r.html"
+    result = runner.invoke(app, ["report", str(out_folder), "-o", str(target)])
+    assert result.exit_code == 0, result.output
+    assert target.read_text().startswith("<!DOCTYPE html>")
+
+
+def test_an_unwritable_output_is_refused_before_any_run(tmp_path, monkeypatch):
+    import tempfile
+
+    import straits.cli.report as report_cli
+
+    def no_write(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    def no_run(*args, **kwargs):
+        raise AssertionError("ran before checking the output")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_write)
+    monkeypatch.setattr(report_cli, "load_run", no_run)
+    for args in (["report", "baseline", "-o", str(tmp_path / "r.html")],
+                 ["compare", "baseline", "baseline", "-o", str(tmp_path / "d.html")]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 2, result.output
+        assert "--output: cannot write in" in result.stderr
+        assert "Permission denied" in result.stderr

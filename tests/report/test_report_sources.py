@@ -12,7 +12,7 @@ from straits.experiments.executors import InlineExecutor
 from straits.experiments.store import ResultsStore
 from straits.metrics.kpis import delay_minutes
 from straits.pipeline import simulate
-from straits.report.kpis import kpi_rows
+from straits.report.kpi_table import kpi_rows
 from straits.report.sources import SourceError, load_out_folder, load_run, run_from_results
 
 

@@ -163,3 +163,35 @@ def test_hash_changes_with_content():
 def test_a_builtin_name_is_never_a_path(name):
     with pytest.raises(ScenarioError, match="unknown scenario"):
         scenario_from_text(f"extends: {name}\n")
+
+
+def _areas(*areas: dict) -> str:
+    return yaml.safe_dump({"extends": "baseline", "holding": {"southbound": {"areas": [
+        {"capacity_lorries": 100, "length_km": 2, **a} for a in areas]}}})
+
+
+def test_fifo_areas_must_form_one_queue():
+    err = _error(_areas({"name": "a", "serves": ["dover", "folkestone"], "release": "fifo"},
+                        {"name": "b", "serves": ["dover"], "release": "fifo"}))
+    assert err.field == "holding.southbound.areas[1].serves"
+    assert "one queue" in err.message
+
+
+def test_a_decision_needs_a_call_and_calls_inside_the_horizon():
+    err = _error(_areas({"name": "a", "serves": ["dover"], "decision": {"set_up": "2h"}}))
+    assert err.field == "holding.southbound.areas[0].decision"
+    assert "call_at_queue_lorries, call_at_forecast_lorries or call_at" in err.message
+    err = _error(_areas({"name": "a", "serves": ["dover"],
+                         "decision": {"call_at": ["2016-01-01T00:00"]}}))
+    assert err.field == "holding.southbound.areas[0].decision.call_at[0]"
+
+
+def test_facility_shares_of_a_direction_add_up_to_at_most_one():
+    facility = {"direction": "southbound", "share": 0.6, "booths": 2,
+                "service_time": {"distribution": "deterministic", "value": "1min"}}
+    err = _error(yaml.safe_dump({"extends": "baseline", "facilities": [
+        {"name": "a", **facility}, {"name": "b", **facility}]}))
+    assert err.field == "facilities"
+    err = _error(yaml.safe_dump({"extends": "baseline", "facilities": [
+        {"name": "a", **facility, "opening_hours": [22, 6]}]}))
+    assert err.field == "facilities[0].opening_hours"

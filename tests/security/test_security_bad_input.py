@@ -9,8 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from straits.cli import app
-from straits.pipeline import simulate
-from straits.scenario import ScenarioError
+from straits.scenario import ScenarioError, scenario_from_text
 from tests.security.security_helpers import autumn_security, merge
 
 runner = CliRunner()
@@ -53,7 +52,7 @@ def test_bad_value_exits_2_naming_the_field(tmp_path: Path, override: dict, fiel
     assert "Traceback" not in result.output
 
 
-RUNTIME_CASES = [
+REFERENCE_CASES = [
     ({"changes": [{"start": "2015-07-01T00:00", "set": {}}]}, "security.changes[0].start"),
     ({"controls": {"terminals": ["calais", "boulogne"]}}, "security.controls.terminals"),
     ({"controls": {"stage": "passport"}}, "security.controls.stage"),
@@ -65,13 +64,25 @@ RUNTIME_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("override", "field"), RUNTIME_CASES)
-def test_references_checked_before_running(tmp_path: Path, override: dict, field: str) -> None:
+@pytest.mark.parametrize("command", ["check", "run"])
+@pytest.mark.parametrize(("override", "field"), REFERENCE_CASES)
+def test_references_checked_by_check_and_run_alike(tmp_path: Path, override: dict, field: str,
+                                                   command: str) -> None:
     path = _write(tmp_path, merge(autumn_security(), override))
-    result = runner.invoke(app, ["run", str(path), "--json"])
+    result = runner.invoke(app, [command, str(path)])
     assert result.exit_code == 2, result.output
     assert field in result.output
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize(("override", "field"), REFERENCE_CASES)
+def test_references_refused_when_the_text_is_read(override: dict, field: str) -> None:
+    """The path of web uploads and sweeps: the scenario model itself refuses."""
+    doc = {"extends": "corridor-2015", "name": "bad-security", "start": "2015-06-08T00:00",
+           "horizon": "2d", "security": merge(autumn_security(), override)}
+    with pytest.raises(ScenarioError) as refused:
+        scenario_from_text(yaml.safe_dump(doc, sort_keys=False))
+    assert refused.value.field.startswith(field)
 
 
 def test_missing_site_is_named(tmp_path: Path) -> None:
@@ -82,9 +93,17 @@ def test_missing_site_is_named(tmp_path: Path) -> None:
     assert "security.sites" in result.output and "port" in result.output
 
 
-def test_scenario_error_is_raised_by_simulate(tmp_path: Path) -> None:
-    from straits.scenario import load_scenario
+def test_a_change_naming_a_missing_stage_is_named() -> None:
+    security = merge(autumn_security(), {"changes": [
+        {"start": "2015-06-09T00:00", "set": {"controls": {"stage": "passport"}}}]})
+    doc = {"extends": "corridor-2015", "name": "bad-security", "start": "2015-06-08T00:00",
+           "horizon": "2d", "security": security}
+    with pytest.raises(ScenarioError, match=r"security\.changes\[0\]\.set\.controls\.stage"):
+        scenario_from_text(yaml.safe_dump(doc, sort_keys=False))
 
-    path = _write(tmp_path, merge(autumn_security(), {"controls": {"stage": "passport"}}))
-    with pytest.raises(ScenarioError, match=r"security\.controls\.stage"):
-        simulate(load_scenario(path), 1)
+
+def test_a_security_run_needs_a_whole_hour() -> None:
+    doc = {"extends": "corridor-2015", "name": "bad-security", "start": "2015-06-08T00:00",
+           "horizon": "30min", "security": autumn_security()}
+    with pytest.raises(ScenarioError, match="horizon"):
+        scenario_from_text(yaml.safe_dump(doc, sort_keys=False))

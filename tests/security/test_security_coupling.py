@@ -100,7 +100,8 @@ def test_without_security_output_is_the_plain_engine() -> None:
     assert "security" not in scenario_to_yaml(scenario)
     plain = summarise(scenario, run_replication(scenario, 1))
     assert json.dumps(plain) == json.dumps(result.summary)
-    assert set(result_tables(result)) == {"lorries", "holding_timeseries", "departures", "booths"}
+    assert set(result_tables(result)) == {"lorries", "holding_timeseries", "departures", "booths",
+                                          "holding_decisions"}  # Stack has decisions
 
 
 def test_time_series_tables() -> None:

@@ -9,9 +9,15 @@ import pytest
 from scipy import stats
 
 from straits.scenario import builtin_names
-from straits.validation import TARGETS, headline, replication_seed, run_scenario, scenarios
+from straits.validation import (
+    TARGETS,
+    ScenarioRuns,
+    headline,
+    replication_seed,
+    run_scenario,
+    scenarios,
+)
 from straits.validation.comparison import compare, rows_to_json, rows_to_markdown
-from straits.validation.ensemble import mean_interval
 
 
 def test_every_target_names_a_builtin_scenario_and_a_fact_row():
@@ -43,13 +49,20 @@ def test_replication_seeds_are_reproducible_and_distinct():
     assert len(set(seeds)) == 50
 
 
-def test_mean_interval_is_the_student_t_interval():
+def test_the_table_interval_is_the_student_t_interval():
     values = np.array([3.0, 5.0, 4.0, 8.0])
-    mean, low, high = mean_interval(values)
+    runs = {"dover-checks-2018": _runs_with({"checks-2min": values})}
+    row = compare(TARGETS, runs)[0]
     expected = stats.t.interval(0.95, 3, loc=5.0, scale=stats.sem(values))
-    assert mean == 5.0
-    assert (low, high) == pytest.approx(expected)
-    assert mean_interval(np.array([2.0])) == (2.0, 2.0, 2.0)
+    assert row.model_mean == 5.0
+    assert (row.model_low, row.model_high) == pytest.approx(expected)
+    one = compare(TARGETS, {"dover-checks-2018": _runs_with({"checks-2min": np.array([2.0])})})
+    assert (one[0].model_mean, one[0].model_low, one[0].model_high) == (2.0, 2.0, 2.0)
+
+
+def _runs_with(values: dict[str, np.ndarray]) -> ScenarioRuns:
+    empty = np.zeros((1, 1))
+    return ScenarioRuns(None, [], values, np.zeros(1), empty, empty, empty)
 
 
 def test_an_ensemble_is_reproducible_and_the_table_reports_it():
@@ -63,3 +76,19 @@ def test_an_ensemble_is_reproducible_and_the_table_reports_it():
     assert rows[0].model_low <= rows[0].model_mean <= rows[0].model_high
     assert '"all_passed"' in rows_to_json(rows, {"replications": 2})
     assert rows_to_markdown(rows).count("\n") == 3
+
+
+def test_two_worker_processes_give_the_same_ensemble():
+    from straits.experiments.executors import ProcessExecutor
+
+    executor = ProcessExecutor(2)
+    try:
+        parallel = run_scenario("dover-checks-2018", 3, executor=executor)
+    finally:
+        executor.close()
+    inline = run_scenario("dover-checks-2018", 3)
+    assert parallel.seeds == inline.seeds
+    for key, values in inline.values.items():
+        np.testing.assert_array_equal(parallel.values[key], values)
+    np.testing.assert_array_equal(parallel.kent_queue_lorries, inline.kent_queue_lorries)
+    np.testing.assert_array_equal(parallel.dover_queue_miles, inline.dover_queue_miles)

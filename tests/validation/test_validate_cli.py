@@ -69,3 +69,42 @@ def test_full_validation_run_passes():
     result = runner.invoke(app, ["validate", "--replications", "20", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout[result.stdout.index("{"):])["all_passed"]
+
+
+def _no_simulation(monkeypatch) -> None:
+    def refuse(*args, **kwargs):
+        raise AssertionError("simulated before checking --out")
+
+    monkeypatch.setattr(validate_cli, "run_scenario", refuse)
+
+
+def test_an_unwritable_out_is_refused_before_simulating(tmp_path, monkeypatch):
+    _no_simulation(monkeypatch)
+    (tmp_path / "plain").write_text("a file, not a folder")
+    result = runner.invoke(app, ["validate", "-n", "1", "--only", "dover-checks-2018",
+                                 "--out", str(tmp_path / "plain" / "validation")])
+    assert result.exit_code == 2
+    assert "--out: cannot write in" in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_out_creates_missing_parent_folders(tmp_path):
+    out = tmp_path / "new" / "deeper" / "validation"
+    result = runner.invoke(app, ["validate", "-n", "1", "--only", "dover-checks-2018",
+                                 "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "validation.json").is_file()
+    assert not list(out.parent.glob(".*"))  # no staging folder left behind
+
+
+def test_the_table_reads_at_80_columns(monkeypatch):
+    from straits.cli.app import console
+
+    monkeypatch.setattr(console, "width", 80)
+    result = runner.invoke(app, ["validate", "-n", "2", "--only", "dover-checks-2018"])
+    assert result.exit_code == 0, result.output
+    for line in result.stdout.splitlines():
+        assert len(line) <= 80, line
+        if line[:1] in "┏┃┡│└":
+            assert line[-1] in "┓┃┩│┘", line
+    for header in ("target", "quantity", "published", "model mean", "tolerance", "result"):
+        assert header in result.stdout

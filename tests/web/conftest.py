@@ -11,6 +11,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,16 +19,21 @@ import uvicorn
 from fastapi.testclient import TestClient
 
 from straits.web import Settings, create_app
+from straits.web.jobs import FINISHED
 
 CHROMIUM = Path(os.environ.get("STRAITS_CHROMIUM", "/usr/bin/chromium"))  # Debian's, by default
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 
+LOCAL = "http://127.0.0.1"  # the server answers only to its allowed hosts
+
+
 @pytest.fixture
 def client() -> Iterator[TestClient]:
     with TestClient(create_app(Settings(max_replications=3, max_horizon_days=3,
-                                        max_upload_bytes=4096))) as test_client:
+                                        max_upload_bytes=4096, check_workers=1)),
+                    base_url=LOCAL) as test_client:
         yield test_client
 
 
@@ -41,7 +47,7 @@ def _wait_done(client: TestClient, run_id: str, timeout: float = 60.0) -> dict:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         status = client.get(f"/api/runs/{run_id}").json()
-        if status["status"] in ("done", "failed"):
+        if status["status"] in FINISHED:
             return status
         time.sleep(0.05)
     raise AssertionError(f"run {run_id} did not finish in {timeout} s")
@@ -53,11 +59,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server() -> Iterator[str]:
-    """The dashboard served by uvicorn on 127.0.0.1 in a background thread."""
+@contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a background thread; yields its URL."""
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port,
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port,
                                            log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -69,6 +75,13 @@ def live_server() -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_server() -> Iterator[str]:
+    """The dashboard (default settings) on a free port of 127.0.0.1."""
+    with serving(create_app()) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")

@@ -6,10 +6,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from straits.report import render_report
-from straits.report.kpis import kpi_rows
+from straits.report.kpi_table import kpi_rows
 from straits.report.sources import load_from_store
 from straits.scenario import load_scenario
 from straits.web import Settings, create_app
+from tests.web.conftest import LOCAL
 
 ONE_DAY = {"horizon_days": 1}
 
@@ -178,7 +179,8 @@ def test_concurrent_runs_are_queued_in_order_and_none_is_lost(client, wait_done)
 
 def test_runs_are_saved_to_the_results_store_and_reported_from_it(tmp_path, wait_done):
     store = tmp_path / "results.duckdb"
-    with TestClient(create_app(Settings(store=store, max_horizon_days=1))) as client:
+    with TestClient(create_app(Settings(store=store, max_horizon_days=1, check_workers=1)),
+                    base_url=LOCAL) as client:
         run = client.post("/api/runs", json={"scenario": "baseline", "seed": 3,
                                              "replications": 2, "levers": ONE_DAY}).json()
         done = wait_done(client, run["id"])
@@ -189,3 +191,83 @@ def test_runs_are_saved_to_the_results_store_and_reported_from_it(tmp_path, wait
     for row in kpi_rows(stored):
         assert abs(row.mean - memory[(row.section, row.label)]) < 1e-6, row.label
     assert "per-lorry delays were not stored" in render_report(stored)
+
+
+# --- the guard: hosts, origins, headers, budgets, failures ------------------------------------
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8000", "127.0.0.1.evil.example",
+                                  "[::2]:8000"])
+def test_a_host_this_server_does_not_answer_to_is_refused(client, host):
+    """DNS rebinding: a page of evil.example that resolves to 127.0.0.1 still says its name."""
+    response = client.get("/api/settings", headers={"host": host})
+    assert response.status_code == 400 and response.json()["errors"][0]["field"] == "host"
+    assert client.post("/api/runs", json={"scenario": "baseline"},
+                       headers={"host": host}).status_code == 400
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1:8000", "localhost", "[::1]:8000"])
+def test_the_local_host_names_are_served(client, host):
+    assert client.get("/api/settings", headers={"host": host}).status_code == 200
+
+
+@pytest.mark.parametrize("headers", [
+    {"origin": "http://evil.example"}, {"origin": "null"},
+    {"origin": "http://127.0.0.1:9999"},  # another local port is another site
+    {"sec-fetch-site": "cross-site"},  # a browser's cross-site request without Origin
+])
+def test_cross_site_posts_are_refused_before_anything_is_done(client, headers):
+    run = client.post("/api/runs", json={"scenario": "baseline", "levers": ONE_DAY},
+                      headers=headers)
+    assert run.status_code == 403 and run.json()["errors"][0]["field"] == "origin"
+    form = client.post("/api/scenarios/upload", headers=headers,
+                       files={"file": ("a.yaml", b"extends: baseline\nname: x\n")})
+    assert form.status_code == 403
+    assert client.delete("/api/runs/r1", headers=headers).status_code == 403
+    assert client.get("/api/runs").json() == []
+
+
+def test_same_origin_and_script_posts_are_served(client):
+    same = client.post("/api/runs", json={"scenario": "baseline", "levers": ONE_DAY},
+                       headers={"origin": "http://127.0.0.1", "sec-fetch-site": "same-origin"})
+    assert same.status_code == 202
+    script = client.post("/api/runs", json={"scenario": "baseline", "levers": ONE_DAY})
+    assert script.status_code == 202
+
+
+@pytest.mark.parametrize("path", ["/", "/api/settings", "/api/runs/r999", "/static/app.js"])
+def test_every_answer_carries_the_security_headers(client, path):
+    headers = client.get(path).headers
+    assert "frame-ancestors 'none'" in headers["content-security-policy"]
+    assert "script-src 'self';" in headers["content-security-policy"]
+    assert headers["x-frame-options"] == "DENY"
+    assert headers["x-content-type-options"] == "nosniff"
+    refused = client.get(path, headers={"host": "evil.example"}).headers
+    assert refused["x-frame-options"] == "DENY"
+
+
+def test_a_run_over_the_work_budget_is_refused_with_its_figure():
+    """One replication, 62 days, a small file: within every older limit, yet gigabytes."""
+    heavy = ("extends: baseline\nname: heavy\nhorizon: 62d\ndemand:\n"
+             "  southbound: {lorries_per_day: 200000}\n  northbound: {lorries_per_day: 200000}\n")
+    with TestClient(create_app(Settings(check_workers=1)), base_url=LOCAL) as client:
+        response = client.post("/api/runs", json={"scenario_yaml": heavy})
+        assert response.status_code == 422
+        error = response.json()["errors"][0]
+        assert error["field"] == "scenario_yaml"
+        assert error["message"].startswith("demand.")
+        assert "lorries per replication" in error["message"] and "3,000,000" in error["message"]
+        assert client.get("/api/runs").json() == []
+
+
+def test_a_failed_run_says_why_in_one_short_line(client, wait_done, monkeypatch):
+    def broken(scenario, seed):
+        raise RuntimeError("Traceback (most recent call last):\n  File '/secret/path.py'\n"
+                           + "x" * 5000)
+
+    monkeypatch.setattr("straits.web.jobs.simulate", broken)
+    run = client.post("/api/runs", json={"scenario": "baseline", "levers": ONE_DAY}).json()
+    failed = wait_done(client, run["id"])
+    assert failed["status"] == "failed"
+    assert failed["error"] == ("the simulation failed (RuntimeError); the server log has the "
+                               "details")
+    assert client.get(f"/api/runs/{run['id']}/figures").status_code == 409

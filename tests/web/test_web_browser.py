@@ -20,8 +20,12 @@ def _plot_traces(page, element_id: str) -> int:
 
 
 def _kpi(page, key: str) -> float:
-    text = page.locator(f'[data-kpi="{key}"]').inner_text()
-    return float(re.sub(r"[^0-9.\-]", "", text))
+    """A KPI cell's value: minutes from '47.3 min' or '28:45 h', km from '12.3 km (7.6 mi)'."""
+    text = page.locator(f'[data-kpi="{key}"]').inner_text().replace(",", "")
+    clock = re.match(r"^(-?\d+):(\d\d) h", text)
+    if clock:
+        return int(clock.group(1)) * 60 + int(clock.group(2))
+    return float(re.match(r"^-?[\d.]+", text).group(0))
 
 
 def _run(page, expected_run: str) -> None:
@@ -52,12 +56,34 @@ def test_dashboard_runs_a_scenario_changes_a_lever_and_compares(page, live_serve
     _run(page, f"r{first + 2}")
     after = _kpi(page, "southbound|delay per lorry, mean")
     assert after > 2 * before
+    # queue lengths read in km with miles beside them; durations over 2 h as h:mm
+    peak = page.locator('[data-kpi="southbound|peak queue length"]').inner_text()
+    km, miles = map(float, re.match(r"^([\d.,]+) km \(([\d.,]+) mi\)", peak.replace(",", ""))
+                    .groups())
+    assert miles == pytest.approx(km / 1.609344, abs=0.06)
+    longest = page.locator('[data-kpi="southbound|delay per lorry, longest"]').inner_text()
+    assert re.match(r"^\d+:\d\d h$", longest), longest  # hours behind 3 booths
     assert page.locator("#runs tbody tr").count() == first + 2
 
     page.select_option("#compare-select", f"r{first + 1}")
     page.click("#compare-button")
     page.wait_for_selector("#compare-table td.worse")
     assert _plot_traces(page, "chart-compare-queue") >= 2
+    assert page.errors == []
+
+
+def test_a_run_can_be_stopped_from_its_row(page, live_server):
+    page.goto(live_server)
+    page.wait_for_selector("#stage-table tbody tr")
+    page.fill("#horizon-days", "1")
+    page.fill("#replications", "10")
+    page.click("#run-button")
+    row = page.locator("#runs tbody tr").first
+    row.locator("button.cancel").click()
+    page.wait_for_function("() => /^(stopped after \\d+ of 10|cancelled)$/.test("
+                           "document.querySelector('#runs tbody tr').cells[2].textContent)",
+                           timeout=RUN_TIMEOUT_MS)
+    assert row.locator("button.cancel").count() == 0
     assert page.errors == []
 
 

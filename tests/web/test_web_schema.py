@@ -15,7 +15,8 @@ from straits.web import Settings, create_app
 
 # tiny caps: accepted runs are short, so the background worker stays light
 app = create_app(Settings(max_replications=2, max_horizon_days=0.25, max_upload_bytes=4096,
-                          max_queued_runs=5))
+                          max_queued_runs=5, allowed_hosts=["testserver"],
+                          check_workers=1))
 schema = schemathesis.openapi.from_asgi("/openapi.json", app)
 
 

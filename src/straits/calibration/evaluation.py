@@ -14,25 +14,28 @@ from __future__ import annotations
 
 import hashlib
 import math
-import os
-import socket
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
+from functools import partial
 from typing import Any
 
 import numpy as np
 
-from straits import __version__
 from straits.calibration.objective import Fit, fit
 from straits.calibration.spec import Spec
-from straits.experiments.ensemble import Experiment, make_point, missing_tasks, register
+from straits.experiments.ensemble import (
+    Experiment,
+    make_point,
+    plan_tasks,
+    register,
+    run_replications,
+)
 from straits.experiments.executors import Executor
-from straits.experiments.replication import Outcome, Task, flatten_kpis, holding_series
 from straits.experiments.statistics import KpiStatistics, experiment_statistics
 from straits.experiments.store import ResultsStore
 from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
-from straits.pipeline import simulate
+from straits.experiments.tasks import Task, TaskResult
+from straits.pipeline import RunResult
 from straits.scenario import Scenario, load_scenario
 from straits.validation.measures import Measure
 
@@ -45,34 +48,28 @@ def seed_key(seed: int) -> str:
     return hashlib.sha256(f"straits-calibration:{seed}".encode()).hexdigest()[:16]
 
 
-@dataclass(frozen=True)
-class MeasuredWork:
-    """A worker's job: one replication, reduced to KPIs plus the validation measures.
+def measure_targets(measures: tuple[tuple[str, Measure], ...],
+                    result: RunResult) -> dict[str, float]:
+    """The ``Task.measure`` hook: each target's measure of the run, as ``target.<id>``.
 
-    The same reduction as experiments' ``run_task`` (KPI rows, holding series);
-    only the totals of the holding series are kept, as calibration runs are
-    read for their numbers, not their bands.
+    It runs in the worker, where the records are; only the numbers come back.
     """
+    return {TARGET_KPI + key: float(measure(result)) for key, measure in measures}
 
-    measures: dict[str, tuple[tuple[str, Measure], ...]]  # scenario name -> (target id, measure)
 
-    def __call__(self, task: Task) -> Outcome:
-        began = time.perf_counter()
-        result = simulate(task.scenario, task.seed)
-        simulated = time.perf_counter()
-        series = holding_series(task.scenario, result.records)
-        totals = [i for i, kind in enumerate(series.kinds) if kind == "total"]
-        series = replace(series, directions=[series.directions[i] for i in totals],
-                         places=[series.places[i] for i in totals], kinds=["total"] * len(totals),
-                         lorries=series.lorries[totals], km=series.km[totals])
-        kpis = flatten_kpis(result.summary)
-        for key, measure in self.measures.get(task.scenario.name, ()):
-            kpis[TARGET_KPI + key] = float(measure(result))
-        return Outcome(task.scenario_hash, task.seed_key, task.replication, task.seed,
-                       task.point, list(kpis),
-                       np.fromiter(kpis.values(), dtype=np.float64, count=len(kpis)), series,
-                       simulated - began, time.perf_counter() - simulated,
-                       f"{socket.gethostname()}:{os.getpid()}")
+def with_targets(result: TaskResult) -> TaskResult:
+    """The result as stored: its target measures as KPI rows (so a resumed calibration
+    reads them back), and only the totals of its holding series, as calibration runs
+    are read for their numbers, not their bands."""
+    series = result.series
+    totals = [i for i, kind in enumerate(series.kinds) if kind == "total"]
+    series = replace(series, directions=[series.directions[i] for i in totals],
+                     places=[series.places[i] for i in totals], kinds=["total"] * len(totals),
+                     lorries=series.lorries[totals], km=series.km[totals])
+    names = list(result.measured)
+    values = np.fromiter(result.measured.values(), dtype=np.float64, count=len(names))
+    return replace(result, kpi_names=result.kpi_names + names,
+                   kpi_values=np.concatenate([result.kpi_values, values]), series=series)
 
 
 @dataclass(frozen=True)
@@ -99,8 +96,10 @@ class Evaluator:
         self.mappings = {n: scenario_mapping(supplied.get(n) or load_scenario(n)) for n in names}
         self.inherited = {n: self._inherited(m) for n, m in self.mappings.items()}
         # every target of a scenario is measured, so stored runs serve any spec or fold
-        self.work = MeasuredWork({n: tuple((t.key, t.measure) for t in spec.catalogue
-                                           if t.scenario == n) for n in names})
+        self.measures = {n: partial(measure_targets, tuple((t.key, t.measure)
+                                                           for t in spec.catalogue
+                                                           if t.scenario == n))
+                         for n in names}
 
     def _inherited(self, mapping: dict[str, Any]) -> list[str]:
         """The free paths a scenario takes from the corridor (not those it sets itself)."""
@@ -126,25 +125,24 @@ class Evaluator:
         tasks = list(self._missing(experiments))
         by_hash = {p.scenario_hash: (p.scenario.name, p.parameters)
                    for e in experiments for p in e.points}
-        for outcome in self.executor.imap_unordered(self.work, tasks):
-            name, parameters = by_hash[outcome.scenario_hash]
-            self.store.add_outcome(outcome, name, parameters)
+        for result in run_replications(tasks, self.executor):
+            name, parameters = by_hash[result.scenario_hash]
+            self.store.add_result(with_targets(result), name, parameters)
         return [self._read(e, values) for e, values in zip(experiments, candidates, strict=True)]
 
     def _missing(self, experiments: list[Experiment]) -> Iterator[Task]:
         planned: set[tuple[str, int]] = set()
         for e in experiments:
             register(e, self.store)
-            for task in missing_tasks(e, self.store)[0]:
+            for task in plan_tasks(e, self.store).tasks:
                 if (task.scenario_hash, task.replication) not in planned:
                     planned.add((task.scenario_hash, task.replication))
-                    yield task
+                    yield replace(task, measure=self.measures[task.scenario.name])
 
     def statistics(self, experiment: Experiment, pattern: str | None = None
                    ) -> dict[str, dict[str, KpiStatistics]]:
         """Per scenario of the experiment, its KPI statistics (by name)."""
-        table = experiment_statistics(self.store, experiment.experiment_id,
-                                      experiment.replications, pattern)
+        table = experiment_statistics(self.store, experiment.experiment_id, pattern)
         return {p.scenario.name: {s.kpi: s for s in table.get(p.index, [])}
                 for p in experiment.points}
 
@@ -171,16 +169,10 @@ class Evaluator:
         depend on the order its replications were stored in: the search then
         makes the same choices on any number of workers.
         """
-        table = self.store.query(
-            "SELECT p.point, k.kpi, list(k.value ORDER BY r.replication) AS v "
-            "FROM experiment_points p JOIN runs r ON r.scenario_hash = p.scenario_hash "
-            "AND r.seed_key = p.seed_key JOIN kpis k USING (run_id) "
-            "WHERE p.experiment_id = ? AND r.replication < ? AND r.straits_version = ? "
-            "AND starts_with(k.kpi, ?) GROUP BY p.point, k.kpi",
-            [experiment.experiment_id, experiment.replications, __version__, TARGET_KPI])
+        table = self.store.kpi_values(experiment.experiment_id, TARGET_KPI)
         names = {p.index: p.scenario.name for p in experiment.points}
         out: dict[str, dict[str, list[float]]] = {}
-        for point, kpi, runs in zip(*(table[c].to_pylist() for c in ("point", "kpi", "v")),
+        for point, kpi, runs in zip(*(table[c].to_pylist() for c in ("point", "kpi", "values")),
                                     strict=True):
             out.setdefault(names[point], {})[kpi] = runs
         return out

@@ -16,7 +16,6 @@ from typing import Any
 
 import numpy as np
 
-from straits import __version__
 from straits.experiments.ensemble import Experiment, make_point
 from straits.experiments.statistics import KpiStatistics, describe
 from straits.experiments.store import ResultsStore
@@ -80,13 +79,7 @@ def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
 
 def pooled_statistics(store: ResultsStore, experiment: Experiment) -> list[KpiStatistics]:
     """Statistics of every KPI over all runs of all points (the mixture)."""
-    table = store.query(
-        "SELECT k.kpi, list(k.value ORDER BY p.point, r.replication) AS v "
-        "FROM experiment_points p JOIN runs r ON r.scenario_hash = p.scenario_hash "
-        "AND r.seed_key = p.seed_key JOIN kpis k USING (run_id) "
-        "WHERE p.experiment_id = ? AND r.replication < ? AND r.straits_version = ? "
-        "GROUP BY k.kpi ORDER BY k.kpi",
-        [experiment.experiment_id, experiment.replications, __version__])
-    return [describe(kpi, np.asarray(values))
-            for kpi, values in zip(table["kpi"].to_pylist(), table["v"].to_pylist(),
-                                   strict=True)]
+    pooled: dict[str, list[float]] = {}
+    for row in store.kpi_values(experiment.experiment_id).to_pylist():  # by point, then KPI
+        pooled.setdefault(row["kpi"], []).extend(row["values"])
+    return [describe(kpi, np.asarray(values)) for kpi, values in sorted(pooled.items())]

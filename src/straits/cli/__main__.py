@@ -1,4 +1,4 @@
-"""``python -m straits.cli``."""
+"""``python -m straits.cli`` (``python -m straits`` is the same)."""
 
 from straits.cli import main
 

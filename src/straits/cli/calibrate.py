@@ -18,10 +18,11 @@ from straits.calibration.crossval import Fold, cross_validate, folds_markdown, p
 from straits.calibration.evaluation import Evaluator
 from straits.calibration.search import TrialResult, open_study, run_search
 from straits.calibration.spec import DEFAULT_SPEC, Spec, load_spec
-from straits.cli.app import BadInput, app, console, errors, fail, guarded
+from straits.cli.app import BadInput, app, console, errors, fail
 from straits.cli.experiments import DaskLocal, DaskScheduler, Where, Workers
 from straits.cli.format import count_text
-from straits.experiments.executors import Executor
+from straits.cli.results import AsJson, store_guarded
+from straits.experiments.executors import Executor, WorkerLost
 from straits.experiments.store import ResultsStore
 
 STORE_FILE = "straits-results.duckdb"
@@ -51,7 +52,7 @@ def calibrate_command(
     workers: Workers = None,
     dask_scheduler: DaskScheduler = None,
     dask: DaskLocal = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the results as JSON.")] = False,
+    as_json: AsJson = False,
 ) -> None:
     """Fit free corridor values to the validation targets (optuna, common random numbers)."""
     command = "straits " + shlex.join(sys.argv[1:]) if sys.argv[1:] else "straits calibrate"
@@ -62,20 +63,22 @@ def calibrate_command(
         if folder.exists() and not folder.is_dir():
             raise BadInput(f"--out: {str(folder)!r} is a file; give a folder")
         where = Where(workers, dask_scheduler, dask, store or folder / STORE_FILE)
-        executor = where.executor()
-        try:
-            with where.open_store() as results:
+        with where.open_store() as results:  # a bad --store fails before any worker starts
+            executor = where.executor()
+            try:
                 if cross_validate_:
                     _cross_validate(chosen, folder, results, executor, as_json)
                 else:
                     _calibrate(chosen, folder, results, executor, command, as_json)
-        except KeyboardInterrupt:
-            fail(f"interrupted: finished trials and replications are kept in {str(folder)!r}; "
-                 "rerun the same command to resume", 130)
-        finally:
-            executor.close()
+            except (KeyboardInterrupt, WorkerLost) as exc:
+                why, code = ((str(exc), 1) if isinstance(exc, WorkerLost)
+                             else ("interrupted", 130))
+                fail(f"{why}: finished trials and replications are kept in {str(folder)!r}; "
+                     "rerun the same command to resume", code)
+            finally:
+                executor.close()
 
-    guarded(action)
+    store_guarded(action)
 
 
 def _with_flags(spec: Spec, trials: int | None, replications: int | None,

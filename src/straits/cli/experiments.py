@@ -1,22 +1,16 @@
-"""Experiment commands: ensemble, sweep, sensitivity, and ``results`` over the store."""
+"""Experiment commands: ensemble, sweep and sensitivity (``results`` is in cli/results.py)."""
 
 from __future__ import annotations
 
-import json
 import math
-import os
-import sys
+import signal
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 
-import duckdb
 import numpy as np
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import typer
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -26,31 +20,48 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from straits.calibration.uncertainty import load_accepted, pooled_statistics, uncertain_ensemble
-from straits.cli.app import BadInput, app, console, errors, fail, guarded
-from straits.experiments.ensemble import Experiment, RunReport, ensemble, run_experiment
-from straits.experiments.executors import Executor, make_executor
-from straits.experiments.replication import flatten_kpis
-from straits.experiments.sensitivity import METHODS, analyse, sensitivity_experiment
-from straits.experiments.statistics import (
-    KpiStatistics,
-    experiment_statistics,
-    holding_bands,
-    point_means,
+from straits.cli.app import BadInput, app, console, errors, fail
+from straits.cli.results import (
+    AsJson,
+    StorePath,
+    add_plain_row,
+    kpi_label,
+    mean_text,
+    print_json,
+    print_statistics,
+    store_guarded,
+    value_text,
+    write_table,
 )
-from straits.experiments.store import STORE_ENV, ResultsStore, default_store_path
+from straits.experiments.ensemble import (
+    Experiment,
+    RunReport,
+    Stopped,
+    ensemble,
+    run_experiment,
+)
+from straits.experiments.executors import Executor, WorkerLost, make_executor
+from straits.experiments.sensitivity import METHODS, analyse, sensitivity_experiment
+from straits.experiments.statistics import STATISTICS, KpiStatistics, experiment_statistics
+from straits.experiments.store import ResultsStore, default_store_path
 from straits.experiments.sweep import (
     Range,
+    Threshold,
     apply_overrides,
     grid_sweep,
     lhs_sweep,
+    meeting_points,
     parse_range,
     parse_scalar,
+    parse_threshold,
     parse_values,
     scenario_mapping,
     split_assignment,
 )
+from straits.experiments.tasks import flatten_kpis
 from straits.pipeline import simulate
 from straits.scenario import Scenario, load_scenario
 
@@ -61,8 +72,6 @@ HEADLINE_KPIS = (
     "directions.northbound.queue_peak_km",
     "cost_gbp",
 )
-EXPORTS = ("runs", "kpis", "statistics", "bands", "timeseries")
-FORMATS = ("csv", "parquet")
 
 ScenarioArg = Annotated[str, typer.Argument(help="Built-in name or path to a YAML file.")]
 Replications = Annotated[int, typer.Option("-n", "--replications", min=1,
@@ -73,18 +82,10 @@ DaskScheduler = Annotated[str | None, typer.Option(
     help="Run on the dask.distributed scheduler at tcp://HOST:PORT.")]
 DaskLocal = Annotated[str | None, typer.Option(
     "--dask", help="'local': run on a dask LocalCluster with --workers processes.")]
-StorePath = Annotated[Path | None, typer.Option(
-    "--store", envvar=STORE_ENV, show_envvar=True,
-    help="Results database (default: ./straits-results.duckdb).")]
 Sets = Annotated[list[str] | None, typer.Option(
     "--set", help="Fix a scenario value for the whole study: PATH=VALUE (repeatable).")]
 Kpis = Annotated[list[str] | None, typer.Option(
     "--kpi", help="KPI to report, dotted as in `straits run --json` (repeatable).")]
-AsJson = Annotated[bool, typer.Option("--json", help="Print the results as JSON.")]
-
-results_app = typer.Typer(no_args_is_help=True,
-                          help="Browse and export the results store (plain SQL works on it too).")
-app.add_typer(results_app, name="results")
 
 
 @dataclass(frozen=True)
@@ -111,11 +112,8 @@ class Where:
             raise BadInput(f"--dask-scheduler: cannot reach {self.dask_scheduler}: {exc}") from None
 
     def open_store(self) -> ResultsStore:
-        path = self.store or default_store_path()
-        try:
-            return ResultsStore(path)
-        except duckdb.Error as exc:
-            raise BadInput(f"--store: cannot open {str(path)!r}: {exc}") from None
+        """The store, opened for writing before any simulation (a bad --store fails first)."""
+        return ResultsStore(self.store or default_store_path())
 
 
 # --- ensemble ----------------------------------------------------------------------------
@@ -129,6 +127,8 @@ def ensemble_command(
     store: StorePath = None,
     sets: Sets = None,
     kpi: Kpis = None,
+    show_all: Annotated[bool, typer.Option(
+        "--all", help="Show every KPI (default: the headline delays, queues and cost).")] = False,
     as_json: AsJson = False,
     parameter_uncertainty: Annotated[Path | None, typer.Option(
         help="A `straits calibrate --out` folder: also draw corridor values from its accepted "
@@ -141,49 +141,49 @@ def ensemble_command(
 
     def action() -> None:
         base = _scenario(scenario, sets)
-        chosen = _check_kpis(base, kpi)
-        if parameter_uncertainty is not None:
-            _uncertain_ensemble(base, parameter_uncertainty, parameter_vectors, replications,
-                                where, chosen, as_json)
-            return
-        experiment = ensemble(base, replications)
         with where.open_store() as results:
+            chosen = _check_kpis(base, kpi)
+            if parameter_uncertainty is not None:
+                _uncertain_ensemble(base, parameter_uncertainty, parameter_vectors, replications,
+                                    where, results, chosen, as_json)
+                return
+            experiment = ensemble(base, replications)
             report = _run(experiment, results, where, as_json)
-            table = experiment_statistics(results, experiment.experiment_id, replications)[0]
-            bands = holding_bands(results, experiment.experiment_id, 0, replications, base.start)
+            table = experiment_statistics(results, experiment.experiment_id).get(0, [])
             bands_file = results.files / "bands" / f"{experiment.experiment_id}.parquet"
-            _write_atomically(bands, bands_file)
-        shown = [s for s in table if not chosen or s.kpi in chosen]
+            write_table(results.bands(experiment.experiment_id, 0), bands_file)
+        wanted = chosen or ([] if show_all or as_json else list(HEADLINE_KPIS))
+        shown = [s for s in table if not wanted or s.kpi in wanted]
         if as_json:
-            _print_json({
+            print_json({
                 **_header(experiment, report, results.path),
                 "bands_file": str(bands_file),
                 "kpis": {s.kpi: s.as_dict() for s in shown},
             })
             return
-        _print_statistics(f"{base.name} · {replications} replications", shown)
+        print_statistics(f"{base.name} · {replications} replications", shown)
         _print_footer(experiment, report, results.path)
         console.print(f"time-series bands (p5/p50/p95 per holding area, every 15 min): "
-                      f"{bands_file}", highlight=False)
+                      f"{bands_file}", highlight=False, markup=False)
 
-    guarded(action)
+    store_guarded(action)
 
 
 def _uncertain_ensemble(base: Scenario, calibration: Path, vectors: int, replications: int,
-                        where: Where, chosen: list[str], as_json: bool) -> None:
+                        where: Where, results: ResultsStore, chosen: list[str],
+                        as_json: bool) -> None:
     """The ensemble over accepted parameter vectors too: statistics pool every run."""
     experiment = uncertain_ensemble(base, load_accepted(calibration), vectors, replications)
-    with where.open_store() as results:
-        report = _run(experiment, results, where, as_json)
-        shown = [s for s in pooled_statistics(results, experiment)
-                 if not chosen or s.kpi in chosen]
+    report = _run(experiment, results, where, as_json)
+    shown = [s for s in pooled_statistics(results, experiment)
+             if not chosen or s.kpi in chosen]
     if as_json:
-        _print_json({**_header(experiment, report, results.path),
+        print_json({**_header(experiment, report, results.path),
                      "parameter_vectors": [p.parameters for p in experiment.points],
                      "kpis": {s.kpi: s.as_dict() for s in shown}})
         return
-    _print_statistics(f"{base.name} · {len(experiment.points)} accepted parameter vectors × "
-                      f"{replications} replications", shown)
+    print_statistics(f"{base.name} · {len(experiment.points)} accepted parameter vectors × "
+                     f"{replications} replications", shown)
     _print_footer(experiment, report, results.path)
 
 
@@ -204,30 +204,44 @@ def sweep_command(
     store: StorePath = None,
     sets: Sets = None,
     kpi: Kpis = None,
+    stat: Annotated[str, typer.Option(
+        help="Statistic shown per point and tested by --target: mean (± 95% CI), p50 or "
+             "p95.")] = "mean",
+    target: Annotated[str | None, typer.Option(
+        help="A threshold such as 'queue_peak_km<10' (KPI, <, <=, > or >=, number): marks the "
+             "points that meet it and the first (cheapest) that does.")] = None,
     as_json: AsJson = False,
 ) -> None:
-    """Parameter study over dotted scenario paths: KPI mean and 95% CI at every point."""
+    """Parameter study over dotted scenario paths: a KPI statistic at every point."""
     where = Where(workers, dask_scheduler, dask, store)
 
     def action() -> None:
+        if stat not in STATISTICS:
+            raise BadInput(f"--stat: choose one of {', '.join(STATISTICS)}, got {stat!r}")
+        threshold = parse_threshold(target) if target is not None else None
         base = _scenario(scenario, sets)
         fixed = _fixed(base, sets)
         experiment = _sweep_experiment(base, vary, design, samples, replications, fixed)
-        chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
         with where.open_store() as results:
+            chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
+            if threshold is not None:
+                threshold = threshold.resolved(_known_kpis(base))
+                chosen += [k for k in threshold.kpis if k not in chosen]
             report = _run(experiment, results, where, as_json)
-            table = experiment_statistics(results, experiment.experiment_id, replications)
+            table = experiment_statistics(results, experiment.experiment_id)
+        met = meeting_points(table, threshold, stat) if threshold is not None else []
         if as_json:
-            _print_json({**_header(experiment, report, results.path), "points": [
+            print_json({**_header(experiment, report, results.path), "stat": stat,
+                        **_target_json(threshold, stat, met), "points": [
                 {"point": p.index, "parameters": p.parameters, "scenario_hash": p.scenario_hash,
                  "kpis": {s.kpi: s.as_dict() for s in table.get(p.index, [])
                           if not kpi or s.kpi in chosen}}
                 for p in experiment.points]})
             return
-        _print_sweep(experiment, table, chosen, replications)
+        _print_sweep(experiment, table, chosen, stat, threshold, met)
         _print_footer(experiment, report, results.path)
 
-    guarded(action)
+    store_guarded(action)
 
 
 def _sweep_experiment(base: Scenario, vary: list[str], design: str, samples: int | None,
@@ -246,6 +260,56 @@ def _sweep_experiment(base: Scenario, vary: list[str], design: str, samples: int
         ranges = [parse_range(mapping, v, "--vary") for v in vary]
         return lhs_sweep(base, ranges, samples, replications, fixed)
     raise BadInput(f"--design: unknown design {design!r}; choose grid or lhs")
+
+
+def _target_json(threshold: Threshold | None, stat: str, met: list[int]) -> dict[str, Any]:
+    if threshold is None:
+        return {}
+    return {"target": {"expression": threshold.text, "kpis": threshold.kpis, "stat": stat,
+                       "points_meeting": met, "cheapest_point": met[0] if met else None}}
+
+
+def _print_sweep(experiment: Experiment, table: dict[int, list[KpiStatistics]],
+                 chosen: list[str], stat: str, threshold: Threshold | None,
+                 met: list[int]) -> None:
+    shown = "mean ± 95% CI half-width" if stat == "mean" else stat
+    out = Table(title=Text(f"{experiment.base.name} · sweep · {experiment.replications} "
+                           f"replications per point · {shown}"))
+    names = list(experiment.points[0].parameters)
+    out.add_column("point", justify="right")
+    for name in names:  # the last two parts of the path say enough; folded, not cut
+        out.add_column(Text(".".join(name.split(".")[-2:])), justify="right", overflow="fold")
+    for k in chosen:
+        out.add_column(Text(kpi_label(k)), justify="right", overflow="fold")
+    if threshold is not None:
+        out.add_column(Text(threshold.text), overflow="fold")
+    for p in experiment.points:
+        stats = {s.kpi: s for s in table.get(p.index, [])}
+        cells = [_cell(stats.get(k), stat) for k in chosen]
+        if threshold is not None:
+            mark = "✓ first" if met and p.index == met[0] else ("✓" if p.index in met else "")
+            cells.append(mark)
+        add_plain_row(out, str(p.index), *(str(p.parameters[n]) for n in names), *cells)
+    console.print(out)
+    if threshold is not None:
+        console.print(_target_line(experiment, threshold, stat, met), highlight=False,
+                      markup=False)
+
+
+def _target_line(experiment: Experiment, threshold: Threshold, stat: str,
+                 met: list[int]) -> str:
+    if not met:
+        return f"no point meets {threshold.text} ({stat})"
+    first = experiment.points[met[0]]
+    values = ", ".join(f"{k}={v}" for k, v in first.parameters.items())
+    return (f"{len(met)} of {len(experiment.points)} points meet {threshold.text} ({stat}); "
+            f"the cheapest (first) is point {first.index}: {values}")
+
+
+def _cell(s: KpiStatistics | None, stat: str) -> str:
+    if s is None or stat == "mean":
+        return mean_text(s)
+    return value_text(s.kpi, getattr(s, stat))
 
 
 # --- sensitivity ---------------------------------------------------------------------------
@@ -284,28 +348,28 @@ def sensitivity_command(
         if method == "sobol" and count & (count - 1):
             raise BadInput(f"--samples: Sobol needs a power of 2, e.g. "
                            f"{2 ** max(1, round(math.log2(count)))}; got {count}")
-        chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
         experiment, units = sensitivity_experiment(base, ranges, method, count, replications,
                                                    fixed)
         with where.open_store() as results:
+            chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
             report = _run(experiment, results, where, as_json)
             rankings = {k: _rank(results, experiment, ranges, units, method, k) for k in chosen}
         if as_json:
-            _print_json({**_header(experiment, report, results.path), "method": method,
-                         "rankings": {k: [{"rank": i + 1, "parameter": r.parameter, **r.indices}
-                                          for i, r in enumerate(rows)]
-                                      for k, rows in rankings.items()}})
+            print_json({**_header(experiment, report, results.path), "method": method,
+                        "rankings": {k: [{"rank": i + 1, "parameter": r.parameter, **r.indices}
+                                         for i, r in enumerate(rows)]
+                                     for k, rows in rankings.items()}})
             return
         for k, rows in rankings.items():
             _print_ranking(k, method, rows)
         _print_footer(experiment, report, results.path)
 
-    guarded(action)
+    store_guarded(action)
 
 
 def _rank(results: ResultsStore, experiment: Experiment, ranges: list[Range], units: Any,
           method: str, kpi: str) -> list:
-    means = point_means(results, experiment.experiment_id, experiment.replications, kpi)
+    means = results.point_means(experiment.experiment_id, kpi)
     missing = [p.index for p in experiment.points if p.index not in means]
     if missing:
         raise BadInput(f"--kpi: {kpi!r} was not recorded at {len(missing)} points")
@@ -313,139 +377,8 @@ def _rank(results: ResultsStore, experiment: Experiment, ranges: list[Range], un
     return analyse(method, ranges, units, kpi, outputs, seed=int(experiment.seed_key[:8], 16))
 
 
-# --- results -------------------------------------------------------------------------------
-@results_app.command("list")
-def results_list(store: StorePath = None, as_json: AsJson = False) -> None:
-    """Experiments in the store, newest first, with how many replications are done."""
-
-    def action() -> None:
-        with _read_store(store) as results:
-            rows = results.con.execute(
-                "SELECT e.experiment_id, e.kind, e.scenario_name, e.points, e.replications, "
-                "count(r.run_id), e.created_at FROM experiments e "
-                "JOIN experiment_points p USING (experiment_id) "
-                "LEFT JOIN runs r ON r.scenario_hash = p.scenario_hash "
-                "AND r.seed_key = p.seed_key AND r.replication < e.replications "
-                "GROUP BY ALL ORDER BY e.created_at DESC").fetchall()
-        keys = ("experiment_id", "kind", "scenario", "points", "replications", "done", "created")
-        if as_json:
-            _print_json([dict(zip(keys, (*row[:6], row[6].isoformat()), strict=True))
-                         for row in rows])
-            return
-        table = Table(title=f"Experiments in {results.path}")
-        for key in keys:
-            table.add_column(key, no_wrap=key == "experiment_id",
-                             justify="right" if key in ("points", "replications",
-                                                        "done") else "left")
-        for row in rows:
-            done = f"{row[5]:,} / {row[3] * row[4]:,}"
-            table.add_row(row[0], row[1], row[2], f"{row[3]:,}", f"{row[4]:,}", done,
-                          f"{row[6]:%Y-%m-%d %H:%M}")
-        console.print(table)
-
-    guarded(action)
-
-
-@results_app.command("show")
-def results_show(
-    experiment_id: Annotated[str, typer.Argument(help="An id from `straits results list`.")],
-    store: StorePath = None,
-    kpi: Annotated[str | None, typer.Option(help="Only KPIs whose name contains this.")] = None,
-    as_json: AsJson = False,
-) -> None:
-    """KPI statistics of an experiment, per point."""
-
-    def action() -> None:
-        with _read_store(store) as results:
-            replications, points = _experiment(results, experiment_id)
-            table = experiment_statistics(results, experiment_id, replications, kpi)
-        if as_json:
-            _print_json({"experiment_id": experiment_id, "points": [
-                {"point": p, "parameters": params,
-                 "kpis": {s.kpi: s.as_dict() for s in table.get(p, [])}}
-                for p, params in points]})
-            return
-        for p, params in points:
-            shown = ", ".join(f"{k}={v}" for k, v in params.items()) or "base scenario"
-            _print_statistics(f"{experiment_id} · point {p}: {shown}", table.get(p, []))
-
-    guarded(action)
-
-
-@results_app.command("export")
-def results_export(
-    experiment_id: Annotated[str, typer.Argument(help="An id from `straits results list`.")],
-    out: Annotated[Path, typer.Option(help="File to write (.csv or .parquet).")],
-    what: Annotated[str, typer.Option(help="runs, kpis, statistics, bands or "
-                                           "timeseries.")] = "kpis",
-    file_format: Annotated[str | None, typer.Option(
-        "--format", help="csv or parquet (default: from the --out suffix).")] = None,
-    point: Annotated[int, typer.Option(min=0, help="Point for bands.")] = 0,
-    store: StorePath = None,
-) -> None:
-    """Write an experiment's runs, KPI rows, statistics, bands or time series to a file."""
-
-    def action() -> None:
-        if what not in EXPORTS:
-            raise BadInput(f"--what: unknown table {what!r}; choose one of {', '.join(EXPORTS)}")
-        kind = file_format or out.suffix.lstrip(".").lower()
-        if kind not in FORMATS:
-            raise BadInput(f"--format: choose csv or parquet (or name --out *.csv / *.parquet), "
-                           f"got {kind or 'no suffix'!r}")
-        if not out.resolve().parent.is_dir():
-            raise BadInput(f"--out: the folder {str(out.resolve().parent)!r} does not exist")
-        with _read_store(store) as results:
-            table = _export_table(results, experiment_id, what, point)
-        if kind == "csv":
-            pa_csv.write_csv(table, out)
-        else:
-            pq.write_table(table, out)
-        console.print(f"{table.num_rows:,} rows of {what} written to {out}", highlight=False)
-
-    guarded(action)
-
-
-def _export_table(results: ResultsStore, experiment_id: str, what: str, point: int) -> pa.Table:
-    replications, points = _experiment(results, experiment_id)
-    mine = ("SELECT p.point, r.* FROM experiment_points p JOIN runs r "
-            "ON r.scenario_hash = p.scenario_hash AND r.seed_key = p.seed_key "
-            "WHERE p.experiment_id = ? AND r.replication < ?")
-    arguments = [experiment_id, replications]
-    if what == "runs":
-        return results.query(f"{mine} ORDER BY point, replication", arguments)
-    if what == "kpis":
-        return results.query(
-            f"SELECT m.point, m.replication, m.seed, k.kpi, k.value FROM ({mine}) m "
-            "JOIN kpis k USING (run_id) ORDER BY m.point, m.replication, k.kpi", arguments)
-    if what == "statistics":
-        table = experiment_statistics(results, experiment_id, replications)
-        rows = [{"point": p, "parameters": json.dumps(params), "kpi": s.kpi, **s.as_dict()}
-                for p, params in points for s in table.get(p, [])]
-        return pa.Table.from_pylist(rows)
-    if point not in dict(points):
-        raise BadInput(f"--point: {experiment_id} has points 0 to {len(points) - 1}")
-    if what == "bands":
-        start = results.con.execute("SELECT spec->>'start' FROM experiments "
-                                    "WHERE experiment_id = ?", [experiment_id]).fetchone()[0]
-        return holding_bands(results, experiment_id, point, replications,
-                             datetime.fromisoformat(start))
-    if "timeseries" not in _views(results):
-        raise BadInput(f"{experiment_id} has no time series in the store")
-    return results.query(
-        f"SELECT m.point, t.* FROM ({mine}) m JOIN timeseries t USING (run_id) "
-        "WHERE m.point = ? ORDER BY t.replication, t.direction, t.place, t.minutes",
-        [*arguments, point])
-
 
 # --- helpers -------------------------------------------------------------------------------
-def _write_atomically(table: pa.Table, path: Path) -> None:
-    """Write a Parquet file under a temporary name, then rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(f".{os.getpid()}.tmp")
-    pq.write_table(table, partial)
-    os.replace(partial, path)
-
-
 def _scenario(name: str, sets: list[str] | None) -> Scenario:
     base = load_scenario(name)
     fixed = _fixed(base, sets)
@@ -457,11 +390,15 @@ def _fixed(base: Scenario, sets: list[str] | None) -> dict[str, Any]:
     return {path: parse_scalar(value) for path, value in pairs}
 
 
+def _known_kpis(base: Scenario) -> set[str]:
+    return set(flatten_kpis(simulate(_probe(base), 0).summary))
+
+
 def _check_kpis(base: Scenario, kpis: list[str] | None) -> list[str]:
     """Fail before running if a --kpi is not a KPI of this scenario."""
     if not kpis:
         return []
-    known = set(flatten_kpis(simulate(_probe(base), 0).summary))
+    known = _known_kpis(base)
     for name in kpis:
         if name not in known and not name.startswith("disruptions."):
             close = sorted(k for k in known if name.split(".")[-1] in k)[:8] or sorted(known)[:8]
@@ -476,7 +413,8 @@ def _probe(base: Scenario) -> Scenario:
 
 
 def _run(experiment: Experiment, results: ResultsStore, where: Where, quiet: bool) -> RunReport:
-    """Run with a progress bar; Ctrl-C keeps what finished and exits 130."""
+    """Run with a progress bar; Ctrl-C (exit 130) or SIGTERM (exit 143) keeps what
+    finished; a worker that keeps dying stops the run with one line (exit 1)."""
     executor = where.executor()
     progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                         TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
@@ -492,45 +430,19 @@ def _run(experiment: Experiment, results: ResultsStore, where: Where, quiet: boo
         with progress:
             return run_experiment(experiment, results, executor, on_start,
                                   lambda: progress.advance(state["task"]))
-    except KeyboardInterrupt:
-        kept = progress.tasks[0].completed if progress.tasks else 0
+    except (KeyboardInterrupt, WorkerLost) as exc:
+        kept = int(progress.tasks[0].completed if progress.tasks else 0) + state.get("skipped", 0)
         executor.close()
-        fail(f"interrupted: {int(kept) + state.get('skipped', 0)} replications are kept in "
-             f"{results.path}; rerun the same command to finish", 130)
+        why, code = ("interrupted", 130)
+        if isinstance(exc, Stopped) and exc.signum == signal.SIGTERM:
+            why, code = ("terminated", 128 + signal.SIGTERM)
+        elif isinstance(exc, WorkerLost):
+            why, code = (str(exc), 1)
+        fail(f"{why}: {kept:,} replications are kept in {results.path}; rerun the same "
+             "command to finish", code)
         raise  # fail() always raises; this keeps type checkers informed
     finally:
         executor.close()
-
-
-def _read_store(store: Path | None) -> ResultsStore:
-    path = store or default_store_path()
-    if not Path(path).exists():
-        raise BadInput(f"--store: no results store at {str(path)!r}; run `straits ensemble` "
-                       f"first or point --store / ${STORE_ENV} at one")
-    try:
-        return ResultsStore(path, read_only=True)
-    except duckdb.Error as exc:
-        raise BadInput(f"--store: cannot read {str(path)!r} (is a run still writing it?): "
-                       f"{exc}") from None
-
-
-def _experiment(results: ResultsStore, experiment_id: str) -> tuple[int, list[tuple[int, dict]]]:
-    row = results.con.execute("SELECT replications FROM experiments WHERE experiment_id = ?",
-                              [experiment_id]).fetchone()
-    if row is None:
-        known = [r[0] for r in results.con.execute(
-            "SELECT experiment_id FROM experiments ORDER BY created_at DESC LIMIT 10").fetchall()]
-        raise BadInput(f"no experiment {experiment_id!r} in {results.path}; "
-                       f"recent ones: {', '.join(known) or 'none'}")
-    points = results.con.execute("SELECT point, parameters FROM experiment_points "
-                                 "WHERE experiment_id = ? ORDER BY point",
-                                 [experiment_id]).fetchall()
-    return row[0], [(p, json.loads(params)) for p, params in points]
-
-
-def _views(results: ResultsStore) -> set[str]:
-    return {r[0] for r in results.con.execute(
-        "SELECT view_name FROM duckdb_views() WHERE NOT internal").fetchall()}
 
 
 def _header(experiment: Experiment, report: RunReport, path: Path) -> dict[str, Any]:
@@ -548,63 +460,15 @@ def _header(experiment: Experiment, report: RunReport, path: Path) -> dict[str, 
     }
 
 
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, allow_nan=False, default=_finite) + "\n")
-
-
-def _finite(value: Any) -> Any:
-    raise TypeError(f"not JSON serialisable: {value!r}")
-
-
-def _fmt(value: float | None) -> str:
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "—"
-    return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.3g}"
-
-
-def _print_statistics(title: str, rows: list[KpiStatistics]) -> None:
-    table = Table(title=title, caption="KPI names without their leading 'directions.'")
-    table.add_column("KPI", overflow="fold")
-    for column in ("mean", "std", "95% CI", "p5", "p50", "p95"):
-        table.add_column(column, justify="right", no_wrap=True)
-    for s in rows:
-        ci = "—" if s.ci95_low is None else f"{_fmt(s.ci95_low)}–{_fmt(s.ci95_high)}"
-        table.add_row(s.kpi.removeprefix("directions."), _fmt(s.mean), _fmt(s.std), ci,
-                      _fmt(s.p5), _fmt(s.p50), _fmt(s.p95))
-    console.print(table)
-
-
-def _print_sweep(experiment: Experiment, table: dict[int, list[KpiStatistics]],
-                 chosen: list[str], replications: int) -> None:
-    out = Table(title=f"{experiment.base.name} · sweep · {replications} replications per point "
-                      "· mean ± 95% CI half-width")
-    names = list(experiment.points[0].parameters)
-    out.add_column("point", justify="right")
-    for name in names:  # the last two parts of the path say enough; folded, not cut
-        out.add_column(".".join(name.split(".")[-2:]), justify="right", overflow="fold")
-    for k in chosen:
-        out.add_column(k.removeprefix("directions."), justify="right", overflow="fold")
-    for p in experiment.points:
-        stats = {s.kpi: s for s in table.get(p.index, [])}
-        cells = [_cell(stats.get(k)) for k in chosen]
-        out.add_row(str(p.index), *(str(p.parameters[n]) for n in names), *cells)
-    console.print(out)
-
-
-def _cell(s: KpiStatistics | None) -> str:
-    if s is None:
-        return "—"
-    return _fmt(s.mean) + ("" if s.half_width is None else f" ± {_fmt(s.half_width)}")
-
-
 def _print_ranking(kpi: str, method: str, rows: list) -> None:
-    table = Table(title=f"Sensitivity of {kpi} ({method})")
+    table = Table(title=Text(f"Sensitivity of {kpi} ({method})"))
     table.add_column("rank", justify="right")
-    table.add_column("parameter")
+    table.add_column("parameter", overflow="fold")
     for key in rows[0].indices if rows else []:
-        table.add_column(key, justify="right")
+        table.add_column(key, justify="right", overflow="fold")
     for i, row in enumerate(rows):
-        table.add_row(str(i + 1), row.parameter, *(_fmt(v) for v in row.indices.values()))
+        add_plain_row(table, str(i + 1), row.parameter,
+                      *(f"{v:,.3g}" for v in row.indices.values()))
     console.print(table)
 
 
@@ -612,5 +476,5 @@ def _print_footer(experiment: Experiment, report: RunReport, path: Path) -> None
     console.print(
         f"experiment [bold]{experiment.experiment_id}[/]: {report.total:,} replications "
         f"({report.skipped:,} already in the store, {report.ran:,} run now in "
-        f"{report.wall_seconds:.1f} s); store {path}", highlight=False)
+        f"{report.wall_seconds:.1f} s); store {escape(str(path))}", highlight=False)
 

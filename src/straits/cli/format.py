@@ -1,39 +1,36 @@
-"""How numbers read in the terminal: one place for durations, distances and counts.
-
-Every table of every command formats through here, so a delay or a queue reads the
-same in ``run``, ``ensemble``, ``sweep`` and ``validate``.
+"""How numbers read in the terminal: every table of every command formats through here,
+so a delay or a queue reads the same in ``run``, ``ensemble``, ``sweep`` and ``validate``
+(and, through :mod:`straits.report.text`, in reports).
 """
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 
-KM_PER_MILE = 1.609344
+from rich.table import Table
 
+from straits.report.text import (
+    KM_PER_MILE,
+    UNIT_NAMES,
+    count_text,
+    distance_text,
+    duration_text,
+    queue_length_text,
+)
 
-def duration_text(minutes: float | None) -> str:
-    """Minutes under two hours as ``47.3 min``; longer as ``h:mm`` (``28:45 h``)."""
-    if minutes is None or not math.isfinite(minutes):
-        return "—"
-    if abs(minutes) < 120:
-        return f"{minutes:.1f} min"
-    whole = round(minutes)
-    sign = "-" if whole < 0 else ""
-    hours, rest = divmod(abs(whole), 60)
-    return f"{sign}{hours:,}:{rest:02d} h"
-
-
-def distance_text(km: float | None) -> str:
-    """A queue length in km with miles beside it, as British sources speak in miles."""
-    if km is None or not math.isfinite(km):
-        return "—"
-    return f"{km:,.1f} km ({km / KM_PER_MILE:,.1f} mi)"
+__all__ = ["KM_PER_MILE", "UNIT_NAMES", "count_text", "distance_text", "duration_text",
+           "fold_table", "queue_length_text"]
 
 
-def count_text(value: float | None) -> str:
-    """A count with thousands separators; fractional means keep one decimal."""
-    if value is None or not math.isfinite(value):
-        return "—"
-    if float(value).is_integer():
-        return f"{int(value):,}"
-    return f"{value:,.1f}"
+def fold_table(title: str | None, headers: Sequence[str], right_from: int = 1) -> Table:
+    """A table whose columns fold long text onto more lines instead of cutting it.
+
+    Rich shrinks a table to the terminal; with ``overflow='fold'`` a narrow
+    column wraps, so at 80 columns nothing is replaced by an ellipsis or lost.
+    Columns from ``right_from`` on (the numbers) are right-aligned.
+    """
+    table = Table(title=title)
+    for index, header in enumerate(headers):
+        table.add_column(header, overflow="fold",
+                         justify="right" if index >= right_from else "left")
+    return table

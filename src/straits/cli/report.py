@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import ipaddress
-import os
-import tempfile
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -12,20 +10,24 @@ from typing import Annotated
 
 import typer
 
-from straits.cli.app import BadInput, app, console, guarded
+from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
+from straits.files import atomic_path
 from straits.report import RunData, SourceError, load_run, render_compare, render_report
+from straits.report.html import comparison_warnings
 
 RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
             "list`, or a scenario (built-in name or YAML path) to run now.")
 StoreOption = Annotated[Path | None, typer.Option(
     "--store", envvar="STRAITS_STORE", help="Results store holding experiment ids.")]
+AXES = {"auto": None, "calendar": False, "relative": True}
+OUTPUT_HELP = "HTML file to write (missing folders are created)."
 PointOption = Annotated[int, typer.Option(min=0, help="Point of a sweep in the store.")]
 
 
 @app.command()
 def report(
     run: Annotated[str, typer.Argument(help=RUN_HELP)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+    output: Annotated[Path, typer.Option("--output", "-o", help=OUTPUT_HELP)] = Path(
         "report.html"),
     seed: Annotated[int, typer.Option(min=0, help="First seed when a scenario is run now.")] = 1,
     replications: Annotated[int, typer.Option(
@@ -43,7 +45,7 @@ def report(
         _check_output(output, force)
         data = _load(run, seed, replications, store, point)
         _write(output, render_report(data, _map_time(at, data.start, data.summary)))
-        console.print(f"report written to [bold]{output}[/]")
+        console.print(f"report written to {output}")
 
     guarded(action)
 
@@ -52,24 +54,31 @@ def report(
 def compare(
     a: Annotated[str, typer.Argument(help="Run A. " + RUN_HELP)],
     b: Annotated[str, typer.Argument(help="Run B, compared against A.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="HTML file to write.")] = Path(
+    output: Annotated[Path, typer.Option("--output", "-o", help=OUTPUT_HELP)] = Path(
         "diff.html"),
     seed: Annotated[int, typer.Option(min=0, help="First seed when a scenario is run now.")] = 1,
     replications: Annotated[int, typer.Option("--replications", "-n", min=1, max=200,
                                               help="Replications per scenario run now.")] = 1,
     store: StoreOption = None,
+    axis: Annotated[str, typer.Option(
+        help="Time axis of the charts: calendar, relative (days since each run's start) or "
+             "auto (relative when the runs start at different times).")] = "auto",
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write an HTML comparison of two runs or scenarios, differences highlighted."""
 
     def action() -> None:
+        if axis not in AXES:
+            raise BadInput(f"--axis: {axis!r} is not one of {', '.join(AXES)}")
         _check_output(output, force)
         run_a = _load(a, seed, replications, store, 0)
         run_b = _load(b, seed, replications, store, 0)
         if run_a.label == run_b.label:
             run_a, run_b = _relabel(run_a, "A"), _relabel(run_b, "B")
-        _write(output, render_compare(run_a, run_b))
-        console.print(f"comparison written to [bold]{output}[/]")
+        for warning in comparison_warnings(run_a, run_b):
+            errors.print(styled(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
+        _write(output, render_compare(run_a, run_b, AXES[axis]))
+        console.print(f"comparison written to {output}")
 
     guarded(action)
 
@@ -97,8 +106,9 @@ def serve(
 
     def action() -> None:
         if not _is_loopback(host):
-            console.print(f"[yellow]warning:[/] listening on {host}: anyone who can reach this "
-                          "address can run simulations. Use 127.0.0.1 unless you mean it.")
+            console.print(styled(("warning:", "yellow"), f" listening on {host}: anyone who can "
+                                 "reach this address can run simulations. Use 127.0.0.1 "
+                                 "unless you mean it."))
         settings = Settings(max_replications=max_replications, max_horizon_days=max_horizon_days,
                             max_upload_bytes=max_upload_kb * 1024,
                             store=None if memory_only else (store or default_store_path()))
@@ -126,21 +136,13 @@ def _check_output(output: Path, force: bool) -> None:
         raise BadInput(f"--output: {str(output)!r} is a folder; give a file name like report.html")
     if output.exists() and not force:
         raise BadInput(f"--output: {str(output)!r} exists; choose another name or add --force")
-    if not output.resolve().parent.is_dir():
-        raise BadInput(f"--output: the folder {str(output.resolve().parent)!r} does not exist")
+    check_writable(output, "--output")
 
 
 def _write(output: Path, text: str) -> None:
     """Write next to the target, then rename: never a half-written report."""
-    target = output.resolve()
-    handle, partial = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(partial, target)
-    except BaseException:
-        Path(partial).unlink(missing_ok=True)
-        raise
+    with atomic_path(output.resolve()) as partial:
+        partial.write_text(text, encoding="utf-8")
 
 
 def _map_time(at: str | None, start: datetime, summary: dict) -> datetime | None:

@@ -3,16 +3,19 @@ the results with the published figures (docs/validation.md)."""
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from straits.cli.app import BadInput, app, console, errors, guarded
+from straits.cli.format import duration_text
+from straits.experiments.executors import make_executor
+from straits.files import atomic_path, ensure_writable_folder
 from straits.validation import (
     TARGETS,
     Row,
@@ -22,8 +25,8 @@ from straits.validation import (
     run_scenario,
     scenarios,
 )
-from straits.validation.ensemble import BASE_SEED
 from straits.validation.plots import figures, write_html
+from straits.validation.scenario_runs import BASE_SEED
 
 
 @app.command()
@@ -34,9 +37,12 @@ def validate(
     only: Annotated[list[str] | None, typer.Option(
         help="Run only these validation scenarios (repeatable).")] = None,
     out: Annotated[Path | None, typer.Option(
-        help="Write the table (validation.json, validation.md) and plots (HTML) here.")] = None,
+        help="Write the table (validation.json, validation.md) and plots (HTML) in this "
+             "folder (missing parent folders are created).")] = None,
     force: Annotated[bool, typer.Option(help="Replace the --out folder if it has files.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the table as JSON.")] = False,
+    workers: Annotated[int, typer.Option(
+        min=1, help="Local worker processes (the figures do not depend on it).")] = 1,
 ) -> None:
     """Compare the model with history and published studies; exit 1 if any target fails."""
 
@@ -45,23 +51,29 @@ def validate(
         if out is not None:
             _check_out(out, force)
         ensembles = {}
-        with console.status("") as status:
-            for name in names:
-                ensembles[name] = run_scenario(
-                    name, replications, TARGETS,
-                    progress=lambda n, i: status.update(f"{n}: replication {i}/{replications}"),
-                )
+        executor = make_executor(workers)
+        try:
+            with console.status("") as status:
+                for name in names:
+                    ensembles[name] = run_scenario(
+                        name, replications, TARGETS,
+                        progress=lambda n, i: status.update(
+                            f"{escape(n)}: replication {i}/{replications}"),
+                        executor=executor,
+                    )
+        finally:
+            executor.close()
         rows = compare(TARGETS, ensembles)
         meta = {"replications": replications, "base_seed": BASE_SEED,
                 "command": f"straits validate --replications {replications}"}
         if out is not None:
-            _write(out, force, rows, meta, ensembles)
+            _write(out, rows, meta, ensembles)
         if as_json:
             sys.stdout.write(rows_to_json(rows, meta))
         else:
             _print(rows)
             if out is not None:
-                console.print(f"table and plots written to [bold]{out}[/]")
+                console.print(f"table and plots written to [bold]{escape(str(out))}[/]")
         return rows
 
     rows = guarded(action)
@@ -82,37 +94,33 @@ def _chosen(only: list[str] | None) -> list[str]:
 
 
 def _check_out(out: Path, force: bool) -> None:
+    """Refuse an --out folder that cannot be written, before any simulation."""
     if out.exists() and not out.is_dir():
         raise BadInput(f"--out: {str(out)!r} is a file; give a folder path")
     if out.exists() and any(out.iterdir()) and not force:
         raise BadInput(f"--out: {str(out)!r} already has files; choose a new folder or add --force")
-    if not out.resolve().parent.is_dir():
-        raise BadInput(f"--out: the parent folder {str(out.resolve().parent)!r} does not exist")
-
-
-def _write(out: Path, force: bool, rows: list[Row], meta: dict, ensembles: dict) -> None:
-    """Write into a temporary sibling folder, then swap it into place."""
-    target = out.resolve()
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
-    staging.chmod(0o755)  # an ordinary folder once in place (mkdtemp makes it private)
+    parent = out.absolute().parent
     try:
+        ensure_writable_folder(parent)
+    except OSError as exc:
+        raise BadInput(f"--out: cannot write in {str(parent)!r} ({exc.strerror or exc}); "
+                       "choose a writable folder") from None
+
+
+def _write(out: Path, rows: list[Row], meta: dict, ensembles: dict) -> None:
+    """Write into a temporary sibling folder, then swap it into place."""
+    with atomic_path(out) as staging:
+        staging.mkdir()
         (staging / "validation.json").write_text(rows_to_json(rows, meta), encoding="utf-8")
         (staging / "validation.md").write_text(rows_to_markdown(rows), encoding="utf-8")
         write_html(figures(ensembles), staging)
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            staging.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            staging.rename(target)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
 
 
-def _number(value: float) -> str:
+def _number(value: float, unit: str = "") -> str:
+    """A figure of the table: hours over two as ``h:mm h`` (as every command prints
+    durations), other quantities to three figures."""
+    if unit == "hours" and abs(value) >= 2:
+        return duration_text(value * 60)
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
 
 
@@ -124,9 +132,11 @@ def _print(rows: list[Row]) -> None:
         table.add_column(column, overflow="fold")
     for r in rows:
         table.add_row(
-            r.key, f"{r.quantity} ({r.unit})", f"{r.published} ({r.facts})",
-            f"{_number(r.model_mean)} [{_number(r.model_low)}, {_number(r.model_high)}]",
-            f"{r.tolerance.split(' (')[0]} → {_number(r.band_low)}–{_number(r.band_high)}",
+            Text(r.key), Text(f"{r.quantity} ({r.unit})"), Text(f"{r.published} ({r.facts})"),
+            f"{_number(r.model_mean, r.unit)} [{_number(r.model_low, r.unit)}, "
+            f"{_number(r.model_high, r.unit)}]",
+            f"{r.tolerance.split(' (')[0]} → {_number(r.band_low, r.unit)}–"
+            f"{_number(r.band_high, r.unit)}",
             "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
         )
     console.print(table)

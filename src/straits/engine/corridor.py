@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from straits.engine.demand import poisson_arrivals, rate_per_minute
+from straits.engine.decisions import holding_input
+from straits.engine.demand import minutes_to_the_next_hour, poisson_arrivals, rate_per_minute
 from straits.engine.disruptions import (
     Window,
     apply_to_departures,
@@ -19,7 +20,6 @@ from straits.engine.disruptions import (
     demand_edges_and_factor,
     speed_schedule,
 )
-from straits.engine.distributions import mean_service_minutes, sample_service_minutes
 from straits.engine.event_loop import (
     RULE_SHARES,
     RULE_SHORTEST_EXPECTED_WAIT,
@@ -52,94 +52,105 @@ def build_direction(
     arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss = rng_seed.spawn(5)
     horizon = scenario.horizon
     pairs = scenario.terminals_for(direction)
-    routes = [r for r, _ in pairs]
-    terminals = [t for _, t in pairs]
+    routes = [route for route, _ in pairs]
+    terminals = [terminal for _, terminal in pairs]
 
-    edges, factor = demand_edges_and_factor(windows, direction, horizon)
+    edges, factor = demand_edges_and_factor(windows, direction, horizon,
+                                            minutes_to_the_next_hour(scenario.start))
     demand = getattr(scenario.demand, direction)
     rate = rate_per_minute(demand, scenario.start, edges) * factor
     arrivals = poisson_arrivals(rate, edges, np.random.default_rng(arrivals_ss))
     n = arrivals.shape[0]
 
-    stage_specs = [st for t in terminals for st in scenario.terminals[t].stages]
-    n_stages = np.array([len(scenario.terminals[t].stages) for t in terminals], dtype=np.int64)
+    stage_specs = [st for name in terminals for st in scenario.terminals[name].stages]
+    n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],
+                        dtype=np.int64)
     stage_offset = np.concatenate([[0], np.cumsum(n_stages)[:-1]]).astype(np.int64)
     service = np.empty((n, len(stage_specs)))
     for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
                                        strict=True)):
-        service[:, g] = sample_service_minutes(spec.service_time, np.random.default_rng(ss), n)
+        service[:, g] = spec.service_time.sample(np.random.default_rng(ss), n)
 
-    booths0, changes_t, changes_n, changes_off = [], [], [], [0]
-    speed_t, speed_m, speed_a, speed_turn, speed_off = [], [], [], [], [0]
+    booths0: list[int] = []
+    change_minutes: list[float] = []
+    change_booths: list[int] = []
+    change_offset = [0]
+    speed_minutes: list[float] = []
+    speed_multiplier: list[float] = []
+    speed_added: list[float] = []
+    speed_turn_back: list[float] = []
+    speed_offset = [0]
     booth_log = []
-    for t in terminals:
-        for st in scenario.terminals[t].stages:
-            initial, changes = booth_schedule(windows, t, st.name, st.booths)
+    for terminal in terminals:
+        for st in scenario.terminals[terminal].stages:
+            initial, changes = booth_schedule(windows, terminal, st.name, st.booths)
             booths0.append(initial)
-            booth_log.append((t, st.name, 0.0, initial))
-            booth_log.extend((t, st.name, m, b) for m, b in changes)
-            changes_t.extend(m for m, _ in changes)
-            changes_n.extend(b for _, b in changes)
-            changes_off.append(len(changes_t))
-            times, mult, add, turn_back = speed_schedule(windows, t, st.name)
-            speed_t.extend(times)
-            speed_m.extend(mult)
-            speed_a.extend(add)
-            speed_turn.extend(turn_back)
-            speed_off.append(len(speed_t))
+            booth_log.append((terminal, st.name, 0.0, initial))
+            booth_log.extend((terminal, st.name, m, b) for m, b in changes)
+            change_minutes.extend(m for m, _ in changes)
+            change_booths.extend(b for _, b in changes)
+            change_offset.append(len(change_minutes))
+            times, mult, add, turn_back = speed_schedule(windows, terminal, st.name)
+            speed_minutes.extend(times)
+            speed_multiplier.extend(mult)
+            speed_added.extend(add)
+            speed_turn_back.extend(turn_back)
+            speed_offset.append(len(speed_minutes))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
     crossing, free_flow = [], []
-    for r, t in pairs:
-        route = scenario.routes[r]
+    for route_name, terminal in pairs:
+        route = scenario.routes[route_name]
         departures = route_departures(route, direction, horizon)
         fleet = route.vessels if isinstance(route, FerryRoute) else 0
         dep_minutes.append(departures.minutes)
         dep_sched.append(departures.capacity)
         dep_vessel.append(departures.vessel)
-        dep_cap.append(apply_to_departures(windows, r, direction, departures, fleet))
+        dep_cap.append(apply_to_departures(windows, route_name, direction, departures, fleet))
         dep_off.append(dep_off[-1] + departures.minutes.shape[0])
         crossing.append(route.crossing)
-        service_mean = sum(mean_service_minutes(s.service_time)
-                           for s in scenario.terminals[t].stages)
+        service_mean = sum(s.service_time.mean_minutes for s in scenario.terminals[terminal].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
 
     choice = scenario.route_choice
-    shares = np.array([choice.shares[r] for r in routes])
+    shares = np.array([choice.shares[route] for route in routes])
     rule = RULE_SHARES if choice.rule == "shares" else RULE_SHORTEST_EXPECTED_WAIT
     inputs = DirectionInput(
         arrival_minutes=arrivals,
-        choice_uniform=np.random.default_rng(choice_ss).random(n),
-        captive_uniform=np.random.default_rng(captive_ss).random(n),
+        choice_uniform=_uniforms(choice_ss, n),
+        captive_uniform=_uniforms(captive_ss, n),
         base_service_minutes=service,
         rule=rule,
         captive_share=float(choice.captive_share),
         share_cumulative=np.cumsum(shares) / shares.sum(),
         free_flow_minutes=np.array(free_flow),
-        buffer_lorries=np.array([scenario.terminals[t].buffer_lorries for t in terminals],
+        buffer_lorries=np.array([scenario.terminals[name].buffer_lorries for name in terminals],
                                 dtype=np.int64),
         n_stages=n_stages,
         stage_offset=stage_offset,
         booths_initial=np.array(booths0, dtype=np.int64),
-        booth_change_minutes=np.array(changes_t, dtype=float),
-        booth_change_count=np.array(changes_n, dtype=np.int64),
-        booth_change_offset=np.array(changes_off, dtype=np.int64),
-        speed_change_minutes=np.array(speed_t, dtype=float),
-        speed_multiplier=np.array(speed_m, dtype=float),
-        speed_added_minutes=np.array(speed_a, dtype=float),
-        turn_back_share=np.array(speed_turn, dtype=float),
-        turn_back_uniform=_turn_back_draws(speed_turn, n, len(stage_specs), turn_back_ss),
-        speed_change_offset=np.array(speed_off, dtype=np.int64),
+        booth_change_minutes=np.array(change_minutes, dtype=float),
+        booth_change_count=np.array(change_booths, dtype=np.int64),
+        booth_change_offset=np.array(change_offset, dtype=np.int64),
+        speed_change_minutes=np.array(speed_minutes, dtype=float),
+        speed_multiplier=np.array(speed_multiplier, dtype=float),
+        speed_added_minutes=np.array(speed_added, dtype=float),
+        turn_back_share=np.array(speed_turn_back, dtype=float),
+        turn_back_uniform=_turn_back_draws(speed_turn_back, n, len(stage_specs), turn_back_ss),
+        speed_change_offset=np.array(speed_offset, dtype=np.int64),
         departure_minutes=np.concatenate(dep_minutes),
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),
         horizon_minutes=float(horizon),
+        holding=holding_input(getattr(scenario.holding, direction), terminals,
+                              scenario.minutes_after_start,
+                              demand.lorries_per_day / 1440.0 * shares / shares.sum()),
     )
     layout = DirectionLayout(
         direction=direction,
         routes=routes,
         terminals=terminals,
-        stage_names=[[s.name for s in scenario.terminals[t].stages] for t in terminals],
+        stage_names=[[s.name for s in scenario.terminals[name].stages] for name in terminals],
         crossing_minutes=np.array(crossing),
         free_flow_minutes=np.array(free_flow),
         buffer_lorries=inputs.buffer_lorries,
@@ -148,6 +159,10 @@ def build_direction(
         booth_log=booth_log,
     )
     return inputs, layout
+
+
+def _uniforms(seed: np.random.SeedSequence, n: int) -> np.ndarray:
+    return np.random.default_rng(seed).random((n,))
 
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,

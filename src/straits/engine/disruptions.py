@@ -11,12 +11,12 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.distributions import sample_duration_minutes
 from straits.engine.timetable import Departures
 from straits.scenario.schema import (
     BorderSlowdown,
     CapacityCut,
     DemandShock,
+    DisruptionModel,
     SailingsCancelled,
     Scenario,
     Staffing,
@@ -29,12 +29,12 @@ from straits.scenario.schema import (
 class Window(NamedTuple):
     """One disruption as it happens in this replication, in minutes."""
 
-    index: int
+    position: int  # in the scenario's list of disruptions
     kind: str
     name: str
     start_minutes: float
     end_minutes: float
-    disruption: object
+    disruption: DisruptionModel
 
 
 def sample_windows(scenario: Scenario, rng: np.random.Generator) -> list[Window]:
@@ -42,13 +42,13 @@ def sample_windows(scenario: Scenario, rng: np.random.Generator) -> list[Window]
     windows = []
     for i, d in enumerate(scenario.disruptions):
         start = scenario.start_minutes(d)
-        end = min(start + sample_duration_minutes(d.duration, rng), scenario.horizon)
+        end = min(start + float(d.duration.sample(rng, 1)[0]), scenario.horizon)
         windows.append(Window(i, d.kind, d.name or f"{d.kind} {i}", start, end, d))
     return windows
 
 
-def _active(windows: list[Window], t: float) -> list[Window]:
-    return [w for w in windows if w.start_minutes <= t < w.end_minutes]
+def _active(windows: list[Window], minute: float) -> list[Window]:
+    return [w for w in windows if w.start_minutes <= minute < w.end_minutes]
 
 
 def _breakpoints(windows: list[Window]) -> np.ndarray:
@@ -75,19 +75,19 @@ def booth_schedule(
     ]
     changes: list[tuple[float, int]] = []
     current = None
-    for t in _breakpoints(relevant):
+    for minute in _breakpoints(relevant):
         booths = float(nominal_booths)
-        for w in _active(relevant, t):
+        for w in _active(relevant, minute):
             if isinstance(w.disruption, Staffing):
                 booths = float(w.disruption.booths)
-        for w in _active(relevant, t):
+        for w in _active(relevant, minute):
             if isinstance(w.disruption, CapacityCut):
                 booths *= w.disruption.capacity_fraction
         count = int(np.floor(booths + 0.5))
         if current is None:
             current = count
         elif count != (changes[-1][1] if changes else current):
-            changes.append((float(t), count))
+            changes.append((float(minute), count))
     return int(current if current is not None else nominal_booths), changes
 
 
@@ -108,13 +108,14 @@ def speed_schedule(
     multiplier = np.ones(times.shape[0])
     added = np.zeros(times.shape[0])
     kept = np.ones(times.shape[0])
-    for k, t in enumerate(times):
-        for w in _active(relevant, t):
-            if isinstance(w.disruption, TurnBack):
-                kept[k] *= 1.0 - w.disruption.share
-            else:
-                multiplier[k] *= w.disruption.multiplier
-                added[k] += w.disruption.added
+    for k, minute in enumerate(times):
+        for w in _active(relevant, minute):
+            d = w.disruption
+            if isinstance(d, TurnBack):
+                kept[k] *= 1.0 - d.share
+            elif isinstance(d, BorderSlowdown):
+                multiplier[k] *= d.multiplier
+                added[k] += d.added
     return times, multiplier, added, 1.0 - kept
 
 
@@ -144,43 +145,48 @@ def apply_to_departures(
     capacity = departures.capacity.copy()
     cuts = [(w, f) for w in windows if (f := _route_fraction(w, route, direction)) is not None]
     withdrawals = [
-        w for w in windows
-        if isinstance(w.disruption, VesselsWithdrawn) and w.disruption.target == route
-        and direction in w.disruption.directions
+        (w, d.vessels) for w in windows
+        if isinstance(d := w.disruption, VesselsWithdrawn) and d.target == route
+        and direction in d.directions
     ]
     credit = 0.0
-    for k, t in enumerate(departures.minutes):
+    for k, minute in enumerate(departures.minutes):
         fraction = 1.0
         for w, f in cuts:
-            if w.start_minutes <= t < w.end_minutes:
+            if w.start_minutes <= minute < w.end_minutes:
                 fraction *= f
         credit += fraction
         if credit >= 1.0 - 1e-9:
             credit -= 1.0
         else:
             capacity[k] = 0
-        for w in withdrawals:
-            gone = fleet_size - w.disruption.vessels
-            if w.start_minutes <= t < w.end_minutes and departures.vessel[k] >= gone:
+        for w, vessels in withdrawals:
+            gone = fleet_size - vessels
+            if w.start_minutes <= minute < w.end_minutes and departures.vessel[k] >= gone:
                 capacity[k] = 0
     return capacity
 
 
 def demand_edges_and_factor(
-    windows: list[Window], direction: str, horizon_minutes: float
+    windows: list[Window], direction: str, horizon_minutes: float, first_hour_minutes: float
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Hourly edges (plus shock boundaries) and the demand factor in each interval."""
+    """Edges at every clock hour (the first ``first_hour_minutes`` after the start)
+    plus shock boundaries, and the demand factor in each interval.
+
+    Edges on clock hours keep each interval inside one clock hour and one day, so
+    the hour-of-day and day-of-week weights apply whatever minute the run starts.
+    """
     shocks = [
-        w for w in windows
-        if isinstance(w.disruption, DemandShock) and direction in w.disruption.directions
+        (w, d.multiplier) for w in windows
+        if isinstance(d := w.disruption, DemandShock) and direction in d.directions
     ]
-    edges = set(np.arange(0.0, horizon_minutes, 60.0).tolist())
-    edges.add(float(horizon_minutes))
-    for w in shocks:
+    edges = {0.0, float(horizon_minutes)}
+    edges.update(np.arange(first_hour_minutes, horizon_minutes, 60.0).tolist())
+    for w, _ in shocks:
         edges.update((w.start_minutes, w.end_minutes))
     grid = np.array(sorted(e for e in edges if 0.0 <= e <= horizon_minutes))
     factor = np.ones(grid.shape[0] - 1)
-    for w in shocks:
+    for w, multiplier in shocks:
         inside = (grid[:-1] >= w.start_minutes) & (grid[:-1] < w.end_minutes)
-        factor[inside] *= w.disruption.multiplier
+        factor[inside] *= multiplier
     return grid, factor

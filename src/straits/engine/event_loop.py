@@ -6,10 +6,19 @@ speed change over time), then wait in the lanes for a departure (a sailing or
 a shuttle with a capacity). The gate and the departures couple the stages, and
 a route choice may look at live queues, so a plain recursion does not apply:
 this is the corridor-specialised event loop of DESIGN.md, with typed arrays,
-linked-list FIFOs and a binary heap of booth completions, compiled by numba.
+linked-list FIFOs and a binary heap of booth completions (:mod:`straits.engine.heap`),
+compiled by numba.
 
-At equal times events are handled in a fixed order (booth completions, booth
-schedule changes, departures, arrivals), so results are deterministic.
+At equal times events are handled in a fixed order (booth completions and
+metering wake-ups, booth schedule changes, departures, arrivals, holding
+decisions), so results are deterministic.
+
+Holding plans enter here only where they change who moves when
+(:mod:`straits.engine.decisions`): the controllers decide at fixed intervals;
+while a ``fifo`` area is in force, lorries that find their terminal's own
+queue full (or anyone already waiting there) join one shared queue released
+in arrival order; metering spaces gate entries. A plan without decisions,
+``fifo`` areas or metering takes none of these paths.
 """
 
 from __future__ import annotations
@@ -19,6 +28,16 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from straits.engine.decisions import (
+    NO_HOLDING,
+    HoldingInput,
+    decide,
+    forecast_outside,
+    gate_rules,
+    initial_states,
+)
+from straits.engine.heap import heap_pop, heap_push
+
 RULE_SHARES = 0
 RULE_SHORTEST_EXPECTED_WAIT = 1
 
@@ -26,14 +45,16 @@ _COMPLETION = 0
 _BOOTH_CHANGE = 1
 _DEPARTURE = 2
 _ARRIVAL = 3
+_DECISION = 4
+_GATE_WAKE = 5
 
 
 class DirectionInput(NamedTuple):
     """Flat arrays describing one direction, ready for the compiled loop.
 
     Terminals are indexed 0..T-1; their stages are flattened into "global
-    stages" 0..G-1 (terminal t owns ``stage_offset[t]`` to
-    ``stage_offset[t] + n_stages[t] - 1``). Schedules are flattened with
+    stages" 0..G-1 (terminal ``i`` owns ``stage_offset[i]`` to
+    ``stage_offset[i] + n_stages[i] - 1``). Schedules are flattened with
     ``*_offset`` arrays of length G+1 (or T+1 for departures).
     """
 
@@ -62,6 +83,7 @@ class DirectionInput(NamedTuple):
     departure_capacity: np.ndarray  # int64
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
+    holding: HoldingInput = NO_HOLDING  # areas with decisions, fifo release or metering
 
 
 class DirectionOutput(NamedTuple):
@@ -72,60 +94,12 @@ class DirectionOutput(NamedTuple):
     stage_end_minutes: np.ndarray  # (n, S_max)
     departure_index: np.ndarray  # (n,) int64, into the flattened departures; -1: none
     departure_load: np.ndarray  # (D,) int64
-
-
-@njit(cache=True)
-def _heap_push(h_time, h_seq, h_lorry, h_stage, size, time, seq, lorry, stage):
-    i = size
-    while i > 0:
-        parent = (i - 1) // 2
-        if h_time[parent] < time or (h_time[parent] == time and h_seq[parent] < seq):
-            break
-        h_time[i] = h_time[parent]
-        h_seq[i] = h_seq[parent]
-        h_lorry[i] = h_lorry[parent]
-        h_stage[i] = h_stage[parent]
-        i = parent
-    h_time[i] = time
-    h_seq[i] = seq
-    h_lorry[i] = lorry
-    h_stage[i] = stage
-    return size + 1
-
-
-@njit(cache=True)
-def _heap_pop(h_time, h_seq, h_lorry, h_stage, size):
-    """Remove the root; the caller has read it already."""
-    size -= 1
-    time = h_time[size]
-    seq = h_seq[size]
-    lorry = h_lorry[size]
-    stage = h_stage[size]
-    i = 0
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        right = child + 1
-        if right < size and (
-            h_time[right] < h_time[child]
-            or (h_time[right] == h_time[child] and h_seq[right] < h_seq[child])
-        ):
-            child = right
-        if h_time[child] < time or (h_time[child] == time and h_seq[child] < seq):
-            h_time[i] = h_time[child]
-            h_seq[i] = h_seq[child]
-            h_lorry[i] = h_lorry[child]
-            h_stage[i] = h_stage[child]
-            i = child
-        else:
-            break
-    if size > 0:
-        h_time[i] = time
-        h_seq[i] = seq
-        h_lorry[i] = lorry
-        h_stage[i] = stage
-    return size
+    held_minutes: np.ndarray  # (n,) joined the shared fifo queue; NaN: never
+    released_minutes: np.ndarray  # (n,) left it for the terminal's own queue; NaN: not
+    decision_minutes: np.ndarray  # the controllers' log, in time order
+    decision_area: np.ndarray
+    decision_state: np.ndarray
+    decision_reason: np.ndarray
 
 
 @njit(cache=True)
@@ -148,42 +122,59 @@ def _pop(q, head, count, next_in_queue):
 
 
 @njit(cache=True)
-def simulate_direction(
-    arrival_minutes,
-    choice_uniform,
-    captive_uniform,
-    base_service_minutes,
-    rule,
-    captive_share,
-    share_cumulative,
-    free_flow_minutes,
-    buffer_lorries,
-    n_stages,
-    stage_offset,
-    booths_initial,
-    booth_change_minutes,
-    booth_change_count,
-    booth_change_offset,
-    speed_change_minutes,
-    speed_multiplier,
-    speed_added_minutes,
-    turn_back_share,
-    turn_back_uniform,
-    speed_change_offset,
-    departure_minutes,
-    departure_capacity,
-    departure_offset,
-    horizon_minutes,
-):
-    """Run one direction to the horizon; see :class:`DirectionInput`."""
+def simulate_direction(d):
+    """Run one direction to the horizon; ``d`` is a :class:`DirectionInput`."""
+    # each field read once, by name: plain locals in the loop, safe when fields are added
+    arrival_minutes = d.arrival_minutes
+    choice_uniform = d.choice_uniform
+    captive_uniform = d.captive_uniform
+    base_service_minutes = d.base_service_minutes
+    rule = d.rule
+    captive_share = d.captive_share
+    share_cumulative = d.share_cumulative
+    free_flow_minutes = d.free_flow_minutes
+    buffer_lorries = d.buffer_lorries
+    n_stages = d.n_stages
+    stage_offset = d.stage_offset
+    booths_initial = d.booths_initial
+    booth_change_minutes = d.booth_change_minutes
+    booth_change_count = d.booth_change_count
+    booth_change_offset = d.booth_change_offset
+    speed_change_minutes = d.speed_change_minutes
+    speed_multiplier = d.speed_multiplier
+    speed_added_minutes = d.speed_added_minutes
+    turn_back_share = d.turn_back_share
+    turn_back_uniform = d.turn_back_uniform
+    speed_change_offset = d.speed_change_offset
+    departure_minutes = d.departure_minutes
+    departure_capacity = d.departure_capacity
+    departure_offset = d.departure_offset
+    horizon_minutes = d.horizon_minutes
+    holding = d.holding
+    serves = holding.serves
+    fifo = holding.fifo
+    area_capacity = holding.capacity_lorries
+    area_metering_gap = holding.metering_gap_minutes
+    has_decision = holding.has_decision
+    call_queue = holding.call_at_queue_lorries
+    call_forecast = holding.call_at_forecast_lorries
+    call_minutes = holding.call_minutes
+    call_offset = holding.call_offset
+    set_up = holding.set_up_minutes
+    minimum_in_force = holding.minimum_in_force_minutes
+    stand_down_below = holding.stand_down_below_lorries
+    stand_down_after = holding.stand_down_after_minutes
+    decision_interval = holding.decision_interval_minutes
+    forecast_minutes = holding.forecast_minutes
+    expected_per_minute = holding.expected_lorries_per_minute
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
     n_global = booths_initial.shape[0]
     s_max = 0
-    for t in range(n_terminals):
-        s_max = max(s_max, n_stages[t])
+    for terminal in range(n_terminals):
+        s_max = max(s_max, n_stages[terminal])
 
-    terminal = np.full(n, -1, dtype=np.int64)
+    lorry_terminal = np.full(n, -1, dtype=np.int64)
     turned_back = np.zeros(n, dtype=np.bool_)
     turning_back = np.zeros(n, dtype=np.bool_)  # decided at service start, done at its end
     gate_entry = np.full(n, np.nan)
@@ -193,12 +184,14 @@ def simulate_direction(
     departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
 
     stage_terminal = np.empty(n_global, dtype=np.int64)
-    for t in range(n_terminals):
-        for s in range(n_stages[t]):
-            stage_terminal[stage_offset[t] + s] = t
+    for terminal in range(n_terminals):
+        for s in range(n_stages[terminal]):
+            stage_terminal[stage_offset[terminal] + s] = terminal
 
-    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1
-    n_queues = 2 * n_terminals + n_global
+    # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes T+G..2T+G-1,
+    # the shared fifo holding queue 2T+G
+    n_queues = 2 * n_terminals + n_global + 1
+    shared = n_queues - 1
     head = np.full(n_queues, -1, dtype=np.int64)
     tail = np.full(n_queues, -1, dtype=np.int64)
     count = np.zeros(n_queues, dtype=np.int64)
@@ -211,21 +204,56 @@ def simulate_direction(
     speed_ptr = speed_change_offset[:-1].copy()
     dep_ptr = departure_offset[:-1].copy()
     inside = np.zeros(n_terminals, dtype=np.int64)
+    in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
-    heap_capacity = 1
+    # holding: controllers' state, what it means at the gates, the decision log
+    n_areas = fifo.shape[0]
+    holding_live = n_areas > 0 and (
+        np.any(fifo) or np.any(has_decision) or np.any(area_metering_gap > 0))
+    area_state = initial_states(has_decision)
+    area_since = np.zeros(n_areas)
+    quiet_since = np.full(n_areas, -1.0)
+    call_ptr = call_offset[:-1].copy()
+    near_lorries = np.zeros(n_terminals, dtype=np.int64)
+    metering_gap = np.zeros(n_terminals)
+    shared_open = gate_rules(area_state, serves, fifo, area_capacity, area_metering_gap,
+                             near_lorries, metering_gap)
+    fifo_terminal = np.zeros(n_terminals, dtype=np.bool_)
+    for a in range(n_areas):
+        for terminal in range(n_terminals):
+            if fifo[a] and serves[a, terminal]:
+                fifo_terminal[terminal] = True
+    held_minutes = np.full(n, np.nan)
+    released_minutes = np.full(n, np.nan)
+    held_by_terminal = np.zeros(n_terminals, dtype=np.int64)
+    gate_open_from = np.full(n_terminals, -np.inf)
+    wake_pending = np.zeros(n_terminals, dtype=np.bool_)
+    gate_moved = np.zeros(n_terminals, dtype=np.bool_)
+    next_decision = 0.0 if decision_interval < np.inf else np.inf
+    decisions_taken = 0
+    n_decisions = int(horizon_minutes // decision_interval) + 1 if next_decision == 0.0 else 0
+    log_minutes = np.empty(3 * n_areas * n_decisions)
+    log_area = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_state = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_reason = np.empty(3 * n_areas * n_decisions, dtype=np.int64)
+    log_size = 0
+    outside = np.zeros(n_terminals, dtype=np.int64)
+    forecast = np.zeros(n_terminals)
+
+    # booth completions: at most one per open booth; metering wake-ups: one per gate
+    heap_capacity = 1 + n_terminals
     for g in range(n_global):
         most = booths_initial[g]
         for k in range(booth_change_offset[g], booth_change_offset[g + 1]):
             most = max(most, booth_change_count[k])
         heap_capacity += most
-    h_time = np.empty(heap_capacity)
-    h_seq = np.empty(heap_capacity, dtype=np.int64)
-    h_lorry = np.empty(heap_capacity, dtype=np.int64)
-    h_stage = np.empty(heap_capacity, dtype=np.int64)
+    done_minutes = np.empty(heap_capacity)
+    done_seq = np.empty(heap_capacity, dtype=np.int64)
+    done_lorry = np.empty(heap_capacity, dtype=np.int64)
     heap_size = 0
     seq = 0
 
-    scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
+    scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
         booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
         departure_minutes,
     )
@@ -235,36 +263,72 @@ def simulate_direction(
         kind = -1
         which = -1
         if heap_size > 0:
-            now = h_time[0]
+            now = done_minutes[0]
             kind = _COMPLETION
-        if scheduled_time < now:
-            now = scheduled_time
+        if scheduled_minutes < now:
+            now = scheduled_minutes
             kind = scheduled_kind
             which = scheduled_which
         if next_arrival < n and arrival_minutes[next_arrival] < now:
             now = arrival_minutes[next_arrival]
             kind = _ARRIVAL
+        if next_decision < now:
+            now = next_decision
+            kind = _DECISION
         if kind < 0 or now > horizon_minutes:
             break
+        if kind == _COMPLETION and done_lorry[0] < 0:
+            kind = _GATE_WAKE
 
-        if kind == _COMPLETION:
-            lorry = h_lorry[0]
-            g = h_stage[0]
-            heap_size = _heap_pop(h_time, h_seq, h_lorry, h_stage, heap_size)
-            t = stage_terminal[g]
-            s = g - stage_offset[t]
+        if kind == _GATE_WAKE:
+            terminal = -1 - done_lorry[0]
+            heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
+            wake_pending[terminal] = False
+            touched = (-1, -1)
+        elif kind == _DECISION:
+            for terminal in range(n_terminals):
+                outside[terminal] = count[terminal] + held_by_terminal[terminal]
+            forecast_outside(now, forecast_minutes, outside, inside, buffer_lorries,
+                             expected_per_minute, departure_minutes, departure_capacity,
+                             dep_ptr, departure_offset, forecast)
+            log_size = decide(now, outside, forecast, serves, has_decision, call_queue,
+                              call_forecast, call_minutes, call_offset, set_up,
+                              minimum_in_force, stand_down_below, stand_down_after,
+                              area_state, area_since, quiet_since, call_ptr, log_minutes,
+                              log_area, log_state, log_reason, log_size)
+            was_open = shared_open
+            shared_open = gate_rules(area_state, serves, fifo, area_capacity,
+                                     area_metering_gap, near_lorries, metering_gap)
+            while was_open and not shared_open and count[shared] > 0:
+                # stood down: the shared queue's lorries join their terminals' queues
+                lorry = _pop(shared, head, count, next_in_queue)
+                terminal = lorry_terminal[lorry]
+                released_minutes[lorry] = now
+                held_by_terminal[terminal] -= 1
+                _push(terminal, lorry, head, tail, count, next_in_queue)
+            decisions_taken += 1
+            next_decision = decisions_taken * decision_interval
+            touched = (-1, -1)
+        elif kind == _COMPLETION:
+            lorry = done_lorry[0]
+            g = in_stage[lorry]
+            heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
+            terminal = stage_terminal[g]
+            first = stage_offset[terminal]
+            s = g - first
             busy[g] -= 1
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
-                inside[t] -= 1
-                _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                       gate_entry, n_terminals + stage_offset[t])
-                touched = (g, stage_offset[t])
+                inside[terminal] -= 1
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals + first, metering_gap,
+                       gate_open_from)
+                touched = (g, first)
             else:
-                last = s + 1 == n_stages[t]
-                _push(lanes + t if last else n_terminals + g + 1, lorry, head, tail, count,
-                      next_in_queue)
+                last = s + 1 == n_stages[terminal]
+                _push(lanes + terminal if last else n_terminals + g + 1, lorry, head, tail,
+                      count, next_in_queue)
                 touched = (g, -1 if last else g + 1)
         elif kind == _BOOTH_CHANGE:
             booths_now[which] = booth_change_count[booth_ptr[which]]
@@ -272,73 +336,149 @@ def simulate_direction(
             touched = (which, -1)
         else:
             if kind == _DEPARTURE:
-                t = which
-                k = dep_ptr[t]
-                dep_ptr[t] += 1
+                terminal = which
+                k = dep_ptr[terminal]
+                dep_ptr[terminal] += 1
                 room = departure_capacity[k]
-                while room > 0 and count[lanes + t] > 0:
-                    lorry = _pop(lanes + t, head, count, next_in_queue)
+                while room > 0 and count[lanes + terminal] > 0:
+                    lorry = _pop(lanes + terminal, head, count, next_in_queue)
                     departure_index[lorry] = k
                     departure_load[k] += 1
-                    inside[t] -= 1
+                    inside[terminal] -= 1
                     room -= 1
             else:
                 lorry = next_arrival
                 next_arrival += 1
-                t = _choose_terminal(
+                terminal = _choose_terminal(
                     lorry, now, rule, captive_share, choice_uniform, captive_uniform,
                     share_cumulative, free_flow_minutes, count, inside, departure_minutes,
                     departure_capacity, dep_ptr, departure_offset,
                 )
-                terminal[lorry] = t
-                _push(t, lorry, head, tail, count, next_in_queue)
-            _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals + stage_offset[t])
-            touched = (stage_offset[t], -1)
+                lorry_terminal[lorry] = terminal
+                if shared_open and fifo_terminal[terminal] and (
+                        count[shared] > 0 or not _gate_has_room(
+                            terminal, now, count, near_lorries, inside, buffer_lorries,
+                            gate_open_from)):
+                    _push(shared, lorry, head, tail, count, next_in_queue)
+                    held_minutes[lorry] = now
+                    held_by_terminal[terminal] += 1
+                else:
+                    _push(terminal, lorry, head, tail, count, next_in_queue)
+            first = stage_offset[terminal]
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + first, metering_gap, gate_open_from)
+            touched = (first, -1)
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
-            scheduled_time, scheduled_kind, scheduled_which = _next_scheduled(
-                booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
-                departure_minutes,
+            scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
+                booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr,
+                departure_offset, departure_minutes,
             )
 
         for g in touched:
-            if g < 0:
-                continue
-            # start service while lorries wait and booths are free
-            s = g - stage_offset[stage_terminal[g]]
-            q = n_terminals + g
-            while count[q] > 0 and busy[g] < booths_now[g]:
-                lorry = _pop(q, head, count, next_in_queue)
-                k = speed_ptr[g]
-                while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
-                    k += 1
-                speed_ptr[g] = k
-                service = (
-                    base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
-                )
-                stage_start[lorry, s] = now
-                if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
-                    turning_back[lorry] = True
-                busy[g] += 1
-                heap_size = _heap_push(
-                    h_time, h_seq, h_lorry, h_stage, heap_size, now + service, seq, lorry, g
-                )
+            if g >= 0:
+                heap_size, seq = _start_service(
+                    g, now, n_terminals, stage_offset, stage_terminal, head, count,
+                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                    speed_change_minutes, base_service_minutes, speed_multiplier,
+                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                    stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+        if not holding_live:
+            continue
+        # holding: release the shared queue in order while the front lorry's terminal
+        # has room; after a decision or a metering wake-up, open every gate that can open
+        while count[shared] > 0:
+            lorry = head[shared]
+            terminal = lorry_terminal[lorry]
+            if not _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries,
+                                  gate_open_from):
+                break
+            _pop(shared, head, count, next_in_queue)
+            released_minutes[lorry] = now
+            held_by_terminal[terminal] -= 1
+            _push(terminal, lorry, head, tail, count, next_in_queue)
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                   gate_open_from)
+            gate_moved[terminal] = True
+        for terminal in range(n_terminals):
+            if kind in (_DECISION, _GATE_WAKE):
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals + stage_offset[terminal],
+                       metering_gap, gate_open_from)
+                gate_moved[terminal] = True
+            if (metering_gap[terminal] > 0 and count[terminal] > 0
+                    and inside[terminal] < buffer_lorries[terminal]
+                    and not wake_pending[terminal]):
+                # held back by the meter only: wake the gate when the gap has passed
+                wake_pending[terminal] = True
+                heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
+                                      gate_open_from[terminal], seq, -1 - terminal)
                 seq += 1
+            if gate_moved[terminal]:
+                gate_moved[terminal] = False
+                heap_size, seq = _start_service(
+                    stage_offset[terminal], now, n_terminals, stage_offset, stage_terminal,
+                    head, count, next_in_queue, busy, booths_now, speed_ptr,
+                    speed_change_offset, speed_change_minutes, base_service_minutes,
+                    speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
+                    turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                    heap_size, seq)
 
-    return (terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
-            departure_load)
+    return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
+            departure_load, held_minutes, released_minutes, log_minutes[:log_size],
+            log_area[:log_size], log_state[:log_size], log_reason[:log_size])
 
 
 @njit(cache=True)
-def _admit(t, now, head, tail, count, next_in_queue, inside, buffer_lorries, gate_entry,
-           first_stage_queue):
-    """Let lorries through terminal ``t``'s gate, in order, while there is room inside."""
-    while count[t] > 0 and inside[t] < buffer_lorries[t]:
-        lorry = _pop(t, head, count, next_in_queue)
+def _start_service(g, now, n_terminals, stage_offset, stage_terminal, head, count,
+                   next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                   speed_change_minutes, base_service_minutes, speed_multiplier,
+                   speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                   stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq):
+    """Start service at global stage ``g`` while lorries wait and booths are free."""
+    s = g - stage_offset[stage_terminal[g]]
+    q = n_terminals + g
+    while count[q] > 0 and busy[g] < booths_now[g]:
+        lorry = _pop(q, head, count, next_in_queue)
+        k = speed_ptr[g]
+        while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
+            k += 1
+        speed_ptr[g] = k
+        service = base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
+        stage_start[lorry, s] = now
+        if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
+            turning_back[lorry] = True
+        busy[g] += 1
+        in_stage[lorry] = g
+        heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size, now + service, seq,
+                              lorry)
+        seq += 1
+    return heap_size, seq
+
+
+@njit(cache=True)
+def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, gate_open_from):
+    """Whether a lorry leaving the shared queue for ``terminal`` would find room:
+    its own queue holds fewer than the areas ahead allow, or it would go straight in."""
+    return count[terminal] < near_lorries[terminal] or (
+        count[terminal] == 0 and inside[terminal] < buffer_lorries[terminal]
+        and now >= gate_open_from[terminal])
+
+
+@njit(cache=True)
+def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+           gate_entry, first_stage_queue, metering_gap, gate_open_from):
+    """Let lorries through ``terminal``'s gate, in order, while there is room inside
+    and, where metering is in force, one per metering gap."""
+    while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+           and now >= gate_open_from[terminal]):
+        lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
-        inside[t] += 1
+        inside[terminal] += 1
         _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
+        if metering_gap[terminal] > 0:
+            gate_open_from[terminal] = now + metering_gap[terminal]
 
 
 @njit(cache=True)
@@ -348,22 +488,22 @@ def _next_scheduled(booth_ptr, booth_change_offset, booth_change_minutes, dep_pt
 
     Only these events move the pointers, so the answer is cached between them.
     """
-    time = np.inf
+    minutes = np.inf
     kind = -1
     which = -1
     for g in range(booth_ptr.shape[0]):
         k = booth_ptr[g]
-        if k < booth_change_offset[g + 1] and booth_change_minutes[k] < time:
-            time = booth_change_minutes[k]
+        if k < booth_change_offset[g + 1] and booth_change_minutes[k] < minutes:
+            minutes = booth_change_minutes[k]
             kind = _BOOTH_CHANGE
             which = g
-    for t in range(dep_ptr.shape[0]):
-        k = dep_ptr[t]
-        if k < departure_offset[t + 1] and departure_minutes[k] < time:
-            time = departure_minutes[k]
+    for terminal in range(dep_ptr.shape[0]):
+        k = dep_ptr[terminal]
+        if k < departure_offset[terminal + 1] and departure_minutes[k] < minutes:
+            minutes = departure_minutes[k]
             kind = _DEPARTURE
-            which = t
-    return time, kind, which
+            which = terminal
+    return minutes, kind, which
 
 
 @njit(cache=True)
@@ -381,30 +521,30 @@ def _choose_terminal(
     """
     n_terminals = share_cumulative.shape[0]
     by_share = n_terminals - 1
-    for t in range(n_terminals):
-        if choice_uniform[lorry] < share_cumulative[t]:
-            by_share = t
+    for terminal in range(n_terminals):
+        if choice_uniform[lorry] < share_cumulative[terminal]:
+            by_share = terminal
             break
     if rule == RULE_SHARES or captive_uniform[lorry] < captive_share:
         return by_share
     best = -1
-    best_time = np.inf
-    for t in range(n_terminals):
+    best_minutes = np.inf
+    for terminal in range(n_terminals):
         capacity_next_hour = 0
-        k = dep_ptr[t]
-        while k < departure_offset[t + 1] and departure_minutes[k] < now + 60.0:
+        k = dep_ptr[terminal]
+        while k < departure_offset[terminal + 1] and departure_minutes[k] < now + 60.0:
             capacity_next_hour += departure_capacity[k]
             k += 1
         if capacity_next_hour <= 0:
             continue
-        ahead = count[t] + inside[t]
-        expected = ahead * 60.0 / capacity_next_hour + free_flow_minutes[t]
-        if expected < best_time:
-            best_time = expected
-            best = t
+        ahead = count[terminal] + inside[terminal]
+        expected = ahead * 60.0 / capacity_next_hour + free_flow_minutes[terminal]
+        if expected < best_minutes:
+            best_minutes = expected
+            best = terminal
     return by_share if best < 0 else best
 
 
 def run_direction(direction: DirectionInput) -> DirectionOutput:
-    """Typed entry point: unpack the inputs into the compiled loop."""
-    return DirectionOutput(*simulate_direction(*direction))
+    """Typed entry point: the compiled loop takes the input tuple as it is."""
+    return DirectionOutput(*simulate_direction(direction))

@@ -1,17 +1,66 @@
 """Holding plans: where the queue outside each terminal physically waits.
 
-The queue at a terminal's gate is FIFO whatever road it stands on, so the
-holding plan does not change who leaves when; it says *where* lorries wait.
-The areas fill in plan order; an area serving several terminals is shared in
+A terminal's own queue is FIFO whatever road it stands on, so areas released
+in ``lanes`` do not change who leaves when; they say *where* lorries wait.
+An area released ``fifo`` is one queue for every terminal it serves (2015
+Stack), kept by the event loop. Areas with a ``decision`` are usable only while
+in force (called, set up, not yet stood down): the event loop's controllers
+log every decision, and the log says which areas existed when. The in-force
+areas fill in plan order; an area serving several terminals is shared in
 proportion to their remaining queues; what no area takes overflows onto the
 roads. Queue length in km is lorries × spacing / lanes.
 """
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from straits.scenario.schema import HoldingPlan
+
+STOOD_DOWN, CALLED, IN_FORCE = 0, 1, 2
+STATE_NAMES = ("stood down", "called", "in force")
+REASON_QUEUE, REASON_SCHEDULED, REASON_SET_UP, REASON_QUIET, REASON_FORECAST = 0, 1, 2, 3, 4
+REASON_NAMES = ("queue threshold", "scheduled", "set-up done", "queue quiet", "queue forecast")
+
+
+class DecisionLog(NamedTuple):
+    """Every decision of a direction's controllers, in time order."""
+
+    minutes: np.ndarray  # when it was decided
+    area: np.ndarray  # int64, index into the plan's areas
+    state: np.ndarray  # int64: STOOD_DOWN, CALLED or IN_FORCE
+    reason: np.ndarray  # int64: REASON_*
+
+    @classmethod
+    def empty(cls) -> DecisionLog:
+        return cls(np.zeros(0), *(np.zeros(0, dtype=np.int64) for _ in range(3)))
+
+
+def state_at(log: DecisionLog, area: int, at_minutes: np.ndarray) -> np.ndarray:
+    """An area's controller state at each time, replayed from the log
+    (STOOD_DOWN before its first decision)."""
+    mine = log.area == area
+    times, states = log.minutes[mine], log.state[mine]
+    latest = np.searchsorted(times, at_minutes, side="right") - 1
+    if times.size == 0:
+        return np.full(at_minutes.shape[0], STOOD_DOWN, dtype=np.int64)
+    return np.where(latest >= 0, states[np.maximum(latest, 0)], STOOD_DOWN)
+
+
+def in_force(plan: HoldingPlan, log: DecisionLog, at_minutes: np.ndarray) -> np.ndarray:
+    """Whether each area is usable at each time, shape (A, m), replayed from the log.
+
+    An area without a decision is always in force; one with a decision is in
+    force from its IN_FORCE entry (set-up done) up to, not including, its
+    stand-down.
+    """
+    usable = np.ones((len(plan.areas), at_minutes.shape[0]), dtype=bool)
+    for a, area in enumerate(plan.areas):
+        if area.decision is not None:
+            usable[a] = state_at(log, a, at_minutes) == IN_FORCE
+    return usable
 
 
 def area_names(plan: HoldingPlan) -> list[str]:
@@ -28,30 +77,42 @@ def gate_queue(
 ) -> np.ndarray:
     """Lorries waiting outside each terminal at each time, shape (T, m).
 
-    Counts arrivals at or before ``t`` less gate entries at or before ``t``;
-    a lorry never admitted has an entry of +inf.
+    Counts arrivals at or before each time less gate entries at or before it;
+    a lorry never admitted has an entry of +inf. ``arrival_minutes`` is when
+    each lorry joined the queue (after any facility), in any order.
     """
     queue = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
     entry = np.where(np.isnan(gate_entry_minutes), np.inf, gate_entry_minutes)
-    for t in range(n_terminals):
-        mine = terminal == t
-        arrived = np.searchsorted(arrival_minutes[mine], at_minutes, side="right")
+    for index in range(n_terminals):
+        mine = terminal == index
+        arrived = np.searchsorted(np.sort(arrival_minutes[mine]), at_minutes, side="right")
         entered = np.searchsorted(np.sort(entry[mine]), at_minutes, side="right")
-        queue[t] = arrived - entered
+        queue[index] = arrived - entered
     return queue
 
 
-def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray) -> np.ndarray:
-    """Lorries of each terminal in each area, shape (areas + 1, T, m).
+def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray,
+             usable: np.ndarray | None = None, shared: np.ndarray | None = None) -> np.ndarray:
+    """Lorries of each queue in each area, shape (areas + 1, rows, m).
 
-    The last area is the overflow. Fractions arise where an area is shared and
-    full; totals per terminal always equal its queue.
+    ``queue`` (T, m) is each terminal's own queue; ``shared`` (m,), when given,
+    is the ``fifo`` queue and adds a last row that only ``fifo`` areas take.
+    ``usable`` (A, m) masks areas not in force. The last area is the overflow.
+    Fractions arise where an area is shared and full; totals per row always
+    equal its queue.
     """
-    remaining = queue.astype(float).copy()
-    out = np.zeros((len(plan.areas) + 1, *queue.shape))
+    rows = queue.astype(float)
+    if shared is not None:
+        rows = np.vstack([rows, shared[None, :].astype(float)])
+    remaining = rows.copy()
+    out = np.zeros((len(plan.areas) + 1, *rows.shape))
     for a, area in enumerate(plan.areas):
-        served = np.array([t in area.serves for t in terminals])
-        wanting = remaining * served[:, None]
+        served = [name in area.serves for name in terminals]
+        if shared is not None:
+            served.append(area.release == "fifo")
+        wanting = remaining * np.array(served)[:, None]
+        if usable is not None:
+            wanting = wanting * usable[a][None, :]
         total = wanting.sum(axis=0)
         taken = np.minimum(total, area.capacity_lorries)
         share = np.divide(taken, total, out=np.zeros_like(total), where=total > 0)
@@ -59,6 +120,38 @@ def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray) -> np.n
         remaining -= out[a]
     out[-1] = remaining
     return out
+
+
+def held_queue(held_minutes: np.ndarray, released_minutes: np.ndarray, terminal: np.ndarray,
+               n_terminals: int, at_minutes: np.ndarray) -> np.ndarray:
+    """Lorries of each terminal in the ``fifo`` queue at each time, shape (T, m)."""
+    out = np.zeros((n_terminals, at_minutes.shape[0]), dtype=np.int64)
+    held = ~np.isnan(held_minutes)
+    released = np.where(np.isnan(released_minutes), np.inf, released_minutes)
+    for index in range(n_terminals):
+        mine = held & (terminal == index)
+        out[index] = (np.searchsorted(np.sort(held_minutes[mine]), at_minutes, side="right")
+                      - np.searchsorted(np.sort(released[mine]), at_minutes, side="right"))
+    return out
+
+
+def queue_by_area(plan: HoldingPlan, terminals: list[str], arrival_minutes: np.ndarray,
+                  gate_entry_minutes: np.ndarray, terminal: np.ndarray,
+                  held_minutes: np.ndarray, released_minutes: np.ndarray, log: DecisionLog,
+                  at_minutes: np.ndarray) -> np.ndarray:
+    """Lorries outside the gates by (area + overflow, queue row, time).
+
+    Rows are the terminals' own queues, then (when the plan has a ``fifo``
+    area) the shared queue. Only areas in force at a time take lorries.
+    """
+    n_terminals = len(terminals)
+    queue = gate_queue(arrival_minutes, gate_entry_minutes, terminal, n_terminals, at_minutes)
+    shared = None
+    if any(a.release == "fifo" for a in plan.areas):
+        held = held_queue(held_minutes, released_minutes, terminal, n_terminals, at_minutes)
+        queue, shared = queue - held, held.sum(axis=0)
+    usable = in_force(plan, log, at_minutes) if plan.has_decisions else None
+    return allocate(plan, terminals, queue, usable, shared)
 
 
 def area_km(plan: HoldingPlan, lorries_by_area: np.ndarray) -> np.ndarray:
@@ -75,28 +168,27 @@ def area_km(plan: HoldingPlan, lorries_by_area: np.ndarray) -> np.ndarray:
     return km
 
 
-def area_joined(
-    plan: HoldingPlan,
-    terminals: list[str],
-    arrival_minutes: np.ndarray,
-    gate_entry_minutes: np.ndarray,
-    terminal: np.ndarray,
-) -> np.ndarray:
+def area_joined(plan: HoldingPlan, terminals: list[str], arrival_minutes: np.ndarray,
+                gate_entry_minutes: np.ndarray, terminal: np.ndarray,
+                held_minutes: np.ndarray, released_minutes: np.ndarray,
+                log: DecisionLog) -> np.ndarray:
     """Index of the area each lorry joined the queue in (-1: went straight in).
 
-    A lorry joins at the back of its terminal's queue, so it stands in the
-    area that holds that terminal's last queued lorry at its arrival.
+    A lorry joins at the back of its queue (its terminal's, or the shared
+    ``fifo`` one if it was held there), so it stands in the area that holds
+    that queue's last lorry at its arrival.
     """
     joined = np.full(arrival_minutes.shape[0], -1, dtype=np.int64)
     waited = ~(gate_entry_minutes <= arrival_minutes)
     if not waited.any():
         return joined
     at = arrival_minutes[waited]
-    queue = gate_queue(arrival_minutes, gate_entry_minutes, terminal, len(terminals), at)
-    by_area = allocate(plan, terminals, queue)  # (A+1, T, k)
-    mine = terminal[waited]
+    by_area = queue_by_area(plan, terminals, arrival_minutes, gate_entry_minutes, terminal,
+                            held_minutes, released_minutes, log, at)  # (A+1, R, k)
+    row = np.where(held_minutes[waited] == at, len(terminals), terminal[waited])
     columns = np.arange(at.shape[0])
-    cumulative = np.cumsum(by_area[:, mine, columns], axis=0)  # (A+1, k)
-    position = queue[mine, columns] - 0.5
+    mine = by_area[:, row, columns]  # (A+1, k)
+    cumulative = np.cumsum(mine, axis=0)
+    position = mine.sum(axis=0) - 0.5
     joined[waited] = np.argmax(cumulative >= position[None, :], axis=0)
     return joined

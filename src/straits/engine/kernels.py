@@ -12,24 +12,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-
-@njit(cache=True)
-def _sift_down(heap: np.ndarray, size: int) -> None:
-    """Restore the min-heap property from the root after its value grew."""
-    i = 0
-    value = heap[0]
-    while True:
-        child = 2 * i + 1
-        if child >= size:
-            break
-        if child + 1 < size and heap[child + 1] < heap[child]:
-            child += 1
-        if heap[child] < value:
-            heap[i] = heap[child]
-            i = child
-        else:
-            break
-    heap[i] = value
+from straits.engine.heap import heap_replace_root
 
 
 @njit(cache=True)
@@ -45,14 +28,15 @@ def fifo_multi_server(
     start = np.empty(n)
     end = np.empty(n)
     free_at = np.zeros(booths)
+    seq = np.arange(booths, dtype=np.int64)
+    booth = np.arange(booths, dtype=np.int64)
     for i in range(n):
         earliest = free_at[0]
-        s = arrival_minutes[i] if arrival_minutes[i] > earliest else earliest
-        e = s + service_minutes[i]
-        start[i] = s
-        end[i] = e
-        free_at[0] = e
-        _sift_down(free_at, booths)
+        begins = arrival_minutes[i] if arrival_minutes[i] > earliest else earliest
+        ends = begins + service_minutes[i]
+        start[i] = begins
+        end[i] = ends
+        heap_replace_root(free_at, seq, booth, booths, ends, booths + i, booth[0])
     return start, end
 
 
@@ -62,8 +46,8 @@ def load_departures(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Board lorries, in the order given, onto the first departure with room.
 
-    A lorry ready at ``t`` boards the first departure at or after ``t`` that is
-    not yet full (bulk service with capacity ``capacity[j]`` at time
+    A lorry ready at minute ``m`` boards the first departure at or after ``m``
+    that is not yet full (bulk service with capacity ``capacity[j]`` at time
     ``departure_minutes[j]``, sorted). Full departures are skipped with a
     path-compressed "next departure with room" table, so the cost stays near
     O(n log m). Returns each lorry's departure index (-1: none left) and each

@@ -1,9 +1,10 @@
 """What a replication leaves behind: columnar records, no summaries.
 
-Per lorry: arrival, terminal, gate entry, start and end at every stage, the
-holding area it joined, the departure it took and when it reached the other
-side. Per node: the booth log and every scheduled departure with its
-capacity after disruptions and its load. Metrics are computed from these.
+Per lorry: arrival, terminal, time in the shared queue, gate entry, start
+and end at every stage, the holding area it joined, the departure it took
+and when it reached the other side. Per node: the booth log and every
+scheduled departure with its capacity after disruptions and its load; the
+holding controllers' decision log. Metrics are computed from these.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ import numpy as np
 
 from straits.engine.corridor import DirectionLayout
 from straits.engine.disruptions import Window
-from straits.engine.holding import area_joined
+from straits.engine.facilities import FacilityPass
+from straits.engine.holding import DecisionLog, area_joined, queue_by_area
 from straits.scenario.schema import HoldingPlan
 
 
@@ -38,6 +40,18 @@ class DirectionRecords:
     departure_terminal: np.ndarray
     departure_capacity: np.ndarray  # after disruptions; 0 = cancelled
     departure_load: np.ndarray
+    held_minutes: np.ndarray  # joined the shared ``fifo`` queue; NaN: never held there
+    released_minutes: np.ndarray  # left the shared queue for its gate; NaN: not (yet)
+    decisions: DecisionLog  # the holding controllers' decisions
+    facilities: FacilityPass | None = None  # lorries that passed a facility first
+
+    @property
+    def reached_corridor_minutes(self) -> np.ndarray:
+        """When each lorry joined the holding plan: its arrival, or when it left
+        its facility."""
+        if self.facilities is None:
+            return self.arrival_minutes
+        return self.facilities.reached_corridor(self.arrival_minutes)
 
     @property
     def direction(self) -> str:
@@ -51,8 +65,18 @@ class DirectionRecords:
     def holding_area(self) -> np.ndarray:
         """Index into ``area_names`` of the area each lorry joined the queue in
         (-1: went straight in). Derived on first use: ensembles rarely need it."""
-        return area_joined(self.holding_plan, self.layout.terminals, self.arrival_minutes,
-                           self.gate_entry_minutes, self.terminal)
+        return area_joined(self.holding_plan, self.layout.terminals,
+                           self.reached_corridor_minutes,
+                           self.gate_entry_minutes, self.terminal, self.held_minutes,
+                           self.released_minutes, self.decisions)
+
+    def queue_by_area(self, at_minutes: np.ndarray) -> np.ndarray:
+        """Lorries outside the gates by (area + overflow, queue row, time): rows are
+        the terminals' own queues, then the shared ``fifo`` queue if the plan has one."""
+        return queue_by_area(self.holding_plan, self.layout.terminals,
+                             self.reached_corridor_minutes,
+                             self.gate_entry_minutes, self.terminal, self.held_minutes,
+                             self.released_minutes, self.decisions, at_minutes)
 
     @property
     def crossed(self) -> np.ndarray:

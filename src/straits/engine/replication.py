@@ -6,10 +6,16 @@ import numpy as np
 
 from straits.engine.corridor import build_direction
 from straits.engine.disruptions import sample_windows
-from straits.engine.event_loop import run_direction
-from straits.engine.holding import area_names
+from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direction
+from straits.engine.facilities import FacilityPass, pass_facilities
+from straits.engine.holding import DecisionLog, area_names
 from straits.engine.records import DirectionRecords, Records
 from straits.scenario.schema import DIRECTIONS, Scenario
+
+PER_LORRY_INPUTS = ("choice_uniform", "captive_uniform", "base_service_minutes",
+                    "turn_back_uniform")
+PER_LORRY_OUTPUTS = ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "held_minutes", "released_minutes")
 
 
 def run_replication(scenario: Scenario, seed: int) -> Records:
@@ -17,13 +23,13 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
 
     Random streams are spawned from ``seed`` per purpose (disruption
     durations, then per direction arrivals, route choice and each stage's
-    service times), so changing one part of a scenario leaves the other
-    streams as they were (common random numbers across what-ifs).
+    service times, then facilities), so changing one part of a scenario leaves
+    the other streams as they were (common random numbers across what-ifs).
     """
     root = np.random.SeedSequence(seed)
     disruption_ss, *direction_ss = root.spawn(1 + len(DIRECTIONS))
     windows = sample_windows(scenario, np.random.default_rng(disruption_ss))
-    directions = {
+    directions: dict[str, DirectionRecords] = {
         direction: _run_direction(scenario, direction, windows, ss)
         for direction, ss in zip(DIRECTIONS, direction_ss, strict=True)
     }
@@ -33,12 +39,12 @@ def run_replication(scenario: Scenario, seed: int) -> Records:
 def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                    ) -> DirectionRecords:
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
-    out = run_direction(inputs)
-    departure_minutes = np.where(
-        out.departure_index >= 0,
-        inputs.departure_minutes[np.maximum(out.departure_index, 0)],
-        np.nan,
-    )
+    arrivals = inputs.arrival_minutes
+    facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
+    out = _run_through_facilities(inputs, facilities) if facilities else run_direction(inputs)
+    crossed = out.departure_index >= 0
+    departure_minutes = np.full(crossed.shape[0], np.nan)
+    departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
     crossing = layout.crossing_minutes[np.maximum(out.terminal, 0)]
     plan = getattr(scenario.holding, direction)
     terminal_of_departure = np.repeat(
@@ -48,7 +54,7 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         layout=layout,
         holding_plan=plan,
         area_names=area_names(plan),
-        arrival_minutes=inputs.arrival_minutes,
+        arrival_minutes=arrivals,
         terminal=out.terminal,
         turned_back=out.turned_back,
         gate_entry_minutes=out.gate_entry_minutes,
@@ -61,4 +67,23 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         departure_terminal=terminal_of_departure,
         departure_capacity=inputs.departure_capacity,
         departure_load=out.departure_load,
+        held_minutes=out.held_minutes,
+        released_minutes=out.released_minutes,
+        decisions=DecisionLog(out.decision_minutes, out.decision_area, out.decision_state,
+                              out.decision_reason),
+        facilities=facilities,
     )
+
+
+def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
+                            ) -> DirectionOutput:
+    """Run the loop on lorries in the order they reach the corridor, and give the
+    outputs back in arrival order."""
+    reached = facilities.reached_corridor(inputs.arrival_minutes)
+    order = np.argsort(reached, kind="stable")
+    permuted = inputs._replace(arrival_minutes=reached[order],
+                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS})
+    out = run_direction(permuted)
+    back = np.empty_like(order)
+    back[order] = np.arange(order.shape[0])
+    return out._replace(**{k: getattr(out, k)[back] for k in PER_LORRY_OUTPUTS})

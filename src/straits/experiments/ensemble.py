@@ -5,6 +5,12 @@ replications take their seeds from a seed key: the scenario's own hash for an
 ensemble, the base scenario's hash for every point of a sweep or sensitivity
 study (common random numbers, so points differ by their parameters, not by
 luck). Rerunning an experiment skips every replication already in the store.
+
+Public entry points (what calibration and the web use): :func:`ensemble`,
+:func:`straits.experiments.sweep.grid_sweep` / ``lhs_sweep`` to build an
+experiment, :func:`run_experiment` to run it into a :class:`ResultsStore`,
+then :func:`straits.experiments.statistics.experiment_statistics` and the
+store's methods to read it. :func:`run_replications` runs tasks without a store.
 """
 
 from __future__ import annotations
@@ -14,16 +20,18 @@ import json
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from straits import __version__
 from straits.experiments.executors import Executor
-from straits.experiments.replication import Task, run_task
 from straits.experiments.seeds import replication_seed
 from straits.experiments.store import ResultsStore
+from straits.experiments.tasks import Task, TaskResult, run_task
 from straits.scenario import Scenario, scenario_hash, scenario_to_yaml
 
 
@@ -103,21 +111,54 @@ def register(experiment: Experiment, store: ResultsStore) -> None:
          for p in experiment.points])
 
 
-def missing_tasks(experiment: Experiment, store: ResultsStore) -> tuple[list[Task], int]:
-    """Tasks not yet in the store (each scenario and replication once), and how many
-    replications need no run (stored, or shared with an identical point)."""
-    tasks, skipped, planned = [], 0, set()
+@dataclass
+class Plan:
+    """What a run will do: tasks handed out lazily (memory does not grow with the
+    number of replications) and how many replications need no run."""
+
+    tasks: Iterator[Task]
+    to_run: int
+    skipped: int
+
+
+def plan_tasks(experiment: Experiment, store: ResultsStore) -> Plan:
+    """Tasks not yet in the store (each scenario and replication once); a replication
+    needs no run if it is stored, or shared with an earlier identical point."""
+    replications = experiment.replications
+    owners: dict[str, tuple[Point, np.ndarray]] = {}
+    skipped = 0
     for point in experiment.points:
-        done = store.done_replications(point.scenario_hash, experiment.seed_key)
-        for replication in range(experiment.replications):
-            if replication in done or (point.scenario_hash, replication) in planned:
-                skipped += 1
-                continue
-            planned.add((point.scenario_hash, replication))
-            tasks.append(Task(point.scenario, point.scenario_hash, experiment.seed_key,
-                              replication, replication_seed(experiment.seed_key, replication),
-                              point.index))
-    return tasks, skipped
+        if point.scenario_hash in owners:
+            skipped += replications
+            continue
+        done = store.done_replications(point.scenario_hash, experiment.seed_key, replications)
+        owners[point.scenario_hash] = (point, done)
+        skipped += int(done.sum())
+
+    def tasks() -> Iterator[Task]:
+        for point, done in owners.values():
+            for replication in range(replications):
+                if not done[replication]:
+                    yield Task(point.scenario, point.scenario_hash, experiment.seed_key,
+                               replication, replication_seed(experiment.seed_key, replication),
+                               point.index)
+
+    total = replications * len(experiment.points)
+    return Plan(tasks(), total - skipped, skipped)
+
+
+def run_replications(tasks: Iterable[Task], executor: Executor) -> Iterator[TaskResult]:
+    """Run tasks on ``executor`` without a store, yielding results as they finish
+    (the caller orders them by replication, so every statistic is deterministic)."""
+    return executor.imap_unordered(run_task, tasks)
+
+
+class Stopped(KeyboardInterrupt):
+    """A run stopped by a signal (Ctrl-C or SIGTERM) after committing what finished."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
 
 
 def run_experiment(experiment: Experiment, store: ResultsStore, executor: Executor,
@@ -127,62 +168,57 @@ def run_experiment(experiment: Experiment, store: ResultsStore, executor: Execut
 
     ``on_start(total, skipped)`` is called once the plan is known and
     ``on_done()`` after every committed replication (for a progress bar).
-    On an interrupt, everything committed so far stays in the store.
+    On Ctrl-C or SIGTERM, everything committed so far stays in the store and
+    :class:`Stopped` is raised.
     """
     began = time.perf_counter()
     register(experiment, store)
-    tasks, skipped = missing_tasks(experiment, store)
+    plan = plan_tasks(experiment, store)
     total = experiment.replications * len(experiment.points)
-    report = RunReport(experiment.experiment_id, total, skipped)
+    report = RunReport(experiment.experiment_id, total, plan.skipped)
     if on_start is not None:
-        on_start(total, skipped)
+        on_start(total, plan.skipped)
     by_index = {p.index: p for p in experiment.points}
     try:
-        with _interrupt_between_commits() as interrupted:
-            for outcome in executor.imap_unordered(run_task, _lean(tasks)):
-                point = by_index[outcome.point]
+        with _stop_between_commits() as stopped:
+            for result in run_replications(plan.tasks, executor):
+                point = by_index[result.point]
                 stored, stored_cpu = time.perf_counter(), time.process_time()
-                store.add_outcome(outcome, point.scenario.name, point.parameters)
+                store.add_result(result, point.scenario.name, point.parameters)
                 report.store_seconds += time.perf_counter() - stored
                 report.store_cpu_seconds += time.process_time() - stored_cpu
-                report.compute_seconds += outcome.simulate_seconds + outcome.series_seconds
+                report.compute_seconds += result.simulate_seconds + result.series_seconds
                 report.ran += 1
                 if on_done is not None:
                     on_done()
-                if interrupted():
-                    raise KeyboardInterrupt
+                if stopped():
+                    raise Stopped(stopped())
     finally:
         report.wall_seconds = time.perf_counter() - began
-        store.refresh_views()
     return report
 
 
 @contextmanager
-def _interrupt_between_commits() -> Iterator[Callable[[], bool]]:
-    """Let a first Ctrl-C stop the run after the replication in hand is committed.
+def _stop_between_commits() -> Iterator[Callable[[], int]]:
+    """Let a first Ctrl-C or SIGTERM stop the run after the replication in hand is
+    committed; ``stopped()`` returns the signal number (0 while running).
 
-    Without this, Ctrl-C would land inside a database write (DuckDB aborts the
-    statement) or mid-replication; a second Ctrl-C stops at once.
+    Without this, a signal would land inside a database write (DuckDB aborts the
+    statement) or mid-replication; a second signal stops at once.
     """
     if threading.current_thread() is not threading.main_thread():
-        yield lambda: False
+        yield lambda: 0
         return
-    pressed: list[bool] = []
+    received: list[int] = []
 
-    def on_interrupt(signum: int, frame: object) -> None:
-        if pressed:
-            raise KeyboardInterrupt
-        pressed.append(True)
+    def on_signal(signum: int, frame: object) -> None:
+        if received:
+            raise Stopped(received[0])
+        received.append(signum)
 
-    previous = signal.signal(signal.SIGINT, on_interrupt)
+    previous = {s: signal.signal(s, on_signal) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
-        yield lambda: bool(pressed)
+        yield lambda: received[0] if received else 0
     finally:
-        signal.signal(signal.SIGINT, previous)
-
-
-def _lean(tasks: list[Task]) -> Iterator[Task]:
-    """Hand tasks out one by one, dropping each from the list once handed out."""
-    tasks.reverse()
-    while tasks:
-        yield tasks.pop()
+        for s, handler in previous.items():
+            signal.signal(s, handler)

@@ -19,3 +19,11 @@ def replication_seed(seed_key: str, replication: int) -> int:
     sequence = np.random.SeedSequence(int(seed_key, 16), spawn_key=(replication,))
     word = int(sequence.generate_state(1, dtype=np.uint64)[0])
     return word >> (64 - _SEED_BITS)
+
+
+def fixed_base_seed(base: int, replication: int) -> int:
+    """Replication ``replication`` of a study seeded from a fixed integer ``base``
+    (the validation table), rather than from a scenario hash."""
+    if replication < 0:
+        raise ValueError(f"replication must be >= 0, got {replication}")
+    return int(np.random.SeedSequence([base, replication]).generate_state(1)[0])

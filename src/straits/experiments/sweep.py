@@ -12,7 +12,10 @@ from __future__ import annotations
 import copy
 import itertools
 import math
-from dataclasses import dataclass
+import operator
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -20,10 +23,12 @@ import yaml
 from scipy.stats import qmc
 
 from straits.experiments.ensemble import Experiment, make_point
+from straits.experiments.statistics import KpiStatistics
 from straits.scenario import Scenario, ScenarioError, scenario_from_mapping, scenario_hash
 from straits.scenario.units import parse_minutes
 
 _SHOWN_CHOICES = 30
+MAX_POINTS = 10_000  # a bigger design is almost surely a typo; split it into several sweeps
 
 
 @dataclass(frozen=True)
@@ -80,7 +85,10 @@ def parse_values(base: dict[str, Any], text: str, flag: str = "--vary") -> Value
     if ":" in raw and not _looks_like_time(current):
         raise ScenarioError(path, f"{flag}: a grid takes a list of values "
                                   f"(e.g. {path}=1,2,3), not a range; use --design lhs for ranges")
-    return Values(path, [parse_scalar(v.strip()) for v in raw.split(",") if v.strip()])
+    values = [parse_scalar(v.strip()) for v in raw.split(",") if v.strip()]
+    if not values:
+        raise ScenarioError(path, f"{flag} {text!r}: no values; write {path}=v1,v2,...")
+    return Values(path, values)
 
 
 def parse_range(base: dict[str, Any], text: str, flag: str) -> Range:
@@ -147,6 +155,8 @@ def scenario_mapping(scenario: Scenario) -> dict[str, Any]:
 def grid_sweep(base: Scenario, grid: list[Values], replications: int,
                fixed: dict[str, Any] | None = None) -> Experiment:
     """Every combination of the values, ``replications`` each, common random numbers."""
+    _check_size(math.prod(len(v.values) for v in grid), "grid", " × ".join(
+        str(len(v.values)) for v in grid))
     mapping = scenario_mapping(base)
     combos = itertools.product(*(v.values for v in grid))
     points = [_point(i, mapping, dict(zip([v.path for v in grid], combo, strict=True)), fixed)
@@ -158,6 +168,7 @@ def grid_sweep(base: Scenario, grid: list[Values], replications: int,
 def lhs_sweep(base: Scenario, ranges: list[Range], samples: int, replications: int,
               fixed: dict[str, Any] | None = None) -> Experiment:
     """``samples`` points of a Latin hypercube over the ranges (seeded by the scenario)."""
+    _check_size(samples, "lhs", f"--samples {samples}")
     key = scenario_hash(base)
     sampler = qmc.LatinHypercube(d=len(ranges), seed=np.random.default_rng(int(key, 16)))
     mapping = scenario_mapping(base)
@@ -167,6 +178,71 @@ def lhs_sweep(base: Scenario, ranges: list[Range], samples: int, replications: i
     design = {"design": "lhs", "samples": samples,
               "vary": {r.path: [r.low, r.high] for r in ranges}, "fixed": fixed or {}}
     return Experiment("sweep", base, points, replications, key, design)
+
+
+def _check_size(points: int, design: str, how: str) -> None:
+    """Refuse a design too big to plan, before a single scenario is built."""
+    if points > MAX_POINTS:
+        raise ScenarioError("", f"--vary: the {design} has {points:,} points ({how}); the limit "
+                                f"is {MAX_POINTS:,}: vary fewer values, or split the study")
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<=": operator.le, ">=": operator.ge, "<": operator.lt, ">": operator.gt}
+_THRESHOLD = re.compile(r"^\s*([A-Za-z0-9_.]+)\s*(<=|>=|<|>)\s*([-+0-9.eE]+)\s*$")
+
+
+@dataclass(frozen=True)
+class Threshold:
+    """A sweep target such as ``queue_peak_km<10``: every KPI it names must meet it.
+
+    A name may be a whole dotted KPI or its last parts (``queue_peak_km`` names
+    the queue peak of every direction).
+    """
+
+    text: str
+    name: str
+    comparison: str
+    value: float
+    kpis: tuple[str, ...] = ()
+
+    def resolved(self, known: set[str]) -> Threshold:
+        """The threshold with the KPIs its name stands for, or an error naming close ones."""
+        matches = sorted(k for k in known if k == self.name or k.endswith("." + self.name))
+        if not matches:
+            close = sorted(k for k in known if self.name.split(".")[-1] in k)[:8]
+            raise ScenarioError("", f"--target: no KPI named {self.name!r}; e.g. "
+                                    f"{', '.join(close or sorted(known)[:8])}")
+        return replace(self, kpis=tuple(matches))
+
+    def met_by(self, values: list[float | None]) -> bool:
+        test = _COMPARISONS[self.comparison]
+        return bool(values) and all(v is not None and test(v, self.value) for v in values)
+
+
+def parse_threshold(text: str) -> Threshold:
+    """``KPI<NUMBER`` (or ``<=``, ``>``, ``>=``) → :class:`Threshold`."""
+    match = _THRESHOLD.match(text)
+    try:
+        value = float(match.group(3)) if match else math.nan
+    except ValueError:
+        value = math.nan
+    if match is None or not math.isfinite(value):
+        raise ScenarioError("", f"--target {text!r}: write KPI, a comparison and a number, "
+                                "e.g. 'queue_peak_km<10' or 'delay_minutes.mean<=60'")
+    return Threshold(text.strip(), match.group(1), match.group(2), value)
+
+
+def meeting_points(table: dict[int, list[KpiStatistics]], threshold: Threshold,
+                   stat: str) -> list[int]:
+    """Points (in design order) whose ``stat`` of every target KPI meets the threshold."""
+    met = []
+    for point, rows in sorted(table.items()):
+        stats = {s.kpi: s for s in rows}
+        values = [getattr(stats[k], stat) if k in stats else None for k in threshold.kpis]
+        if threshold.met_by(values):
+            met.append(point)
+    return met
 
 
 def _point(index: int, mapping: dict[str, Any], parameters: dict[str, Any],

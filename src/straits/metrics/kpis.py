@@ -1,21 +1,29 @@
 """The summary a user reads: one JSON-ready dict per replication.
 
-Every key is documented in docs/kpis.md. Delay is time in the corridor
-beyond the free-flow time (mean service at each stage, half a headway,
-the crossing); lorries still in the corridor at the horizon are counted, and
-their delay so far is included in lorry-hours.
+Every key is documented in docs/kpis.md. Delay is the time to the far side
+beyond the free-flow time (mean service at each stage, half a headway, the
+crossing). Lorries still in the corridor at the horizon count in every delay
+KPI with the least delay they can have (boarding at the horizon), flagged as
+censored, so a disruption that runs into the horizon never lowers the delays.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
 from typing import Any
 
 import numpy as np
 
+from straits.engine.facilities import direction_facilities
+from straits.engine.holding import REASON_NAMES, STATE_NAMES, DecisionLog
 from straits.engine.records import DirectionRecords, Records
-from straits.metrics.occupancy import occupancy, peak_gate_queue
-from straits.scenario.schema import Scenario
+from straits.metrics.occupancy import (
+    called_or_in_force,
+    occupancy,
+    peak_gate_queue,
+    peak_waiting,
+)
+from straits.scenario.clock import stamp
+from straits.scenario.schema import HoldingPlan, Scenario
 
 GRID_MINUTES = 1.0
 DELAY_THRESHOLDS_HOURS = (1, 6, 18, 24, 48)
@@ -37,16 +45,28 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         directions[name] = _direction_kpis(dr, records, occ.km_by_area.sum(axis=0))
         total_hours += directions[name]["lorry_hours_delayed"]
         flags = [a.stack_or_brock for a in plan.areas] + [False]
+        decided = [a.decision is not None for a in plan.areas] + [False]
+        called = called_or_in_force(plan, dr.decisions, grid)
         for a, area in enumerate(dr.area_names):
             active = occ.lorries_by_area[a] > 0.5
             if flags[a]:
-                stack_minutes |= active
+                stack_minutes |= called[a] if decided[a] else active
             holding[area] = {
                 "direction": name,
                 "peak_lorries": int(np.floor(occ.lorries_by_area[a].max() + 0.5)),
                 "peak_km": _r(occ.km_by_area[a].max()),
                 "hours_active": _r(active.sum() * GRID_MINUTES / 60.0, 2),
             }
+            if decided[a]:
+                holding[area]["hours_called"] = _r(called[a].sum() * GRID_MINUTES / 60.0, 2)
+    decisions = [
+        _decision_entry(records, name, getattr(scenario.holding, name), dr.decisions, k)
+        for name, dr in records.directions.items() for k in range(dr.decisions.minutes.shape[0])
+    ]
+    extra = {"holding_decisions": decisions} if any(
+        getattr(scenario.holding, d).has_decisions for d in records.directions) else {}
+    if scenario.facilities:
+        extra["facilities"] = _facility_kpis(scenario, records)
     return {
         "scenario": records.scenario,
         "seed": records.seed,
@@ -55,6 +75,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         "directions": directions,
         "holding": holding,
         "stack_or_brock": _stack_kpis(stack_minutes, grid, records),
+        **extra,
         "cost_gbp": _r(total_hours * scenario.cost.delay_gbp_per_lorry_hour, 0),
         "disruptions": [
             {
@@ -69,8 +90,40 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     }
 
 
+def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
+    """Lorries through each facility, their wait for a booth, its busiest queue."""
+    out = {}
+    for name, dr in records.directions.items():
+        facilities = direction_facilities(scenario, name)
+        passed = dr.facilities
+        for k, f in enumerate(facilities):
+            mine = passed.facility == k
+            wait = passed.start_minutes[mine] - dr.arrival_minutes[mine]
+            queue = peak_waiting(dr.arrival_minutes[mine], passed.start_minutes[mine])
+            out[f.name] = {
+                "direction": name,
+                "lorries": int(mine.sum()),
+                "wait_minutes": {"mean": _r(wait.mean() if wait.size else 0.0),
+                                 "p95": _r(np.percentile(wait, 95) if wait.size else 0.0)},
+                "queue_peak_lorries": queue,
+                "queue_peak_beyond_park_lorries": max(queue - f.capacity_lorries, 0),
+            }
+    return out
+
+
+def _decision_entry(records: Records, direction: str, plan: HoldingPlan, log: DecisionLog,
+                    k: int) -> dict[str, Any]:
+    return {
+        "time": _stamp(records, float(log.minutes[k])),
+        "direction": direction,
+        "area": plan.areas[int(log.area[k])].name,
+        "decision": STATE_NAMES[int(log.state[k])],
+        "reason": REASON_NAMES[int(log.reason[k])],
+    }
+
+
 def _stamp(records: Records, minutes: float) -> str:
-    return (records.start + timedelta(minutes=minutes)).isoformat(timespec="minutes")
+    return stamp(records.start, minutes)
 
 
 def delay_minutes(dr: DirectionRecords) -> np.ndarray:
@@ -78,6 +131,23 @@ def delay_minutes(dr: DirectionRecords) -> np.ndarray:
     crossed = dr.crossed
     elapsed = dr.exit_minutes[crossed] - dr.arrival_minutes[crossed]
     return np.maximum(elapsed - dr.free_flow_minutes[crossed], 0.0)
+
+
+def delay_at_horizon_minutes(dr: DirectionRecords, horizon_minutes: float
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Delay of every lorry that crossed or is still in the corridor, and which are censored.
+
+    A lorry still in the corridor at the horizon reaches the far side at the
+    horizon plus its crossing at the earliest, so that gives its delay: a lower
+    bound, never above what a worse disruption would give it. Lorries turned
+    back are left out (they never cross).
+    """
+    counted = dr.crossed | dr.in_system_at_end
+    earliest_exit = horizon_minutes + dr.layout.crossing_minutes[dr.terminal]
+    exit_minutes = np.where(dr.crossed, dr.exit_minutes, earliest_exit)[counted]
+    elapsed = exit_minutes - dr.arrival_minutes[counted]
+    delays = np.maximum(elapsed - dr.free_flow_minutes[counted], 0.0)
+    return delays, dr.in_system_at_end[counted]
 
 
 def _per_full_day(minutes: np.ndarray, horizon_minutes: float) -> np.ndarray:
@@ -89,22 +159,19 @@ def _per_full_day(minutes: np.ndarray, horizon_minutes: float) -> np.ndarray:
 
 def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> dict[str, Any]:
     crossed = dr.crossed
-    delays = delay_minutes(dr)
+    delays, censored = delay_at_horizon_minutes(dr, records.horizon_minutes)
     waiting = dr.in_system_at_end
-    so_far = np.maximum(
-        records.horizon_minutes - dr.arrival_minutes[waiting] - dr.free_flow_minutes[waiting], 0.0
-    )
     full_days = _per_full_day(dr.departure_minutes[crossed], records.horizon_minutes)
     by_route = {}
-    for t, route in enumerate(dr.layout.routes):
-        mine = crossed & (dr.terminal == t)
+    for index, route in enumerate(dr.layout.routes):
+        mine = crossed & (dr.terminal == index)
         route_per_day = _per_full_day(dr.departure_minutes[mine], records.horizon_minutes)
-        capacity = dr.departure_capacity[dr.departure_terminal == t].sum()
+        capacity = dr.departure_capacity[dr.departure_terminal == index].sum()
         by_route[route] = {
-            "terminal": dr.layout.terminals[t],
-            "arrived": int((dr.terminal == t).sum()),
+            "terminal": dr.layout.terminals[index],
+            "arrived": int((dr.terminal == index).sum()),
             "crossed": int(mine.sum()),
-            "turned_back": int((dr.turned_back & (dr.terminal == t)).sum()),
+            "turned_back": int((dr.turned_back & (dr.terminal == index)).sum()),
             "crossed_per_day_max": int(route_per_day.max()) if route_per_day.size else 0,
             "capacity_lorries": int(capacity),
             "load_factor": _r(mine.sum() / capacity if capacity else 0.0),
@@ -119,13 +186,13 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
             "p50": _r(np.percentile(delays, 50) if delays.size else 0.0),
             "p95": _r(np.percentile(delays, 95) if delays.size else 0.0),
             "max": _r(delays.max() if delays.size else 0.0),
+            "censored_lorries": int(censored.sum()),
         },
         "queue_peak_lorries": peak_gate_queue(dr),
         "queue_peak_km": _r(km.max() if km.size else 0.0),
-        "lorry_hours_delayed": _r((delays.sum() + so_far.sum()) / 60.0, 1),
+        "lorry_hours_delayed": _r(delays.sum() / 60.0, 1),
         "lorries_delayed_over_hours": {
-            str(h): int((delays > 60 * h).sum() + (so_far > 60 * h).sum())
-            for h in DELAY_THRESHOLDS_HOURS
+            str(h): int((delays > 60 * h).sum()) for h in DELAY_THRESHOLDS_HOURS
         },
         "crossed_per_day": {
             "mean": _r(full_days.mean() if full_days.size else 0.0, 1),
@@ -136,7 +203,8 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
 
 
 def _stack_kpis(active: np.ndarray, grid: np.ndarray, records: Records) -> dict[str, Any]:
-    """When any Stack or Brock area held lorries: hours, calendar days, first opening."""
+    """When any Stack or Brock area held lorries or (for an area with a decision)
+    was called or in force: hours, calendar days, first opening."""
     if not active.any():
         return {"hours_active": 0.0, "days_active": 0, "first_opened": None}
     midnight = records.start.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
+from straits.engine.holding import CALLED, DecisionLog, area_km, state_at
 from straits.engine.records import DirectionRecords
 from straits.scenario.schema import HoldingPlan
 
@@ -19,9 +19,7 @@ class Occupancy(NamedTuple):
 
 def occupancy(records: DirectionRecords, plan: HoldingPlan, minutes: np.ndarray) -> Occupancy:
     """Lorries (and km) in each holding area and on the overflow road at ``minutes``."""
-    queue = gate_queue(records.arrival_minutes, records.gate_entry_minutes, records.terminal,
-                       len(records.layout.terminals), minutes)
-    lorries = allocate(plan, records.layout.terminals, queue).sum(axis=1)
+    lorries = records.queue_by_area(minutes).sum(axis=1)
     return Occupancy(minutes, lorries, area_km(plan, lorries))
 
 
@@ -41,11 +39,27 @@ def inside_terminals(records: DirectionRecords, minutes: np.ndarray) -> np.ndarr
 
 def peak_gate_queue(records: DirectionRecords) -> int:
     """The most lorries ever waiting outside the direction's terminals (exact)."""
-    entry = records.gate_entry_minutes
-    waited = ~(entry <= records.arrival_minutes)
+    return peak_waiting(records.reached_corridor_minutes, records.gate_entry_minutes)
+
+
+def peak_waiting(joined_minutes: np.ndarray, left_minutes: np.ndarray) -> int:
+    """The most lorries ever between joining a queue and leaving it (exact; NaN:
+    never left)."""
+    waited = ~(left_minutes <= joined_minutes)
     if not waited.any():
         return 0
-    times = np.concatenate([records.arrival_minutes[waited], entry[waited & ~np.isnan(entry)]])
-    steps = np.concatenate([np.ones(waited.sum()), -np.ones((waited & ~np.isnan(entry)).sum())])
+    gone = waited & ~np.isnan(left_minutes)
+    times = np.concatenate([joined_minutes[waited], left_minutes[gone]])
+    steps = np.concatenate([np.ones(waited.sum()), -np.ones(gone.sum())])
     order = np.lexsort((steps, times))  # at equal times, leave before join
     return int(np.cumsum(steps[order]).max())
+
+
+def called_or_in_force(plan: HoldingPlan, log: DecisionLog, minutes: np.ndarray) -> np.ndarray:
+    """Whether each area had been called (set-up under way or done) and not stood
+    down, shape (A, m), from the decision log; areas without a decision: False."""
+    out = np.zeros((len(plan.areas), minutes.shape[0]), dtype=bool)
+    for a, area in enumerate(plan.areas):
+        if area.decision is not None:
+            out[a] = state_at(log, a, minutes) >= CALLED
+    return out

@@ -5,16 +5,17 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from straits.engine.holding import REASON_NAMES, STATE_NAMES
 from straits.engine.records import Records
 from straits.metrics.occupancy import inside_terminals, occupancy
+from straits.scenario.clock import clock_times
 from straits.scenario.schema import Scenario
 
 STEP_MINUTES = 15.0
 
 
 def _timestamps(records: Records, minutes: np.ndarray) -> pa.Array:
-    base = np.datetime64(records.start.replace(tzinfo=None), "s")
-    return pa.array(base + (minutes * 60).astype("timedelta64[s]"), pa.timestamp("s"))
+    return pa.array(clock_times(records.start, minutes), pa.timestamp("s"))
 
 
 def holding_timeseries(scenario: Scenario, records: Records,
@@ -85,6 +86,14 @@ def lorry_table(records: Records) -> pa.Table:
                     end[mine] = dr.stage_end_minutes[mine, k]
             data[f"{stage}_start_minutes"] = start
             data[f"{stage}_end_minutes"] = end
+        if dr.facilities is not None:
+            names = np.array([*dr.facilities.names, ""])
+            data["facility"] = names[dr.facilities.facility]
+            data["facility_start_minutes"] = dr.facilities.start_minutes
+            data["facility_end_minutes"] = dr.facilities.end_minutes
+        if any(a.release == "fifo" for a in dr.holding_plan.areas):
+            data["shared_queue_join_minutes"] = dr.held_minutes
+            data["shared_queue_release_minutes"] = dr.released_minutes
         data["turned_back"] = dr.turned_back
         data["departure_minutes"] = dr.departure_minutes
         data["exit_minutes"] = dr.exit_minutes
@@ -110,6 +119,23 @@ def departures_table(records: Records) -> pa.Table:
             "capacity": dr.departure_capacity,
             "load": dr.departure_load,
             "vessel": dr.layout.departure_vessel,
+        }))
+    return pa.concat_tables(parts)
+
+
+def decisions_table(records: Records) -> pa.Table:
+    """The holding controllers' log: one row per decision (called, in force, stood down)."""
+    parts = []
+    for name, dr in records.directions.items():
+        log = dr.decisions
+        parts.append(pa.table({
+            "direction": pa.array(np.full(log.minutes.shape[0], name), pa.string()),
+            "time": _timestamps(records, log.minutes),
+            "minutes": log.minutes,
+            "area": pa.array(np.array(dr.area_names[:-1] or [""], dtype=object)[log.area]
+                             if log.minutes.size else [], pa.string()),
+            "decision": pa.array([STATE_NAMES[k] for k in log.state], pa.string()),
+            "reason": pa.array([REASON_NAMES[k] for k in log.reason], pa.string()),
         }))
     return pa.concat_tables(parts)
 

@@ -6,7 +6,7 @@ mean with a 5–95% band across replications.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -35,6 +35,8 @@ def queue_figure(run: RunData, unit: str = "lorries", series: Series | None = No
         used = [p for p in series.queues(direction) if p.used]
         for place in used:
             _add_series(fig, x, place, unit, colours[place.place], row, run.is_ensemble)
+        if used:
+            _add_total(fig, run, x, series, direction, unit, row)
         if unit == "lorries":
             for terminal in series.terminals():
                 if terminal.direction == direction:
@@ -52,6 +54,31 @@ def queue_figure(run: RunData, unit: str = "lorries", series: Series | None = No
                       height=620, hovermode="x unified", legend={"orientation": "h", "y": -0.08})
     shade_disruptions(fig, run)
     return fig
+
+
+TOTAL_NAME = "total outside the terminals"
+PEAK_NAME = "peak queue (KPI)"
+_PEAK_KPI = {"lorries": "queue_peak_lorries", "km": "queue_peak_km"}
+
+
+def _add_total(fig: go.Figure, run: RunData, x: list[str], series: Series, direction: str,
+               unit: str, row: int) -> None:
+    """The direction's whole queue (the sum of its places), and the headline peak KPI as a
+    level line: the KPI is exact, the 15-minute samples can fall just short of it."""
+    total = np.nansum([np.nanmean(p.lorries if unit == "lorries" else p.km, axis=0)
+                       for p in series.queues(direction)], axis=0)
+    fig.add_trace(go.Scatter(x=x, y=_round(total), mode="lines", name=TOTAL_NAME,
+                             legendgroup="total", showlegend=row == 1,
+                             line={"color": "#222", "width": 2.4}), row=row, col=1)
+    peaks = [rep.summary["directions"][direction][_PEAK_KPI[unit]] for rep in run.replications
+             if direction in rep.summary.get("directions", {})]
+    if peaks:
+        peak = float(np.mean(peaks))
+        fig.add_trace(go.Scatter(x=[x[0], x[-1]], y=[round(peak, 3)] * 2, mode="lines",
+                                 name=PEAK_NAME, legendgroup="peak", showlegend=row == 1,
+                                 line={"color": "#222", "width": 1, "dash": "dot"},
+                                 hovertemplate=f"headline peak: {peak:,.1f} {_UNITS[unit]}"
+                                               "<extra></extra>"), row=row, col=1)
 
 
 def _add_series(fig: go.Figure, x: list[str], place: PlaceSeries, unit: str, colour: str,
@@ -113,12 +140,14 @@ def throughput_figure(run: RunData) -> go.Figure:
     days, table = daily
     x = _midday(run, days)
     for row, direction in enumerate(directions, start=1):
-        for route, sums in table.get(direction, {}).items():
+        routes = table.get(direction, {})
+        for index, (route, sums) in enumerate(routes.items()):
             colour = ROUTE_COLOURS.get(route, "#555")
             first = row == 1
+            width, offset = _bar_slot(index, len(routes))
             fig.add_trace(go.Bar(x=x, y=_round(sums["load"]), name=f"{route}: lorries carried",
                                  marker_color=colour, legendgroup=route, showlegend=first,
-                                 opacity=0.75), row=row, col=1)
+                                 opacity=0.75, width=width, offset=offset), row=row, col=1)
             fig.add_trace(go.Scatter(x=x, y=_round(sums["capacity"]), mode="lines+markers",
                                      name=f"{route}: capacity after disruptions",
                                      line={"color": colour, "width": 2}, legendgroup=route,
@@ -128,16 +157,35 @@ def throughput_figure(run: RunData) -> go.Figure:
                                      line={"color": colour, "dash": "dot", "width": 1},
                                      legendgroup=route, showlegend=first), row=row, col=1)
         fig.update_yaxes(title_text="lorries per day", rangemode="tozero", row=row, col=1)
-    fig.update_layout(title="Daily throughput by route against capacity", barmode="group",
+    fig.update_layout(title="Daily throughput by route against capacity", barmode="overlay",
                       height=620, legend={"orientation": "h", "y": -0.1})
+    _day_axis(fig, run, len(days))
     shade_disruptions(fig, run)
     return fig
 
 
+MS_PER_DAY = 86_400_000
+
+
+def _bar_slot(index: int, count: int) -> tuple[float, float]:
+    """Width and offset (ms) of bar ``index`` of ``count`` side by side within a day:
+    plotly cannot size a lone bar on a date axis (a one-day run) by itself."""
+    width = 0.8 * MS_PER_DAY / max(count, 1)
+    return width, -0.4 * MS_PER_DAY + index * width
+
+
+def _day_axis(fig: go.Figure, run: RunData, days: int) -> None:
+    """The x axis spans the run's days, ticked daily up to a fortnight."""
+    end = run.start + timedelta(days=days)
+    fig.update_xaxes(range=[run.start.isoformat(), end.isoformat()])
+    if days <= 14:
+        fig.update_xaxes(dtick=MS_PER_DAY, tickformat="%a %d %b")
+
+
 def security_figure(run: RunData) -> go.Figure | None:
     """The security funnel (attempts → outcomes) and harm; None when the model is off."""
-    reports = [rep.summary.get("security") for rep in run.replications]
-    if not all(isinstance(s, dict) for s in reports):
+    reports = [s for rep in run.replications if isinstance(s := rep.summary.get("security"), dict)]
+    if len(reports) != len(run.replications):
         return None
     funnel = _mean_pairs([_funnel_stages(s) for s in reports])
     harm_runs = [_harm_by_target(s.get("harm") or {}) for s in reports]
@@ -194,7 +242,8 @@ def _funnel_stages(security: dict[str, Any]) -> list[tuple[str, float]]:
     if isinstance(attempts, dict):
         attempts = attempts.get("total")
     outcomes = security.get("outcomes") or {}
-    if not _is_number(attempts) or not isinstance(outcomes, dict):
+    if not isinstance(attempts, int | float) or isinstance(attempts, bool) or not isinstance(
+            outcomes, dict):
         return []
     stages = [("attempts", float(attempts))]
     if all(_is_number(outcomes.get(k)) for k, _ in SECURITY_LAYERS):
@@ -206,11 +255,15 @@ def _funnel_stages(security: dict[str, Any]) -> list[tuple[str, float]]:
 
 
 def shade_disruptions(fig: go.Figure, run: RunData, colour: str = SHADE,
-                      who: str = "") -> None:
-    """Shaded bands over the disruption windows on every x axis of ``fig``."""
+                      who: str = "", relative: bool = False) -> None:
+    """Shaded bands over the disruption windows on every x axis of ``fig`` (in days since
+    the run's start when ``relative``)."""
     windows = run.summary.get("disruptions") or []
     for window in windows:
-        fig.add_vrect(x0=window["start"], x1=window["end"], fillcolor=colour, line_width=0,
+        x0, x1 = window["start"], window["end"]
+        if relative:
+            x0, x1 = (_days_since(run, x0), _days_since(run, x1))
+        fig.add_vrect(x0=x0, x1=x1, fillcolor=colour, line_width=0,
                       layer="below", row="all", col="all")
     if windows:
         names = "; ".join(sorted({w["name"] or w["kind"] for w in windows}))
@@ -301,14 +354,22 @@ def _compared(a: RunData, b: RunData) -> list[tuple[str, str, RunData, str]]:
             in zip(COMPARE_STYLES, (a, b), COMPARE_COLOURS, strict=True)]
 
 
-def compare_queue_figure(a: RunData, b: RunData) -> go.Figure:
+def relative_axis(a: RunData, b: RunData, relative: bool | None = None) -> bool:
+    """Days since each run's start (True) or calendar time; by default calendar time
+    only when both runs start at the same moment."""
+    return relative if relative is not None else a.start != b.start
+
+
+def compare_queue_figure(a: RunData, b: RunData, relative: bool | None = None) -> go.Figure:
     """Total queue outside the terminals, A against B, per direction."""
+    relative = relative_axis(a, b, relative)
     directions = list(DIRECTION_TITLES)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
                         subplot_titles=[DIRECTION_TITLES[d] for d in directions])
     for dash, shade, run, colour in _compared(a, b):
         series = run_series(run)
-        x = timestamps(run.start, series.minutes)
+        x = _round(series.minutes / 1440.0) if relative else timestamps(run.start,
+                                                                         series.minutes)
         for row, direction in enumerate(directions, start=1):
             rows = [np.nanmean(p.lorries, axis=0) for p in series.queues(direction)]
             total = np.nansum(rows, axis=0) if rows else np.zeros(series.minutes.shape[0])
@@ -316,11 +377,54 @@ def compare_queue_figure(a: RunData, b: RunData) -> go.Figure:
                                      legendgroup=run.label, showlegend=row == 1,
                                      line={"color": colour, "dash": dash, "width": 1.8}),
                           row=row, col=1)
-        shade_disruptions(fig, run, shade, who=f" ({run.label})" if run is b else "")
+        shade_disruptions(fig, run, shade, who=f" ({run.label})" if run is b else "",
+                          relative=relative)
     fig.update_yaxes(title_text="lorries queued", rangemode="tozero")
+    if relative:
+        fig.update_xaxes(title_text="days since the start of each run", row=2, col=1)
     fig.update_layout(title="Queue outside the terminals: A against B", height=620,
                       hovermode="x unified", legend={"orientation": "h", "y": -0.08})
     return fig
+
+
+def compare_daily_figure(a: RunData, b: RunData) -> go.Figure:
+    """Day by day (day 1 = each run's first day), A against B: the longest queue outside
+    the terminals and the lorries that crossed, both directions together. Comparable
+    however the runs' dates and horizons differ."""
+    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.12,
+                        subplot_titles=["Longest queue outside the terminals that day "
+                                        "(lorries, both directions)",
+                                        "Lorries crossed that day (both directions)"])
+    for (_, _), run, colour in zip(COMPARE_STYLES, (a, b), COMPARE_COLOURS, strict=True):
+        peaks = daily_peak_queue(run)
+        fig.add_trace(go.Bar(x=[f"day {d + 1}" for d in range(peaks.shape[0])],
+                             y=_round(peaks), name=run.label, legendgroup=run.label,
+                             marker_color=colour, opacity=0.8), row=1, col=1)
+        daily = _daily_departures(run)
+        if daily is not None:
+            days, table = daily
+            crossed = sum((sums["load"] for routes in table.values() for sums in routes.values()),
+                          np.zeros(days.shape[0]))
+            fig.add_trace(go.Bar(x=[f"day {d + 1}" for d in days], y=_round(crossed),
+                                 name=run.label, legendgroup=run.label, showlegend=False,
+                                 marker_color=colour, opacity=0.8), row=2, col=1)
+    fig.update_yaxes(rangemode="tozero")
+    fig.update_layout(title="Day by day: A against B", barmode="group", height=560,
+                      legend={"orientation": "h", "y": -0.1})
+    return fig
+
+
+def daily_peak_queue(run: RunData) -> np.ndarray:
+    """The most lorries queued outside the terminals at once (15-minute samples, both
+    directions together, mean over replications) in each day of the run."""
+    series = run_series(run)
+    rows = [np.nanmean(p.lorries, axis=0) for p in series.queues()]
+    total = np.nansum(rows, axis=0) if rows else np.zeros(series.minutes.shape[0])
+    days = int(np.ceil(run.summary["horizon_hours"] / 24.0))
+    day = np.minimum(series.minutes // 1440, days - 1).astype(np.int64)
+    peaks = np.zeros(days)
+    np.maximum.at(peaks, day, total)
+    return peaks
 
 
 def compare_delay_figure(a: RunData, b: RunData) -> go.Figure:
@@ -343,8 +447,10 @@ def compare_delay_figure(a: RunData, b: RunData) -> go.Figure:
     return fig
 
 
-def compare_throughput_figure(a: RunData, b: RunData) -> go.Figure:
+def compare_throughput_figure(a: RunData, b: RunData,
+                              relative: bool | None = None) -> go.Figure:
     """Lorries crossed per day, all routes, A against B."""
+    relative = relative_axis(a, b, relative)
     directions = list(DIRECTION_TITLES)
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
                         subplot_titles=[DIRECTION_TITLES[d] for d in directions])
@@ -353,7 +459,7 @@ def compare_throughput_figure(a: RunData, b: RunData) -> go.Figure:
         if daily is None:
             continue
         days, table = daily
-        x = _midday(run, days)
+        x = _round(days + 0.5) if relative else _midday(run, days)
         for row, direction in enumerate(directions, start=1):
             routes = table.get(direction, {})
             total = sum((sums["load"] for sums in routes.values()), np.zeros(days.shape[0]))
@@ -361,8 +467,15 @@ def compare_throughput_figure(a: RunData, b: RunData) -> go.Figure:
                                      name=run.label, legendgroup=run.label,
                                      showlegend=row == 1,
                                      line={"color": colour, "dash": dash}), row=row, col=1)
-        shade_disruptions(fig, run, shade, who=f" ({run.label})" if run is b else "")
+        shade_disruptions(fig, run, shade, who=f" ({run.label})" if run is b else "",
+                          relative=relative)
     fig.update_yaxes(title_text="lorries per day", rangemode="tozero")
+    if relative:
+        fig.update_xaxes(title_text="days since the start of each run", row=2, col=1)
     fig.update_layout(title="Lorries crossed per day: A against B", height=560,
                       legend={"orientation": "h", "y": -0.1})
     return fig
+
+
+def _days_since(run: RunData, stamp: str) -> float:
+    return round((datetime.fromisoformat(stamp) - run.start).total_seconds() / 86400.0, 4)

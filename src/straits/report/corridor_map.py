@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -22,6 +23,7 @@ import plotly.graph_objects as go
 
 from straits.report.series import PlaceSeries, Series, place_colours, run_series
 from straits.report.sources import RunData
+from straits.scenario.clock import at
 
 MAX_SLIDER_STEPS = 120
 _KM_PER_DEGREE_LAT = 110.57
@@ -163,17 +165,116 @@ def _draw_background(fig: go.Figure, geometry: dict[str, Any]) -> None:
         fig.add_trace(_line(line, name, "#6b8fb3", 1.5, hover=name))
     for name, line in geometry["roads"].items():
         fig.add_trace(_line(line, name, "#9a9a9a", 2.5, hover=name))
-        middle = line[len(line) // 2]
-        fig.add_annotation(x=middle[0], y=middle[1], text=name, showarrow=False,
-                           font={"size": 10, "color": "#666"}, yshift=9)
     for name, line in geometry["crossings"].items():
         fig.add_trace(_line(line, f"{name} crossing", "#6b8fb3", 1.5, dash="dot",
                             hover=f"{name} crossing"))
     names = list(geometry["places"])
     fig.add_trace(go.Scatter(
         x=[geometry["places"][n][0] for n in names], y=[geometry["places"][n][1] for n in names],
-        mode="markers+text", text=names, textposition="top center", hoverinfo="text",
-        marker={"size": 7, "color": "#333"}, showlegend=False, name="places"))
+        mode="markers", text=names, hoverinfo="text", marker={"size": 7, "color": "#333"},
+        showlegend=False, name="places"))
+    for label in place_labels(geometry):
+        fig.add_annotation(x=label.x, y=label.y, text=label.text, showarrow=False,
+                           xanchor=label.xanchor, yanchor=label.yanchor,
+                           font={"size": label.size, "color": label.colour})
+    _scale_bar(fig)
+
+
+@dataclass(frozen=True)
+class Label:
+    """A map label and the box it covers (lon/lat), so labels can be kept apart."""
+
+    text: str
+    x: float
+    y: float
+    xanchor: str
+    yanchor: str
+    size: int
+    colour: str
+
+    def box(self) -> tuple[float, float, float, float]:
+        """(left, bottom, right, top) in degrees at the report's scale."""
+        width = len(self.text) * CHAR_PX[self.size] * DEGREES_LON_PER_PX
+        height = LINE_PX[self.size] * DEGREES_LAT_PER_PX
+        left = {"left": self.x, "center": self.x - width / 2, "right": self.x - width}[
+            self.xanchor]
+        bottom = {"bottom": self.y, "middle": self.y - height / 2, "top": self.y - height}[
+            self.yanchor]
+        return left, bottom, left + width, bottom + height
+
+
+# the map is about 470 px tall for one degree of latitude (640 px figure, title, slider);
+# a degree of longitude spans cos(latitude) as many pixels
+DEGREES_LAT_PER_PX = 1.0 / 470
+DEGREES_LON_PER_PX = DEGREES_LAT_PER_PX / math.cos(math.radians(_MAP_LATITUDE))
+CHAR_PX = {10: 6.2, 11: 6.8}  # average character width, with room to spare
+LINE_PX = {10: 14.0, 11: 15.0}
+_GAP = 0.004  # degrees between a marker and its label
+_ROAD_OFFSETS = tuple((k * dx, k * dy, x_anchor, y_anchor) for k in (1, 4) for dx, dy, x_anchor,
+                      y_anchor in ((0, _GAP, "center", "bottom"), (0, -_GAP, "center", "top"),
+                                   (_GAP, 0, "left", "middle"), (-_GAP, 0, "right", "middle"),
+                                   (_GAP, -_GAP, "left", "top"), (-_GAP, _GAP, "right",
+                                                                   "bottom")))
+
+
+def place_labels(geometry: dict[str, Any]) -> list[Label]:
+    """Town names beside their markers (above, or the side ``label_sides`` prefers), then
+    road names along their roads, each at the first of its candidate spots whose box
+    meets no label already placed and no town."""
+    placed: list[Label] = []
+    points = [tuple(p) for p in geometry["places"].values()]
+    for name, (lon, lat) in geometry["places"].items():
+        sides = {"above": Label(name, lon, lat + _GAP, "center", "bottom", 11, "#222"),
+                 "below": Label(name, lon, lat - _GAP, "center", "top", 11, "#222"),
+                 "right": Label(name, lon + _GAP, lat, "left", "middle", 11, "#222"),
+                 "left": Label(name, lon - _GAP, lat, "right", "middle", 11, "#222")}
+        preferred = geometry.get("label_sides", {}).get(name, "above")
+        candidates = [sides[preferred], *(v for k, v in sides.items() if k != preferred)]
+        placed.append(_first_free(candidates, placed, points))
+    for name, line in geometry["roads"].items():
+        spots = [line[round(f * (len(line) - 1))] for f in (0.5, 0.35, 0.65, 0.2, 0.8, 0.1,
+                                                               0.9)]
+        candidates = [Label(name, lon + dx, lat + dy, x_anchor, y_anchor, 10, "#666")
+                      for lon, lat in spots
+                      for dx, dy, x_anchor, y_anchor in _ROAD_OFFSETS]
+        placed.append(_first_free(candidates, placed, points))
+    return placed
+
+
+def _first_free(candidates: list[Label], placed: list[Label],
+                points: list[tuple[float, float]]) -> Label:
+    for label in candidates:
+        if not any(boxes_overlap(label.box(), other.box()) for other in placed) and not any(
+                _inside(label.box(), point) for point in points):
+            return label
+    return candidates[0]  # nowhere free: the first choice (a test keeps the map clear)
+
+
+def boxes_overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+
+def _inside(box: tuple[float, ...], point: tuple[float, float]) -> bool:
+    return box[0] <= point[0] <= box[2] and box[1] <= point[1] <= box[3]
+
+
+SCALE_KM = 20.0
+_SCALE_ORIGIN = (0.18, 50.56)  # lower left, in the open Channel clear of roads and towns
+
+
+def _scale_bar(fig: go.Figure) -> None:
+    """Bars of 20 km and 20 miles drawn to the map's scale, bottom left."""
+    lon, lat = _SCALE_ORIGIN
+    for row, (length_km, text) in enumerate(((SCALE_KM, f"{SCALE_KM:g} km"),
+                                             (SCALE_KM * 1.609344, f"{SCALE_KM:g} miles"))):
+        y = lat + row * 0.045
+        x1 = lon + length_km / _km_per_degree_lon()
+        fig.add_shape(type="line", x0=lon, x1=x1, y0=y, y1=y, line={"color": "#333", "width": 3})
+        for x in (lon, x1):
+            fig.add_shape(type="line", x0=x, x1=x, y0=y - 0.006, y1=y + 0.006,
+                          line={"color": "#333", "width": 2})
+        fig.add_annotation(x=x1 + _GAP, y=y, text=text, showarrow=False, xanchor="left",
+                           yanchor="middle", font={"size": 10, "color": "#333"})
 
 
 def _line(points: list[list[float]], name: str, colour: str, width: float,
@@ -225,7 +326,7 @@ def _title(label: str, lorries: float) -> str:
 
 
 def _stamp(start: datetime, minutes: float) -> str:
-    return (start + timedelta(minutes=float(minutes))).strftime("%a %d %b %Y %H:%M")
+    return at(start, minutes).strftime("%a %d %b %Y %H:%M")
 
 
 def _km_per_degree_lon() -> float:

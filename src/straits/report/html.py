@@ -17,7 +17,7 @@ from plotly.offline import get_plotlyjs
 from straits import __version__
 from straits.report import charts
 from straits.report.corridor_map import map_figure
-from straits.report.kpis import KpiRow, change_class, format_value, kpi_rows
+from straits.report.kpi_table import KpiRow, change_class, format_value, kpi_rows, unit_label
 from straits.report.series import run_series
 from straits.report.sources import RunData
 
@@ -40,6 +40,7 @@ td.changed { background: #fff4cf; }
 .range { color: #777; font-size: .85em; }
 #kpis { display: flex; flex-wrap: wrap; gap: 0 2rem; align-items: flex-start; }
 .note { background: #f7f7f7; border-left: 4px solid #999; padding: .6rem 1rem; }
+.note.warning { background: #fff7e6; border-left-color: #e69500; }
 details pre { background: #f7f7f7; padding: 1rem; overflow-x: auto; font-size: .8rem; }
 .chart { margin: .5rem 0 1.5rem; }
 """
@@ -92,22 +93,48 @@ def render_report(run: RunData, at: datetime | None = None) -> str:
     return _page(f"straits report: {run.label}", body)
 
 
-def render_compare(a: RunData, b: RunData) -> str:
-    """Two runs side by side: KPI differences highlighted, charts overlaid."""
+def comparison_warnings(a: RunData, b: RunData) -> list[str]:
+    """What makes A and B not like for like: different horizons (totals and peaks cover
+    different spans) or different starts (calendar charts would not line up)."""
+    warnings = []
+    hours_a, hours_b = a.summary["horizon_hours"], b.summary["horizon_hours"]
+    if hours_a != hours_b:
+        warnings.append(
+            f"the horizons differ (A {_span(hours_a)}, B {_span(hours_b)}): totals, peaks "
+            "and delays cover different spans; the day-by-day chart compares like with "
+            "like, or give both scenarios the same horizon")
+    if a.start != b.start:
+        warnings.append(f"the runs start at different times (A {a.start:%Y-%m-%d %H:%M}, "
+                        f"B {b.start:%Y-%m-%d %H:%M})")
+    return warnings
+
+
+def render_compare(a: RunData, b: RunData, relative: bool | None = None) -> str:
+    """Two runs side by side: KPI differences highlighted, charts overlaid.
+
+    ``relative`` puts the time charts in days since each run's start (default: only
+    when the runs start at different times)."""
+    relative = charts.relative_axis(a, b, relative)
+    notes = comparison_warnings(a, b)
+    if relative:
+        notes.append("time charts show days since the start of each run")
     body = [
         f"<h1>{escape(a.label)} against {escape(b.label)}</h1>",
         f"<p class='meta'>A: {_describe(a)}</p>",
         f"<p class='meta'>B: {_describe(b)}</p>",
+        *(f"<p class='note warning'>Note: {escape(n)}.</p>" for n in notes),
         "<h2>Key figures</h2>",
         "<p class='meta'>Changes of 5% or more are highlighted: green where B is better, "
         "red where worse, yellow where neither is better.</p>",
         _compare_table(a, b),
+        "<h2>Day by day</h2>",
+        _chart(charts.compare_daily_figure(a, b), "compare-daily"),
         "<h2>Queues</h2>",
-        _chart(charts.compare_queue_figure(a, b), "compare-queue"),
+        _chart(charts.compare_queue_figure(a, b, relative), "compare-queue"),
         "<h2>Delay</h2>",
         _chart(charts.compare_delay_figure(a, b), "compare-delay"),
         "<h2>Throughput</h2>",
-        _chart(charts.compare_throughput_figure(a, b), "compare-throughput"),
+        _chart(charts.compare_throughput_figure(a, b, relative), "compare-throughput"),
         "<h2>Corridor maps</h2>",
         f"<h3>A: {escape(a.label)}</h3>",
         _chart(map_figure(a), "map-a"),
@@ -115,6 +142,10 @@ def render_compare(a: RunData, b: RunData) -> str:
         _chart(map_figure(b), "map-b"),
     ]
     return _page(f"straits comparison: {a.label} / {b.label}", body)
+
+
+def _span(hours: float) -> str:
+    return f"{hours / 24:g} days" if hours % 24 == 0 else f"{hours:g} h"
 
 
 def _page(title: str, body: list[str]) -> str:
@@ -186,7 +217,7 @@ def _pivot(run: RunData, title: str, columns: list[tuple[str, dict[str, KpiRow]]
     for label in labels:
         unit = next(rows[label].unit for _, rows in columns if label in rows)
         cells = "".join(f"<td>{_cell(run, rows.get(label))}</td>" for _, rows in columns)
-        out.append(f"<tr><td>{escape(label)}</td><td>{escape(unit)}</td>{cells}</tr>")
+        out.append(f"<tr><td>{escape(label)}</td><td>{escape(unit_label(unit))}</td>{cells}</tr>")
     out.append("</table>")
     return "".join(out)
 
@@ -195,7 +226,7 @@ def _holding_table(run: RunData, direction: str, rows: dict[str, KpiRow]) -> str
     measures = ("peak queue", "peak queue length", "hours in use")
     areas = list(dict.fromkeys(label.split(": ")[0] for label in rows))
     out = [f"<table class='kpi'><tr><th>holding areas ({escape(direction)})</th>"
-           "<th>peak lorries</th><th>peak km</th><th>hours in use</th></tr>"]
+           "<th>peak lorries</th><th>peak length</th><th>hours in use</th></tr>"]
     for area in areas:
         cells = "".join(f"<td>{_cell(run, rows.get(f'{area}: {m}'))}</td>" for m in measures)
         out.append(f"<tr><td>{escape(area)}</td>{cells}</tr>")
@@ -237,7 +268,7 @@ def _compare_row(row_a: KpiRow, row_b: KpiRow) -> str:
     css = change_class(row_a, row_b)
     attr = f" class='{css}'" if css else ""
     sign = "+" if delta > 0 else ("−" if delta < 0 else "")
-    return (f"<tr><td>{escape(row_a.label)}</td><td>{escape(row_a.unit)}</td>"
+    return (f"<tr><td>{escape(row_a.label)}</td><td>{escape(unit_label(row_a.unit))}</td>"
             f"<td>{format_value(row_a.mean, row_a.unit)}</td>"
             f"<td>{format_value(row_b.mean, row_b.unit)}</td>"
             f"<td{attr}>{sign}{format_value(abs(delta), row_a.unit)}</td>"

@@ -9,6 +9,7 @@ from datetime import datetime
 import numpy as np
 
 from straits.report.sources import RunData
+from straits.scenario.clock import clock_times
 
 QUEUE_KINDS = ("holding_area", "overflow_road")
 PALETTE = ("#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#9467bd", "#bcbd22", "#7f7f7f",
@@ -74,8 +75,7 @@ def run_series(run: RunData) -> Series:
 
 def timestamps(start: datetime, minutes: np.ndarray) -> list[str]:
     """ISO stamps (to the minute) for a minutes-from-start grid."""
-    base = np.datetime64(start, "m")
-    return np.datetime_as_string(base + np.round(minutes).astype("timedelta64[m]"),
+    return np.datetime_as_string(clock_times(start, np.round(minutes), unit="m"),
                                  unit="m").tolist()
 
 

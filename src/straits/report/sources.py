@@ -17,17 +17,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from straits.experiments.store import ResultsStore, default_store_path
+from straits.experiments.store import ResultsStore, StoreError, default_store_path
 from straits.metrics.kpis import delay_minutes
 from straits.metrics.timeseries import departures_table, holding_timeseries
 from straits.pipeline import RunResult, simulate
 from straits.scenario import Scenario, load_scenario, scenario_from_text, scenario_to_yaml
+from straits.scenario.clock import at
 
 OUT_FILES = ("summary.json", "scenario.yaml", "holding_timeseries.parquet")
 
@@ -130,31 +130,21 @@ def load_from_store(store_path: Path, experiment_id: str, point: int = 0) -> Run
     """An experiment's point from the results store: its replications' KPIs and holding
     series (the store keeps no per-lorry delays or departures log)."""
     try:
-        store = ResultsStore(store_path, read_only=True)
-    except (OSError, duckdb.Error) as exc:
-        raise SourceError(f"cannot read the results store {str(store_path)!r}: {exc}") from None
-    with store:
-        rows = store.query(
-            "SELECT r.run_id, r.replication, r.seed, r.timeseries_file, s.yaml "
-            "FROM experiment_points p JOIN experiments e USING (experiment_id) "
-            "JOIN runs r ON r.scenario_hash = p.scenario_hash AND r.seed_key = p.seed_key "
-            "JOIN scenarios s ON s.scenario_hash = p.scenario_hash "
-            "WHERE p.experiment_id = ? AND p.point = ? AND r.replication < e.replications "
-            "ORDER BY r.replication", [experiment_id, point]).to_pylist()
-        if not rows:
-            raise SourceError(f"no finished runs of experiment {experiment_id!r} point {point} "
-                              f"in {str(store_path)!r}; see `straits results list`")
-        kpis = store.query("SELECT run_id, kpi, value FROM kpis WHERE run_id IN (SELECT "
-                           "unnest(?::BIGINT[]))", [[r["run_id"] for r in rows]]).to_pylist()
-        files = store.files
+        with ResultsStore(store_path, read_only=True) as store:
+            rows = store.point_replications(experiment_id, point)
+            if not rows:
+                raise SourceError(f"no finished runs of experiment {experiment_id!r} point "
+                                  f"{point} in {str(store_path)!r}; see `straits results list`")
+            holding = [_holding_from_store(r["timeseries_file"]) for r in rows]
+    except StoreError as exc:
+        raise SourceError(str(exc)) from None
+    except (OSError, pa.ArrowException) as exc:
+        raise SourceError(f"the results store {str(store_path)!r} is damaged: {exc}; restore "
+                          "it from a copy, or run the experiment into a new --store") from None
     scenario = scenario_from_text(rows[0]["yaml"], source=f"{experiment_id} (results store)")
-    by_run: dict[int, dict[str, float]] = {}
-    for row in kpis:
-        by_run.setdefault(row["run_id"], {})[row["kpi"]] = row["value"]
     replications = tuple(
-        Replication(_summary_from_store(scenario, by_run.get(r["run_id"], {}), r["seed"]),
-                    _holding_from_store(files / r["timeseries_file"]), None, None)
-        for r in rows)
+        Replication(_summary_from_store(scenario, r["kpis"], r["seed"]), table, None, None)
+        for r, table in zip(rows, holding, strict=True))
     label = f"{experiment_id}" + (f" point {point}" if point else "")
     return RunData(label, scenario, replications)
 
@@ -185,7 +175,7 @@ def _summary_from_store(scenario: Scenario, flat: dict[str, float], seed: int) -
 
 
 def _window(scenario: Scenario, disruption: Any, hours: float) -> dict[str, Any]:
-    start = scenario.start + timedelta(minutes=scenario.start_minutes(disruption))
+    start = at(scenario.start, scenario.start_minutes(disruption))
     return {"name": disruption.name, "kind": disruption.kind,
             "start": start.isoformat(timespec="minutes"),
             "end": (start + timedelta(hours=hours)).isoformat(timespec="minutes"),

@@ -7,7 +7,10 @@ built-in shares one corridor parameter set and changes only its events.
 
 Every failure becomes a :class:`ScenarioError` with the field path, the line
 where the YAML says it (when known) and what is expected, so the CLI and the
-web can show one clear line instead of a traceback.
+web can show one clear line instead of a traceback. Before YAML is built into
+objects its size, nesting depth and alias expansion are checked against
+:mod:`straits.scenario.limits`, and a key given twice in one mapping is refused
+(YAML would silently keep the last).
 """
 
 from __future__ import annotations
@@ -20,13 +23,21 @@ from typing import Any
 
 import yaml
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
-from straits.scenario.common import deep_merge
-from straits.scenario.schema import Scenario, ScenarioReferenceError
+from straits.scenario.common import ScenarioReferenceError, deep_merge, error_location
+from straits.scenario.limits import (
+    MAX_DOCUMENT_BYTES,
+    MAX_EXTENDS_DEPTH,
+    MAX_NESTING_DEPTH,
+    MAX_YAML_NODES,
+)
+from straits.scenario.schema import Scenario
 
 _BUILTIN_PACKAGE = "straits.scenario"
 _BUILTIN_DIR = "builtin"
-_MAX_EXTENDS_DEPTH = 8
+_COLLECTION_START = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_COLLECTION_END = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 
 
 class ScenarioError(ValueError):
@@ -77,6 +88,7 @@ def scenario_from_text(text: str, source: str = "<text>", base_dir: Path | None 
 def scenario_from_mapping(data: dict[str, Any], source: str = "<mapping>",
                           text: str | None = None) -> Scenario:
     """Validate a plain mapping (already merged) into a scenario."""
+    _check_depth(data, source)
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -109,8 +121,17 @@ def _locate(name_or_path: str | Path) -> tuple[str, str, Path | None]:
 
 
 def _parse(text: str, source: str) -> dict[str, Any]:
+    size = len(text.encode("utf-8", errors="replace"))
+    if size > MAX_DOCUMENT_BYTES:
+        raise ScenarioError("", f"the document is {size:,} bytes, more than the "
+                            f"{MAX_DOCUMENT_BYTES:,} a scenario may have; shorten it or split "
+                            "it with extends", source)
     try:
-        document = yaml.safe_load(text)
+        _check_structure(text, source)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # a SafeLoader
+    except _DuplicateKey as exc:
+        raise ScenarioError("", f"key {exc.key!r} is given twice (also on line "
+                            f"{exc.first_line}); keep one", source, exc.line) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -126,7 +147,7 @@ def _resolve_extends(document: dict[str, Any], source: str, base_dir: Path | Non
     parent_ref = document.pop("extends", None)
     if parent_ref is None:
         return document
-    if depth >= _MAX_EXTENDS_DEPTH:
+    if depth >= MAX_EXTENDS_DEPTH:
         raise ScenarioError("extends", "too many levels of extends (a cycle?)", source)
     if not isinstance(parent_ref, str):
         raise ScenarioError("extends", "give the name of a built-in or a path to a YAML file",
@@ -141,20 +162,98 @@ def _resolve_extends(document: dict[str, Any], source: str, base_dir: Path | Non
     return deep_merge(parent, document)
 
 
+def _check_structure(text: str, source: str) -> None:
+    """Refuse deep nesting and alias bombs from the event stream, before anything is
+    built (PyYAML builds recursively, and aliases multiply later work).
+
+    Each anchor's expanded size and height are kept, so an alias counts as
+    everything it stands for.
+    """
+    frames: list[list[Any]] = [[None, 0, 0]]  # [anchor, expanded values, height below]
+    anchors: dict[str, tuple[int, int]] = {}
+    expanded = 0
+    for event in yaml.parse(text, Loader=yaml.SafeLoader):
+        if isinstance(event, _COLLECTION_START):
+            frames.append([event.anchor, 1, 0])
+            added, height = 1, 0
+        elif isinstance(event, _COLLECTION_END):
+            anchor, count, height = frames.pop()
+            if anchor is not None:
+                anchors[anchor] = (count, height + 1)
+            frames[-1][1] += count
+            frames[-1][2] = max(frames[-1][2], height + 1)
+            continue
+        elif isinstance(event, yaml.AliasEvent):
+            added, height = anchors.get(event.anchor, (1, 0))
+            frames[-1][1] += added
+            frames[-1][2] = max(frames[-1][2], height)
+        elif isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                anchors[event.anchor] = (1, 0)
+            frames[-1][1] += 1
+            added, height = 1, 0
+        else:
+            continue
+        line = event.start_mark.line + 1
+        if len(frames) - 1 + height > MAX_NESTING_DEPTH:
+            raise ScenarioError("", f"nested more than {MAX_NESTING_DEPTH} levels deep "
+                                "(counting aliases); flatten it", source, line)
+        expanded += added
+        if expanded > MAX_YAML_NODES:
+            raise ScenarioError("", f"more than {MAX_YAML_NODES:,} values with aliases "
+                                "expanded; write the values out or use fewer aliases",
+                                source, line)
+
+
+def _check_depth(data: Any, source: str) -> None:
+    """The nesting limit for mappings built in code (sweeps, levers), without recursion."""
+    stack = [(data, 0)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_NESTING_DEPTH:
+            raise ScenarioError("", f"nested more than {MAX_NESTING_DEPTH} levels deep; "
+                                "flatten it", source)
+        children = node.values() if isinstance(node, dict) else (
+            node if isinstance(node, list) else ())
+        stack.extend((child, depth + 1) for child in children)
+
+
+class _DuplicateKey(Exception):
+    def __init__(self, key: Any, first_line: int, line: int) -> None:
+        super().__init__(key)
+        self.key, self.first_line, self.line = key, first_line, line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """The safe loader, refusing a key given twice in one mapping (merge keys aside)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                if key in seen:
+                    raise _DuplicateKey(key, seen[key], line)
+                seen[key] = line
+            except TypeError:  # unhashable: the base class says so
+                break
+        return super().construct_mapping(node, deep=deep)
+
+
 def _first_error(exc: ValidationError, data: dict[str, Any], source: str,
                  text: str | None) -> ScenarioError:
     error = exc.errors(include_url=False)[0]
-    loc = tuple(error["loc"])
-    cause = (error.get("ctx") or {}).get("error")
-    if isinstance(cause, ScenarioReferenceError):
-        loc, message = cause.loc, str(cause)
-    else:
+    loc, message = error_location(error)
+    if not isinstance((error.get("ctx") or {}).get("error"), ScenarioReferenceError):
         message = _message(error)
-    loc = _data_path(data, tuple(p for p in loc if not str(p).startswith("function-")))
+    loc = _data_path(data, loc)
     return ScenarioError(_dotted(loc), message, source, _line_of(text, loc))
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     kind = error["type"]
     if kind == "missing":
         return "missing required field"

@@ -12,116 +12,70 @@ from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
 from pydantic import (
-    BeforeValidator,
     Field,
     field_validator,
     model_validator,
 )
 
+from straits.scenario.clock import at
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
     HourOfDayWeights,
+    Name,
+    ScenarioReferenceError,
+    Start,
     StrictModel,
+    Text,
 )
-from straits.scenario.security import SecurityConfig
-from straits.scenario.units import Minutes, format_minutes, parse_minutes
+from straits.scenario.distributions import (
+    DurationModel,
+    DurationSpec,
+    FixedDuration,
+    ServiceTime,
+    TriangularDuration,
+    UniformDuration,
+)
+from straits.scenario.limits import (
+    FIRST_START_YEAR,
+    LAST_START_YEAR,
+    MAX_CROSSING_MINUTES,
+    MAX_DEMAND_FACTOR,
+    MAX_DISRUPTIONS,
+    MAX_DURATION_MINUTES,
+    MAX_HOLDING_AREAS,
+    MAX_HORIZON_MINUTES,
+    MAX_ROUTES,
+    MAX_SERVICE_MINUTES,
+    MAX_TERMINALS,
+    MAX_TURNAROUND_MINUTES,
+    MAX_VESSEL_CLASSES,
+    MIN_CROSSING_MINUTES,
+    MIN_DEPARTURES_PER_HOUR,
+    MIN_LORRY_SPACING_M,
+    MIN_TURNAROUND_MINUTES,
+)
+from straits.scenario.security import Controls, SecurityConfig
+from straits.scenario.units import (
+    Minutes,
+    NonNegativeMinutes,
+    PositiveMinutes,
+    format_minutes,
+    minutes_between,
+)
 
-DIRECTIONS = ("southbound", "northbound")
+CrossingMinutes = Annotated[Minutes, minutes_between(MIN_CROSSING_MINUTES, MAX_CROSSING_MINUTES)]
+TurnaroundMinutes = Annotated[
+    Minutes, minutes_between(MIN_TURNAROUND_MINUTES, MAX_TURNAROUND_MINUTES)
+]
+AddedMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
+HorizonMinutes = Annotated[Minutes, minutes_between(0.0, MAX_HORIZON_MINUTES, above_low=True)]
+
 Direction = Literal["southbound", "northbound"]
-PositiveMinutes = Annotated[Minutes, Field(gt=0)]
-NonNegativeMinutes = Annotated[Minutes, Field(ge=0)]
-Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+DIRECTIONS: tuple[Direction, ...] = ("southbound", "northbound")
 
 
 Model = StrictModel  # the corridor schema's base: strict and immutable
-
-
-# --- service-time and duration distributions ---------------------------------
-
-
-class Exponential(Model):
-    distribution: Literal["exponential"]
-    mean: PositiveMinutes
-
-
-class Deterministic(Model):
-    distribution: Literal["deterministic"]
-    value: NonNegativeMinutes
-
-
-class Lognormal(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class Empirical(Model):
-    """Observed service times, sampled with their weights (equal if omitted)."""
-
-    distribution: Literal["empirical"]
-    values: Annotated[list[NonNegativeMinutes], Field(min_length=1)]
-    weights: list[Annotated[float, Field(ge=0)]] | None = None
-
-    @model_validator(mode="after")
-    def _weights_match(self) -> Empirical:
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError("weights must have one entry per value")
-            if sum(self.weights) <= 0:
-                raise ValueError("weights must not all be zero")
-        return self
-
-
-ServiceTime = Annotated[
-    Exponential | Deterministic | Lognormal | Empirical, Field(discriminator="distribution")
-]
-
-
-class UniformDuration(Model):
-    distribution: Literal["uniform"]
-    low: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> UniformDuration:
-        if self.high < self.low:
-            raise ValueError("high must be at least low")
-        return self
-
-
-class TriangularDuration(Model):
-    distribution: Literal["triangular"]
-    low: NonNegativeMinutes
-    mode: NonNegativeMinutes
-    high: NonNegativeMinutes
-
-    @model_validator(mode="after")
-    def _ordered(self) -> TriangularDuration:
-        if not self.low <= self.mode <= self.high:
-            raise ValueError("need low <= mode <= high")
-        return self
-
-
-class LognormalDuration(Model):
-    distribution: Literal["lognormal"]
-    mean: PositiveMinutes
-    cv: Annotated[float, Field(gt=0, le=10)]
-
-
-class FixedDuration(Model):
-    distribution: Literal["fixed"] = "fixed"
-    value: NonNegativeMinutes
-
-
-def _fixed_if_string(value: object) -> object:
-    return {"distribution": "fixed", "value": value} if isinstance(value, str) else value
-
-
-DurationModel = FixedDuration | UniformDuration | TriangularDuration | LognormalDuration
-DurationSpec = Annotated[
-    DurationModel, BeforeValidator(_fixed_if_string), Field(discriminator="distribution")
-]
 
 
 # --- the corridor ------------------------------------------------------------
@@ -164,7 +118,7 @@ class RouteTerminals(Model):
 class VesselClass(Model):
     vessels: Annotated[int, Field(ge=0, le=100)]
     lorries_per_sailing: Annotated[int, Field(ge=1, le=1000)]
-    name: str = ""
+    name: Text = ""
 
 
 class FerryRoute(Model):
@@ -173,9 +127,9 @@ class FerryRoute(Model):
 
     kind: Literal["ferry"]
     terminals: RouteTerminals
-    fleet: Annotated[list[VesselClass], Field(min_length=1)]
-    crossing: PositiveMinutes
-    turnaround: NonNegativeMinutes
+    fleet: Annotated[list[VesselClass], Field(min_length=1, max_length=MAX_VESSEL_CLASSES)]
+    crossing: CrossingMinutes
+    turnaround: TurnaroundMinutes
 
     @property
     def vessels(self) -> int:
@@ -187,9 +141,9 @@ class TunnelRoute(Model):
 
     kind: Literal["tunnel"]
     terminals: RouteTerminals
-    departures_per_hour: Annotated[float, Field(gt=0, le=60)]
+    departures_per_hour: Annotated[float, Field(ge=MIN_DEPARTURES_PER_HOUR, le=60)]
     lorries_per_shuttle: Annotated[int, Field(ge=1, le=200)]
-    crossing: PositiveMinutes
+    crossing: CrossingMinutes
 
 
 Route = Annotated[FerryRoute | TunnelRoute, Field(discriminator="kind")]
@@ -222,7 +176,7 @@ class RouteChoice(Model):
     """
 
     rule: Literal["shares", "shortest_expected_wait"] = "shares"
-    shares: dict[Name, Annotated[float, Field(ge=0)]]
+    shares: dict[Name, Fraction]
     captive_share: Fraction = 1.0
 
     @field_validator("shares")
@@ -234,16 +188,58 @@ class RouteChoice(Model):
         return shares
 
 
+class AreaDecision(Model):
+    """When an area is called, set up, held and stood down (a police decision).
+
+    Read at every ``decision_interval`` of the plan: the area is called when the
+    lorries outside the gates of the terminals it serves reach
+    ``call_at_queue_lorries``, when the plan's forecast of that queue reaches
+    ``call_at_forecast_lorries``, or at a scheduled time (``call_at``); it is usable
+    once ``set_up`` has passed (meanwhile its lorries stand on the open road);
+    it stays in force at least ``minimum_in_force`` and is stood down once the
+    queue has stayed below ``stand_down_below_lorries`` for ``stand_down_after``.
+    """
+
+    call_at_queue_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                       exclude_if=lambda v: v is None)] = None
+    call_at_forecast_lorries: Annotated[int | None, Field(ge=1, le=1_000_000,
+                                                          exclude_if=lambda v: v is None)] = None
+    call_at: list[Start] = []
+    set_up: NonNegativeMinutes = 0.0
+    minimum_in_force: NonNegativeMinutes = 0.0
+    stand_down_below_lorries: Annotated[int, Field(ge=1, le=1_000_000)] = 1
+    stand_down_after: NonNegativeMinutes = 0.0
+
+    @model_validator(mode="after")
+    def _some_call(self) -> AreaDecision:
+        if (self.call_at_queue_lorries is None and self.call_at_forecast_lorries is None
+                and not self.call_at):
+            raise ValueError("give call_at_queue_lorries, call_at_forecast_lorries or call_at "
+                             "(or drop the decision)")
+        return self
+
+
 class HoldingArea(Model):
-    """A place lorries wait on the way to a terminal (a lane, a lorry park)."""
+    """A place lorries wait on the way to a terminal (a lane, a lorry park).
+
+    ``release: lanes`` keeps one queue per terminal (Brock: tunnel traffic
+    leaves at J11A); ``release: fifo`` is one queue for every terminal it serves,
+    released in arrival order (2015 Stack). ``metering_lorries_per_hour`` lets
+    lorries into the terminals it serves no faster than that while the area is
+    in force (Dover TAP). Without a ``decision`` the area is always in force.
+    """
 
     name: Name
-    road: str = ""
+    road: Text = ""
     capacity_lorries: Annotated[int, Field(ge=0, le=100_000)]
     length_km: Annotated[float, Field(ge=0, le=500)]
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
-    serves: Annotated[list[Name], Field(min_length=1)]
+    serves: Annotated[list[Name], Field(min_length=1, max_length=MAX_TERMINALS)]
     stack_or_brock: bool = False
+    release: Literal["lanes", "fifo"] = "lanes"
+    metering_lorries_per_hour: Annotated[float | None, Field(
+        gt=0, le=10_000, exclude_if=lambda v: v is None)] = None
+    decision: Annotated[AreaDecision | None, Field(exclude_if=lambda v: v is None)] = None
 
 
 class HoldingPlan(Model):
@@ -252,10 +248,17 @@ class HoldingPlan(Model):
     ``overflow`` is the unmanaged road queue beyond the last area.
     """
 
-    lorry_spacing_m: Annotated[float, Field(gt=0, le=100)]
-    areas: list[HoldingArea] = []
+    lorry_spacing_m: Annotated[float, Field(ge=MIN_LORRY_SPACING_M, le=100)]
+    areas: Annotated[list[HoldingArea], Field(max_length=MAX_HOLDING_AREAS)] = []
     overflow: Name
     overflow_lanes: Annotated[int, Field(ge=1, le=6)] = 1
+    # assumption: how often the state is read; at least a minute bounds the work per day
+    decision_interval: Annotated[Minutes, minutes_between(1.0, 24 * 60.0)] = 15.0
+    forecast_horizon: PositiveMinutes = 360.0  # assumption: how far ahead forecasts look
+
+    @property
+    def has_decisions(self) -> bool:
+        return any(a.decision is not None for a in self.areas)
 
     @field_validator("areas")
     @classmethod
@@ -271,6 +274,31 @@ class Holding(Model):
     northbound: HoldingPlan
 
 
+class Facility(Model):
+    """A site outside the terminals (a test site, a paperwork check, an inland
+    border facility) that ``share`` of a direction's lorries pass before the
+    holding plan: FIFO booths open ``opening_hours`` each day, and a lorry park
+    of ``capacity_lorries`` where they wait (beyond it, on its approach road)."""
+
+    name: Name
+    direction: Direction
+    road: Text = ""
+    share: Fraction
+    booths: Annotated[int, Field(ge=1, le=500)]
+    service_time: ServiceTime
+    opening_hours: Annotated[list[Annotated[int, Field(ge=0, le=24)]],
+                             Field(min_length=2, max_length=2)] = [0, 24]
+    capacity_lorries: Annotated[int, Field(ge=0, le=100_000)] = 0
+
+    @field_validator("opening_hours")
+    @classmethod
+    def _open_before_close(cls, hours: list[int]) -> list[int]:
+        if hours[0] >= hours[1]:
+            raise ValueError("give [opening hour, closing hour] with opening < closing, "
+                             "e.g. [6, 22]")
+        return hours
+
+
 class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
 
@@ -278,21 +306,11 @@ class Cost(Model):
 # --- disruptions -------------------------------------------------------------
 
 
-def _parse_start(value: object) -> object:
-    """Keep ``+36h`` offsets as minutes; let pydantic read calendar datetimes."""
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
-Start = Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
-
-
 class DisruptionBase(Model):
-    name: str = ""
+    name: Text = ""
     start: Start
     duration: DurationSpec
-    directions: list[Direction] = list(DIRECTIONS)
+    directions: Annotated[list[Direction], Field(min_length=1, max_length=2)] = list(DIRECTIONS)
 
 
 class CapacityCut(DisruptionBase):
@@ -335,7 +353,7 @@ class BorderSlowdown(DisruptionBase):
     kind: Literal["border_slowdown"]
     target: Name
     stage: Name | None = None
-    added: NonNegativeMinutes = 0.0
+    added: AddedMinutes = 0.0
     multiplier: Annotated[float, Field(gt=0, le=100)] = 1.0
 
 
@@ -365,7 +383,7 @@ class DemandShock(DisruptionBase):
     multiplier: Annotated[float, Field(ge=0, le=10)]
 
 
-Disruption = Annotated[
+DisruptionModel = (
     CapacityCut
     | TunnelSuspension
     | SailingsCancelled
@@ -373,9 +391,9 @@ Disruption = Annotated[
     | BorderSlowdown
     | Staffing
     | TurnBack
-    | DemandShock,
-    Field(discriminator="kind"),
-]
+    | DemandShock
+)
+Disruption = Annotated[DisruptionModel, Field(discriminator="kind")]
 
 
 # --- the scenario ------------------------------------------------------------
@@ -385,16 +403,17 @@ class Scenario(Model):
     """One what-if: the corridor, its demand, holding plans and disruptions."""
 
     name: Name
-    description: str = ""
+    description: Text = ""
     start: datetime
-    horizon: Annotated[Minutes, Field(gt=0, le=366 * 1440)]
-    routes: Annotated[dict[Name, Route], Field(min_length=1)]
-    terminals: Annotated[dict[Name, Terminal], Field(min_length=1)]
+    horizon: HorizonMinutes
+    routes: Annotated[dict[Name, Route], Field(min_length=1, max_length=MAX_ROUTES)]
+    terminals: Annotated[dict[Name, Terminal], Field(min_length=1, max_length=MAX_TERMINALS)]
     demand: Demand
     route_choice: RouteChoice
     holding: Holding
     cost: Cost
-    disruptions: list[Disruption] = []
+    disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
+    facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
 
     @field_validator("start")
@@ -402,6 +421,8 @@ class Scenario(Model):
     def _naive_start(cls, start: datetime) -> datetime:
         if start.tzinfo is not None:
             raise ValueError("give the start as local time without a time zone")
+        if not FIRST_START_YEAR <= start.year <= LAST_START_YEAR:
+            raise ValueError(f"give a start between {FIRST_START_YEAR} and {LAST_START_YEAR}")
         return start
 
     @model_validator(mode="after")
@@ -409,8 +430,13 @@ class Scenario(Model):
         _check_route_terminals(self)
         _check_route_choice(self)
         _check_holding(self)
+        _check_facilities(self)
         for i, disruption in enumerate(self.disruptions):
             _check_disruption(self, i, disruption)
+        for direction in DIRECTIONS:
+            _check_demand_shocks(self, direction)
+        if self.security is not None:
+            _check_security(self, self.security)
         return self
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
@@ -419,17 +445,18 @@ class Scenario(Model):
 
     def start_minutes(self, disruption: DisruptionBase) -> float:
         """Minutes from the scenario start to the disruption's start."""
-        if isinstance(disruption.start, timedelta):
-            return disruption.start.total_seconds() / 60.0
-        return (disruption.start - self.start).total_seconds() / 60.0
+        return self.minutes_after_start(disruption.start)
 
+    def minutes_after_start(self, when: datetime | timedelta) -> float:
+        """Minutes from the scenario start to a calendar time or a ``+offset``."""
+        if isinstance(when, timedelta):
+            return when.total_seconds() / 60.0
+        return (when - self.start).total_seconds() / 60.0
 
-class ScenarioReferenceError(ValueError):
-    """A cross-reference that names nothing; ``loc`` says where."""
-
-    def __init__(self, loc: tuple[str | int, ...], message: str) -> None:
-        super().__init__(message)
-        self.loc = loc
+    @property
+    def end(self) -> datetime:
+        """The calendar time of the horizon."""
+        return at(self.start, self.horizon)
 
 
 def _check_route_terminals(sc: Scenario) -> None:
@@ -478,17 +505,49 @@ def _check_holding(sc: Scenario) -> None:
             raise ScenarioReferenceError(
                 ("holding", direction, "overflow"), "the overflow needs a name of its own"
             )
+        _check_decisions(sc, direction, plan)
+
+
+def _check_facilities(sc: Scenario) -> None:
+    names = [f.name for f in sc.facilities]
+    for i, facility in enumerate(sc.facilities):
+        if names.index(facility.name) != i:
+            raise ScenarioReferenceError(("facilities", i, "name"),
+                                         f"facility {facility.name!r} is named twice")
+    for direction in DIRECTIONS:
+        total = sum(f.share for f in sc.facilities if f.direction == direction)
+        if total > 1.0 + 1e-9:
+            raise ScenarioReferenceError(
+                ("facilities",), f"{direction} facility shares add up to {total:g}; "
+                "a lorry passes at most one facility, so keep them at most 1")
+
+
+def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
+    """One shared (``fifo``) queue per direction, and calls inside the horizon."""
+    fifo = [(i, a) for i, a in enumerate(plan.areas) if a.release == "fifo"]
+    for i, area in fifo[1:]:
+        if set(area.serves) != set(fifo[0][1].serves):
+            raise ScenarioReferenceError(
+                ("holding", direction, "areas", i, "serves"),
+                f"fifo areas form one queue: serve {sorted(fifo[0][1].serves)} "
+                f"as {fifo[0][1].name!r} does",
+            )
+    for i, area in enumerate(plan.areas):
+        for k, moment in enumerate(area.decision.call_at if area.decision else []):
+            if not 0 <= sc.minutes_after_start(moment) < sc.horizon:
+                raise ScenarioReferenceError(
+                    ("holding", direction, "areas", i, "decision", "call_at", k),
+                    "call time outside the horizon; move it inside or lengthen the horizon",
+                )
 
 
 def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
     loc: tuple[str | int, ...] = ("disruptions", i)
     start = sc.start_minutes(d)
     if start < 0 or start >= sc.horizon:
-        end = sc.start + timedelta(minutes=sc.horizon)
         raise ScenarioReferenceError(
             (*loc, "start"),
-            f"starts outside the horizon ({sc.start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}); "
-            f"move it inside or lengthen the horizon",
+            f"starts outside the horizon ({_span(sc)}); move it inside or lengthen the horizon",
         )
     target = getattr(d, "target", None)
     if target is None:
@@ -514,22 +573,104 @@ def _check_disruption(sc: Scenario, i: int, d: DisruptionBase) -> None:
             )
 
 
+def _check_demand_shocks(sc: Scenario, direction: str) -> None:
+    """Shocks that may overlap (each at its longest) must not multiply demand by more
+    than MAX_DEMAND_FACTOR: stacked, they would ask for more lorries than any road."""
+    changes: list[tuple[float, int, float]] = []
+    for i, d in enumerate(sc.disruptions):
+        if isinstance(d, DemandShock) and direction in d.directions and d.multiplier > 1:
+            start = sc.start_minutes(d)
+            end = min(start + _longest_minutes(d.duration), sc.horizon)
+            changes += [(start, 1, d.multiplier), (end, 0, 1 / d.multiplier)]
+            factor = 1.0
+            for _, _, step in sorted(changes):
+                factor *= step
+                if factor > MAX_DEMAND_FACTOR * (1 + 1e-9):
+                    raise ScenarioReferenceError(
+                        ("disruptions", i, "multiplier"),
+                        f"with the {direction} demand shocks it may overlap, demand could be "
+                        f"multiplied by {factor:g}; at most {MAX_DEMAND_FACTOR:g}: lower the "
+                        "multipliers or separate the shocks",
+                    )
+
+
+def _longest_minutes(duration: DurationModel) -> float:
+    """The longest a duration can be (a lognormal has no longest: the whole run)."""
+    if isinstance(duration, FixedDuration):
+        return duration.value
+    if isinstance(duration, UniformDuration | TriangularDuration):
+        return duration.high
+    return MAX_DURATION_MINUTES
+
+
+def _span(sc: Scenario) -> str:
+    return f"{sc.start:%Y-%m-%d %H:%M} to {sc.end:%Y-%m-%d %H:%M}"
+
+
+def _check_security(sc: Scenario, security: SecurityConfig) -> None:
+    """The security section's names exist in the corridor and its dates fall in the run."""
+    if sc.horizon < 60:
+        raise ScenarioReferenceError(
+            ("horizon",), "a scenario with a security section needs at least 1h: its balance "
+            "is hourly; lengthen the horizon"
+        )
+    for i, period in enumerate(security.report_periods):
+        if period.end <= sc.start or period.start >= sc.end:
+            raise ScenarioReferenceError(
+                ("security", "report_periods", i),
+                f"{period.name!r} lies outside the scenario ({_span(sc)}); move it inside",
+            )
+    previous = 0.0
+    for i, change in enumerate(security.changes):
+        minutes = sc.minutes_after_start(change.start)
+        loc: tuple[str | int, ...] = ("security", "changes", i, "start")
+        if not 0.0 <= minutes < sc.horizon:
+            raise ScenarioReferenceError(
+                loc, f"falls outside the horizon ({_span(sc)}); move it inside")
+        if minutes < previous:
+            raise ScenarioReferenceError(loc, "changes must be listed in time order")
+        previous = minutes
+    tunnels = sorted(n for n, r in sc.routes.items() if isinstance(r, TunnelRoute))
+    for k, (_, policy) in enumerate(security.policies()):
+        where: tuple[str | int, ...] = ("security",) if k == 0 else (
+            "security", "changes", k - 1, "set")
+        _check_controls(sc, policy.controls, where)
+        if policy.coupling.tunnel_route not in tunnels:
+            raise ScenarioReferenceError(
+                (*where, "coupling", "tunnel_route"),
+                f"unknown tunnel route {policy.coupling.tunnel_route!r}; choose from {tunnels}",
+            )
+
+
+def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ...]) -> None:
+    for terminal in controls.terminals:
+        if terminal not in sc.terminals:
+            raise ScenarioReferenceError(
+                (*where, "controls", "terminals"),
+                f"unknown terminal {terminal!r}; choose from {sorted(sc.terminals)}",
+            )
+        stages = [st.name for st in sc.terminals[terminal].stages]
+        if controls.stage not in stages:
+            raise ScenarioReferenceError(
+                (*where, "controls", "stage"),
+                f"terminal {terminal!r} has no stage {controls.stage!r}; choose from {stages}",
+            )
+
+
 __all__ = [
     "DIRECTIONS",
+    "AreaDecision",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
-    "Deterministic",
     "Disruption",
-    "Empirical",
-    "Exponential",
+    "DisruptionModel",
+    "Facility",
     "FerryRoute",
     "HoldingArea",
     "HoldingPlan",
-    "Lognormal",
     "SailingsCancelled",
     "Scenario",
-    "ScenarioReferenceError",
     "Staffing",
     "Stage",
     "Terminal",

@@ -14,22 +14,37 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, Field, field_validator, model_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 
 from straits.scenario.common import (
     DayOfWeekWeights,
     Fraction,
     HourOfDayWeights,
-    NonNegative,
+    Name,
+    ScenarioReferenceError,
+    Start,
     StrictModel,
+    Text,
     deep_merge,
+    error_location,
 )
-from straits.scenario.units import Minutes, parse_minutes
+from straits.scenario.limits import (
+    MAX_COST_GBP,
+    MAX_REPORT_PERIODS,
+    MAX_SECURITY_CHANGES,
+    MAX_SECURITY_RATE,
+    MAX_SERVICE_MINUTES,
+    MAX_TERMINALS,
+)
+from straits.scenario.units import Minutes, minutes_between
 
 TARGETS = ("lorries", "port", "tunnel")
 TECHNOLOGIES = ("visual_search", "dogs", "co2_probe", "heartbeat_monitor", "scanner")
 
 Probability = Fraction
+Rate = Annotated[float, Field(ge=0, le=MAX_SECURITY_RATE)]
+Pounds = Annotated[float, Field(ge=0, le=MAX_COST_GBP)]
+SearchMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
 NIGHT = [1.0] * 4 + [0.6, 0.3] + [0.1] * 14 + [0.3, 0.6, 1.0, 1.0]  # assumption: dusk to dawn
 
 
@@ -52,17 +67,33 @@ class Attempts(StrictModel):
     ``moving_lorry_weight`` × lorries passing in the hour.
     """
 
-    per_person_per_day: dict[str, NonNegative]
+    per_person_per_day: dict[str, Rate]
     hour_of_day: HourOfDayWeights = NIGHT
     day_of_week: DayOfWeekWeights = [1.0] * 7
-    lorry_half_saturation: Annotated[float, Field(gt=0)] = 500.0
-    moving_lorry_weight: NonNegative = 0.3
-    deterrence_elasticity: NonNegative = 1.0  # attempts scale with (chance past site security)^e
+    lorry_half_saturation: Annotated[float, Field(gt=0, le=MAX_SECURITY_RATE)] = 500.0
+    moving_lorry_weight: Rate = 0.3
+    deterrence_elasticity: Rate = 1.0  # attempts scale with (chance past site security)^e
 
     @field_validator("per_person_per_day")
     @classmethod
     def _targets(cls, rates: dict[str, float]) -> dict[str, float]:
         return _known_keys(rates, TARGETS, "target")
+
+    @model_validator(mode="after")
+    def _at_most_once_an_hour(self) -> Attempts:
+        """The hourly balance lets a person try at most once an hour; check the
+        busiest hour at full opportunity and no deterrence (an upper bound)."""
+        busiest = (max(self.hour_of_day) / sum(self.hour_of_day)
+                   * max(self.day_of_week) / (sum(self.day_of_week) / 7))
+        per_hour = sum(self.per_person_per_day.values()) * busiest
+        if per_hour > 1.0:
+            raise ScenarioReferenceError(
+                ("per_person_per_day",),
+                f"a person would try {per_hour:.2f} times in the busiest hour; at most once "
+                "an hour: lower the rates or flatten hour_of_day",
+                relative=True,
+            )
+        return self
 
 
 class Site(StrictModel):
@@ -74,7 +105,7 @@ class Site(StrictModel):
     fence_km: Annotated[float, Field(ge=0, le=1000)] = 0.0
     fence_quality: Probability = 0.0  # share stopped where fenced
     police: Annotated[float, Field(ge=0, le=100_000)] = 0.0
-    police_scale: Annotated[float, Field(gt=0)] = 200.0
+    police_scale: Annotated[float, Field(gt=0, le=MAX_SECURITY_RATE)] = 200.0
     police_max_probability: Probability = 0.5
     abandon_probability: Probability = 0.0
     bypasses_controls_share: Probability = 0.0  # boards after the controls (tunnel platforms)
@@ -84,7 +115,7 @@ class Technology(StrictModel):
     """A search method used on ``use_share`` of the searched lorries."""
 
     detection_probability: Probability
-    time_cost: Annotated[Minutes, Field(ge=0)]
+    time_cost: SearchMinutes
     use_share: Probability = 1.0
 
 
@@ -98,9 +129,9 @@ class Controls(StrictModel):
 
     search_share: Probability
     technologies: dict[str, Technology] = {}
-    search_minutes_in_corridor_service: Annotated[Minutes, Field(ge=0)] = 0.0
-    terminals: list[str] = ["calais", "coquelles"]
-    stage: str = "uk_border"
+    search_minutes_in_corridor_service: SearchMinutes = 0.0
+    terminals: Annotated[list[Name], Field(max_length=MAX_TERMINALS)] = ["calais", "coquelles"]
+    stage: Name = "uk_border"
     uk_arrival_detection_probability: Probability = 0.0
 
     @field_validator("technologies")
@@ -147,19 +178,19 @@ class Coupling(StrictModel):
     a suspension lasts ``suspension_duration``. Solved by fixed-point iteration.
     """
 
-    tunnel_route: str = "tunnel"
+    tunnel_route: Name = "tunnel"
     suspension_probability_per_intrusion: Probability = 0.0
-    suspension_duration: Annotated[Minutes, Field(gt=0, le=1440)] = 60.0
+    suspension_duration: Annotated[Minutes, minutes_between(0.0, 1440.0, above_low=True)] = 60.0
     max_iterations: Annotated[int, Field(ge=1, le=50)] = 8
 
 
 class Costs(StrictModel):
     """Cost of the measures where known (F4.5); omitted items are not costed."""
 
-    fence_gbp_per_km: NonNegative | None = None
-    police_gbp_per_officer_day: NonNegative | None = None
-    search_gbp_per_lorry: NonNegative | None = None
-    secure_parking_gbp_per_space_day: NonNegative | None = None
+    fence_gbp_per_km: Pounds | None = None
+    police_gbp_per_officer_day: Pounds | None = None
+    search_gbp_per_lorry: Pounds | None = None
+    secure_parking_gbp_per_space_day: Pounds | None = None
 
 
 class Policy(StrictModel):
@@ -185,24 +216,18 @@ class Policy(StrictModel):
         return sites
 
 
-def _parse_start(value: object) -> object:
-    if isinstance(value, str) and value.strip().startswith("+"):
-        return timedelta(minutes=parse_minutes(value.strip()[1:]))
-    return value
-
-
 class Change(StrictModel):
     """From ``start`` on, ``set`` is merged into the levers (mappings key by key)."""
 
-    name: str = ""
-    start: Annotated[datetime | timedelta, BeforeValidator(_parse_start)]
+    name: Text = ""
+    start: Start
     set: dict[str, Any]
 
 
 class ReportPeriod(StrictModel):
     """A named calendar window the KPIs are also given for (e.g. a calibration target)."""
 
-    name: Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
+    name: Name
     start: datetime
     end: datetime
 
@@ -216,8 +241,8 @@ class ReportPeriod(StrictModel):
 class SecurityConfig(Policy):
     """The ``security:`` section: levers at the start, their changes, report periods."""
 
-    changes: list[Change] = []
-    report_periods: list[ReportPeriod] = []
+    changes: Annotated[list[Change], Field(max_length=MAX_SECURITY_CHANGES)] = []
+    report_periods: Annotated[list[ReportPeriod], Field(max_length=MAX_REPORT_PERIODS)] = []
 
     @model_validator(mode="after")
     def _changes_valid(self) -> SecurityConfig:
@@ -226,20 +251,16 @@ class SecurityConfig(Policy):
 
     def policies(self) -> list[tuple[datetime | timedelta | None, Policy]]:
         """The levers in force from the start and after each change, in listed order."""
-        from straits.scenario.schema import ScenarioReferenceError  # schema imports us
-
         current = self.model_dump(exclude={"changes", "report_periods"})
         out: list[tuple[datetime | timedelta | None, Policy]] = [(None, Policy(**current))]
         for i, change in enumerate(self.changes):
             current = deep_merge(current, change.set)
             try:
                 out.append((change.start, Policy.model_validate(current)))
-            except ValueError as exc:
-                errors = getattr(exc, "errors", None)
-                first = errors(include_url=False)[0] if errors else {"loc": (), "msg": str(exc)}
-                loc = ("security", "changes", i, "set", *first["loc"])
+            except ValidationError as exc:
+                loc, message = error_location(exc.errors(include_url=False)[0])
                 raise ScenarioReferenceError(
-                    loc, first["msg"].removeprefix("Value error, ")) from None
+                    ("security", "changes", i, "set", *loc), message) from None
         return out
 
 
@@ -250,4 +271,4 @@ def _known_keys(mapping: dict[str, Any], known: tuple[str, ...], what: str) -> d
     return mapping
 
 
-__all__ = ["TARGETS", "TECHNOLOGIES", "Policy", "SecurityConfig"]
+__all__ = ["TARGETS", "TECHNOLOGIES", "Controls", "Policy", "SecurityConfig"]

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator, PlainSerializer
+from pydantic import AfterValidator, BeforeValidator, PlainSerializer
+
+from straits.scenario.limits import MAX_DURATION_MINUTES
 
 _MINUTES_PER_UNIT = {
     "s": 1 / 60,
@@ -34,7 +36,11 @@ def parse_minutes(value: Any) -> float:
             f"expected a duration such as '90s', '45min', '2h' or '3d' "
             f"(units s, min, h, d), got {value!r}"
         )
-    return float(match.group(1)) * _MINUTES_PER_UNIT[match.group(2)]
+    minutes = float(match.group(1)) * _MINUTES_PER_UNIT[match.group(2)]
+    if minutes > MAX_DURATION_MINUTES:
+        raise ValueError(f"{value!r} is longer than {format_minutes(MAX_DURATION_MINUTES)}, "
+                         "the longest time straits simulates")
+    return minutes
 
 
 def _plain(number: float) -> str:
@@ -56,3 +62,22 @@ Minutes = Annotated[
     PlainSerializer(format_minutes, return_type=str),
 ]
 """A duration read from a unit string and held as float minutes."""
+
+
+def minutes_between(low: float, high: float, above_low: bool = False) -> AfterValidator:
+    """Keep a duration in ``[low, high]`` (``(low, high]`` if ``above_low``); the refusal
+    spells both bounds in units, as the user writes them. Use as
+    ``Annotated[Minutes, minutes_between(...)]``."""
+    bound = "more than" if above_low else "at least"
+
+    def check(minutes: float) -> float:
+        if minutes < low or (above_low and minutes == low) or minutes > high:
+            raise ValueError(f"must be {bound} {format_minutes(low)} and at most "
+                             f"{format_minutes(high)}")
+        return minutes
+
+    return AfterValidator(check)
+
+
+PositiveMinutes = Annotated[Minutes, minutes_between(0.0, MAX_DURATION_MINUTES, above_low=True)]
+NonNegativeMinutes = Annotated[Minutes, minutes_between(0.0, MAX_DURATION_MINUTES)]

@@ -6,6 +6,6 @@ layers, outcomes and harm. See docs/security.md.
 """
 
 from straits.security.coupling import CoupledRun, run_coupled
-from straits.security.kpis import security_summary, security_tables
+from straits.security.summary import security_summary, security_tables
 
 __all__ = ["CoupledRun", "run_coupled", "security_summary", "security_tables"]

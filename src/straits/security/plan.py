@@ -10,15 +10,15 @@ weight on lorries passing in the hour (slow traffic at junctions).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 
+from straits.engine.demand import minutes_past_the_hour
 from straits.engine.records import Records
 from straits.metrics.occupancy import occupancy
-from straits.scenario import ScenarioError
 from straits.scenario.schema import Scenario
-from straits.scenario.security import TARGETS, Policy, SecurityConfig
+from straits.scenario.security import TARGETS, Policy
 from straits.security import levers
 from straits.security.people import LORRIES, HourlyInputs
 
@@ -47,21 +47,15 @@ def hours_of(scenario: Scenario) -> int:
 
 
 def segments(scenario: Scenario) -> Segments:
-    """The levers in force hour by hour; changes must fall inside the horizon, in order."""
-    config: SecurityConfig = scenario.security
+    """The levers in force hour by hour (the scenario checked that changes fall
+    inside the horizon, in time order)."""
+    config = scenario.security
+    assert config is not None, "only a scenario with a security section has segments"
     policies, starts = [], [0.0]
-    for i, (start, policy) in enumerate(config.policies()):
+    for start, policy in config.policies():
         policies.append(policy)
-        if start is None:
-            continue
-        minutes = (start.total_seconds() / 60.0 if isinstance(start, timedelta)
-                   else (start - scenario.start).total_seconds() / 60.0)
-        field = f"security.changes[{i - 1}].start"
-        if not 0.0 <= minutes < scenario.horizon:
-            raise ScenarioError(field, "falls outside the scenario's horizon; move it inside")
-        if minutes < starts[-1]:
-            raise ScenarioError(field, "changes must be listed in time order")
-        starts.append(minutes)
+        if start is not None:
+            starts.append(scenario.minutes_after_start(start))
     start_minutes = np.array(starts)
     start_hours = np.ceil(start_minutes / 60.0).astype(np.int64)
     of_hour = np.searchsorted(start_hours, np.arange(hours_of(scenario)), side="right") - 1
@@ -81,15 +75,32 @@ def lorry_exposure(scenario: Scenario, records: Records) -> LorryExposure:
     return LorryExposure(standing, passing)
 
 
+def clock_weights(start: datetime, hours: int, night: np.ndarray, week: np.ndarray
+                  ) -> np.ndarray:
+    """The weight of each simulated hour, from the clock hours and weekdays it covers.
+
+    A run starting at 00:30 simulates 00:30-01:30: half of clock hour 00 and half
+    of 01, so the weights hold for clock hours whatever minute the run starts.
+    """
+    later = minutes_past_the_hour(start) / 60.0  # share of each run hour in the next clock hour
+    rows = np.arange(hours)
+    timing = np.zeros(hours)
+    for share, shift in ((1.0 - later, 0), (later, 1)):
+        if share == 0.0:
+            continue
+        stamps = [start + timedelta(hours=h + shift) for h in range(hours)]
+        hour_of_day = np.array([t.hour for t in stamps], dtype=np.int64)
+        weekday = np.array([t.weekday() for t in stamps], dtype=np.int64)
+        timing += share * night[rows, hour_of_day] * week[rows, weekday]
+    return timing
+
+
 def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
                   ) -> HourlyInputs:
     """Per-hour rates and outcome probabilities for the balance."""
     hours = hours_of(scenario)
     k = segs.of_hour
     pols = segs.policies
-    hour_stamps = [scenario.start + timedelta(hours=h) for h in range(hours)]
-    hour_of_day = np.array([t.hour for t in hour_stamps], dtype=np.int64)
-    weekday = np.array([t.weekday() for t in hour_stamps], dtype=np.int64)
 
     def per_segment(fn) -> np.ndarray:
         return np.array([fn(p) for p in pols])[k]
@@ -97,7 +108,7 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
     night = per_segment(lambda p: np.asarray(p.attempts.hour_of_day) / sum(p.attempts.hour_of_day))
     week = per_segment(lambda p: np.asarray(p.attempts.day_of_week)
                        / np.mean(p.attempts.day_of_week))
-    timing = night[np.arange(hours), hour_of_day] * week[np.arange(hours), weekday]
+    timing = clock_weights(scenario.start, hours, night, week)
 
     parked = per_segment(lambda p: p.secure_parking_lorries)
     moving = per_segment(lambda p: p.attempts.moving_lorry_weight) * exposure.passing
@@ -107,7 +118,6 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
     opportunity = np.ones((hours, len(TARGETS)))
     opportunity[:, LORRIES] = exposed / (exposed + half)
     attempt = per_segment(levers.daily_rates) * timing[:, None] * opportunity
-    _check_one_attempt_per_hour(attempt, hour_stamps)
 
     moving_share = np.divide(moving, exposed, out=np.zeros(hours), where=exposed > 0)
     outcome = np.zeros((hours, len(TARGETS), len(levers.OUTCOMES)))
@@ -138,13 +148,3 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
         returns_share=per_segment(lambda p: p.returns.share_of_detected),
     )
 
-
-def _check_one_attempt_per_hour(attempt: np.ndarray, stamps: list) -> None:
-    total = attempt.sum(axis=1)
-    if total.size and total.max() > 1.0:
-        worst = stamps[int(total.argmax())]
-        raise ScenarioError(
-            "security.attempts.per_person_per_day",
-            f"a person would try {total.max():.2f} times in the hour from {worst:%Y-%m-%d %H:%M}; "
-            "at most once an hour: lower the rates or flatten hour_of_day",
-        )

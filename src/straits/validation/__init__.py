@@ -1,13 +1,13 @@
 """Validation against what happened: published targets, ensembles, comparison, plots."""
 
 from straits.validation.comparison import Row, compare, rows_to_json, rows_to_markdown
-from straits.validation.ensemble import ScenarioEnsemble, replication_seed, run_scenario
+from straits.validation.scenario_runs import ScenarioRuns, replication_seed, run_scenario
 from straits.validation.targets import TARGETS, Target, headline, scenarios
 
 __all__ = [
     "TARGETS",
     "Row",
-    "ScenarioEnsemble",
+    "ScenarioRuns",
     "Target",
     "compare",
     "headline",

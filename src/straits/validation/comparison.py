@@ -6,7 +6,8 @@ import json
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from straits.validation.ensemble import ScenarioEnsemble, mean_interval
+from straits.experiments.statistics import describe
+from straits.validation.scenario_runs import ScenarioRuns
 from straits.validation.targets import Target
 
 
@@ -29,14 +30,19 @@ class Row:
     passed: bool
 
 
-def compare(targets: tuple[Target, ...], ensembles: dict[str, ScenarioEnsemble]) -> list[Row]:
-    """One row per target whose scenario was run: pass when the mean is in the band."""
+def compare(targets: tuple[Target, ...], runs: dict[str, ScenarioRuns]) -> list[Row]:
+    """One row per target whose scenario was run: pass when the mean is in the band
+    (the 95% t-interval of the experiments' statistics; the mean twice when N = 1)."""
     rows = []
     for t in targets:
-        if t.scenario not in ensembles:
+        if t.scenario not in runs:
             continue
-        values = ensembles[t.scenario].values[t.key]
-        mean, low, high = mean_interval(values)
+        values = runs[t.scenario].values[t.key]
+        s = describe(t.key, values)
+        mean = s.mean
+        low, high = s.ci95_low, s.ci95_high
+        if low is None or high is None:  # one replication: no interval
+            low = high = mean
         band_low, band_high = t.band
         rows.append(Row(
             key=t.key, scenario=t.scenario, quantity=t.quantity, unit=t.unit,

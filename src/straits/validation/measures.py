@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
+from straits.engine.holding import area_km
 from straits.engine.records import DirectionRecords
 from straits.metrics.kpis import delay_minutes
 from straits.pipeline import RunResult
@@ -34,11 +34,7 @@ def _kent(result: RunResult) -> DirectionRecords:
 
 def _by_area_terminal(result: RunResult, minutes: np.ndarray) -> np.ndarray:
     """Southbound lorries by (area + overflow, terminal, time) outside the gates."""
-    dr = _kent(result)
-    plan = result.scenario.holding.southbound
-    queue = gate_queue(dr.arrival_minutes, dr.gate_entry_minutes, dr.terminal,
-                       len(dr.layout.terminals), minutes)
-    return allocate(plan, dr.layout.terminals, queue)
+    return _kent(result).queue_by_area(minutes)
 
 
 def stack_lorries_over_time(result: RunResult, minutes: np.ndarray) -> np.ndarray:

@@ -7,26 +7,25 @@ files reference one sibling ``plotly.min.js`` (written once, offline: no CDN).
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import numpy as np
 import plotly.graph_objects as go
 
-from straits.validation.ensemble import ScenarioEnsemble
+from straits.scenario.clock import at
+from straits.validation.scenario_runs import ScenarioRuns
 from straits.validation.targets import TARGETS
 
 _COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
 _MAX_POINTS = 800  # per trace: keeps the HTML small; hourly or finer for a six-week run
 
 
-def _stride(ensemble: ScenarioEnsemble) -> int:
+def _stride(ensemble: ScenarioRuns) -> int:
     return int(np.ceil(ensemble.minutes.shape[0] / _MAX_POINTS))
 
 
-def _times(ensemble: ScenarioEnsemble) -> list:
-    start = ensemble.scenario.start
-    return [start + timedelta(minutes=float(m)) for m in ensemble.minutes[::_stride(ensemble)]]
+def _times(ensemble: ScenarioRuns) -> list:
+    return [at(ensemble.scenario.start, m) for m in ensemble.minutes[::_stride(ensemble)]]
 
 
 def _band(fig: go.Figure, x: list, series: np.ndarray, name: str, colour: str) -> None:
@@ -49,7 +48,7 @@ def _published(fig: go.Figure, low: float, high: float, label: str) -> None:
                       annotation_text=label, annotation_position="top left")
 
 
-def queue_figure(ensemble: ScenarioEnsemble) -> go.Figure:
+def queue_figure(ensemble: ScenarioRuns) -> go.Figure:
     """Lorries queuing in Kent and held in Stack/Brock, against the scenario's targets."""
     x = _times(ensemble)
     name = ensemble.scenario.name
@@ -73,7 +72,7 @@ def queue_figure(ensemble: ScenarioEnsemble) -> go.Figure:
     return fig
 
 
-def checks_figure(ensembles: list[ScenarioEnsemble]) -> go.Figure:
+def checks_figure(ensembles: list[ScenarioRuns]) -> go.Figure:
     """Dover-bound queue (miles) through the day for each check-time variant (F5.1, F5.2)."""
     fig = go.Figure()
     for colour, ensemble in zip(_COLOURS, ensembles, strict=False):
@@ -95,7 +94,7 @@ def checks_figure(ensembles: list[ScenarioEnsemble]) -> go.Figure:
     return fig
 
 
-def figures(ensembles: dict[str, ScenarioEnsemble]) -> dict[str, go.Figure]:
+def figures(ensembles: dict[str, ScenarioRuns]) -> dict[str, go.Figure]:
     """One figure per historical event or study, by file stem."""
     out: dict[str, go.Figure] = {}
     checks = [e for n, e in ensembles.items() if n.startswith("dover-checks-2018")]

@@ -1,55 +1,60 @@
 """The dashboard's FastAPI app: JSON endpoints for scenarios, runs and results,
 and the one static page that uses only those endpoints.
 
-Safety: request bodies and uploads are size-limited, every scenario is
-validated by the scenario schema (errors name the field), ensemble size and
-horizon are capped by :class:`Settings`, runs wait in a queue with a single
-worker, and no part of a request is ever used as a file path (built-ins are
-looked up by exact name, static files from a fixed table).
+Safety: only requests for an allowed Host and, when they change something,
+from this page's own origin are served; every answer carries a strict content
+security policy. Request bodies and uploads are size-limited; every scenario
+is read and validated in a worker process with a time and memory limit
+(:mod:`straits.web.checking`), errors naming the field; ensemble size, horizon
+and the estimated work of a run are capped by :class:`Settings`; runs wait in
+a persisted queue with a single worker; and no part of a request is ever used
+as a file path (built-ins are looked up by exact name, static files from a
+fixed table).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import replace
 from datetime import datetime
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import plotly
-import yaml
 from fastapi import FastAPI, File, HTTPException, Query, Request, UploadFile
 from fastapi import Path as PathParam
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from straits import __version__
+from straits.engine.budget import WorkBudget
 from straits.report import RunData, render_compare, render_report
 from straits.report.charts import (
     compare_delay_figure,
     compare_queue_figure,
     compare_throughput_figure,
 )
-from straits.report.kpis import change_class, kpi_rows
-from straits.scenario import (
-    Scenario,
-    ScenarioError,
-    builtin_names,
-    load_scenario,
-    scenario_from_text,
-    scenario_to_yaml,
+from straits.report.kpi_table import change_class, kpi_rows
+from straits.scenario import ScenarioError, builtin_names, load_scenario, scenario_to_yaml
+from straits.web.checking import (
+    Busy,
+    Checker,
+    RunCheck,
+    Upload,
+    run_scenario,
+    scenario_info,
+    upload_info,
 )
-from straits.web.jobs import Job, JobQueue, figures_json
-from straits.web.levers import (
-    Levers,
-    apply_levers,
-    holding_plan_descriptions,
-    security_lever_values,
-)
+from straits.web.jobs import FINISHED, Job, JobQueue, figures_json
+from straits.web.levers import Levers
 
 RunId = Annotated[str, PathParam(pattern=r"^r[0-9]{1,9}$", max_length=10)]
 QueryRunId = Annotated[str, Query(pattern=r"^r[0-9]{1,9}$", max_length=10)]
@@ -67,7 +72,21 @@ class Settings(BaseModel):
     max_upload_bytes: int = Field(256 * 1024, ge=1024, le=10 * 1024 * 1024)
     max_queued_runs: int = Field(50, ge=1, le=10_000)
     keep_runs: int = Field(50, ge=1, le=10_000)
+    max_retained_mb: int = Field(512, ge=1, le=1024**2, description=(
+        "Memory for finished runs' results; the oldest are dropped first (still in the store)."))
+    max_lorries: float = Field(3_000_000, gt=0, le=1e9, description=(
+        "Work budget: expected lorries per replication (demand × horizon × demand shocks)."))
+    max_lorry_passes: float = Field(60_000_000, gt=0, le=1e10, description=(
+        "Work budget: lorries × engine passes × replications of one run."))
+    check_seconds: float = Field(10.0, gt=0, le=600, description=(
+        "Time limit for reading and checking one scenario."))
+    check_workers: int = Field(2, ge=1, le=32)
+    allowed_hosts: list[str] = Field(["127.0.0.1", "localhost", "::1"], description=(
+        "Host names this server answers to ('*': any); others are refused (DNS rebinding)."))
     store: Path | None = Field(None, description="Results store for runs; None: memory only.")
+
+    def budget(self) -> WorkBudget:
+        return WorkBudget(max_lorries=self.max_lorries, max_lorry_passes=self.max_lorry_passes)
 
 
 # --- response and request models -------------------------------------------------------------
@@ -127,7 +146,7 @@ class RunStatus(BaseModel):
     id: str
     label: str
     scenario: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled", "stopped"]
     done: int
     total: int
     ahead: int
@@ -136,6 +155,7 @@ class RunStatus(BaseModel):
     security: bool
     experiment_id: str | None
     stored: str
+    results_in_memory: bool
     kpis: list[Kpi] | None
 
 
@@ -157,38 +177,66 @@ class Comparison(BaseModel):
 
 # --- the app -----------------------------------------------------------------------------------
 
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self' data:; connect-src 'self'; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+# the OpenAPI pages load Swagger UI and ReDoc from their CDN with an inline script
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
+            "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; img-src 'self' data: "
+            "https://fastapi.tiangolo.com https://cdn.redoc.ly; font-src 'self' data: "
+            "https://fonts.gstatic.com; worker-src blob:; frame-ancestors 'none'")
+_DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
+_UNSAFE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+
+
 def create_app(settings: Settings | None = None) -> FastAPI:
     """The dashboard app with its own run queue; runs are kept in memory for the
-    session and also saved to the results store when ``settings.store`` is set."""
+    session and also saved to the results store when ``settings.store`` is set
+    (the queue too: see :mod:`straits.web.jobs`)."""
     settings = settings or Settings()
-    jobs = JobQueue(keep=settings.keep_runs, store=settings.store)
+    jobs = JobQueue(keep=settings.keep_runs, store=settings.store,
+                    retained_bytes=settings.max_retained_mb * 1024**2)
+    checker = Checker(settings.check_workers, settings.check_seconds)
     static = _static_files()
-    app = FastAPI(title="straits dashboard", version=__version__,
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        checker.start()
+        yield
+        checker.close()
+
+    app = FastAPI(title="straits dashboard", version=__version__, lifespan=lifespan,
                   description="Run and compare Short Straits corridor scenarios.")
     app.state.jobs = jobs
     app.state.settings = settings
+    app.state.checker = checker
     bad = {400: {"model": Errors, "description": "The body is not valid JSON or form data."},
            411: {"model": Errors, "description": "The body came without a Content-Length."},
            413: {"model": Errors, "description": "The body is larger than the upload limit."},
-           422: {"model": Errors, "description": "Bad input: the field and how to fix it."}}
+           422: {"model": Errors, "description": "Bad input: the field and how to fix it."},
+           429: {"model": Errors, "description": "Too many requests waiting; try again."}}
     missing = {404: {"model": Errors, "description": "No such run or scenario."}}
-    not_yet = {409: {"model": Errors, "description": "The run has not finished."}}
+    not_yet = {409: {"model": Errors, "description": "The run has not finished."},
+               410: {"model": Errors, "description": "Results dropped from memory (in the "
+                                                     "store)."}}
     html = {200: {"content": {"text/html": {"schema": {"type": "string"}}},
                   "description": "A self-contained HTML page (download)."}}
     yaml_file = {200: {"content": {"application/yaml": {"schema": {"type": "string"}}},
                        "description": "The scenario as YAML (download)."}}
+    allowed_hosts = {h.lower().strip("[]") for h in settings.allowed_hosts}
 
     @app.middleware("http")
-    async def limit_body(request: Request,
-                         call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        length = request.headers.get("content-length")
-        if length is None and request.method in ("POST", "PUT", "PATCH"):
-            return _errors(411, "body", "send the body with a Content-Length header")
-        if length is not None and (not length.isdigit()
-                                   or int(length) > settings.max_upload_bytes + 64 * 1024):
-            return _errors(413, "body", f"request too large; the limit is "
-                                        f"{settings.max_upload_bytes // 1024} KB")
-        return await call_next(request)
+    async def guard(request: Request,
+                    call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        refusal = (_host_refusal(request, allowed_hosts) or _origin_refusal(request)
+                   or _body_refusal(request, settings.max_upload_bytes))
+        response = refusal or await call_next(request)
+        response.headers["Content-Security-Policy"] = (
+            DOCS_CSP if request.url.path in _DOCS_PATHS else CSP)
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
@@ -199,6 +247,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.exception_handler(ScenarioError)
     async def bad_scenario(_: Request, exc: ScenarioError) -> JSONResponse:
         return _errors(422, exc.field, exc.message + (f" (line {exc.line})" if exc.line else ""))
+
+    @app.exception_handler(Busy)
+    async def busy(_: Request, exc: Busy) -> JSONResponse:
+        return _errors(429, "", str(exc))
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -223,11 +275,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/scenarios")
     def list_scenarios() -> list[ScenarioSummary]:
-        return [ScenarioSummary(**_summary(load_scenario(n))) for n in builtin_names()]
+        return [ScenarioSummary(**_builtin_info(n)) for n in builtin_names()]
 
     @app.get("/api/scenarios/{name}", responses=missing)
     def get_scenario(name: Annotated[str, PathParam(max_length=60)]) -> ScenarioInfo:
-        return _info(_builtin(name))
+        if name not in builtin_names():
+            raise HTTPException(404, f"no built-in scenario {name!r}; see /api/scenarios")
+        return ScenarioInfo(**_builtin_info(name))
 
     @app.post("/api/scenarios/upload", responses=bad)
     async def upload_scenario(file: Annotated[UploadFile, File(description="Scenario YAML")]
@@ -236,24 +290,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if len(data) > settings.max_upload_bytes:
             raise ScenarioError("file", f"the file is larger than "
                                         f"{settings.max_upload_bytes // 1024} KB")
-        return _info(_from_text(_decode(data), "file"))
+        info = await checker.call("file", upload_info, Upload("file", _decode(data)))
+        return ScenarioInfo(**info)
 
-    @app.post("/api/runs", status_code=202, responses={**bad, 429: {"model": Errors}})
-    def submit_run(request: RunRequest) -> RunStatus:
+    @app.post("/api/runs", status_code=202, responses=bad)
+    async def submit_run(request: RunRequest) -> RunStatus:
         if request.replications > settings.max_replications:
             raise ScenarioError("replications", f"this server runs at most "
                                 f"{settings.max_replications} replications at a time")
-        scenario = apply_levers(_requested(request, settings), request.levers)
-        limit = settings.max_horizon_days * 1440.0
-        if scenario.horizon > limit + 1e-9:
-            raise ScenarioError("levers.horizon_days", f"the horizon is "
-                                f"{scenario.horizon / 1440:g} days; this server runs at most "
-                                f"{settings.max_horizon_days:g} days, shorten it")
-        waiting = sum(1 for j in jobs.all() if j.status == "queued")
-        if waiting >= settings.max_queued_runs:
-            raise HTTPException(429, f"{waiting} runs are waiting already; try again later")
+        _check_queue_room(jobs, settings)
+        check = _run_check(request, settings)
+        scenario = await checker.call(check.field, run_scenario, check)
+        _check_queue_room(jobs, settings)
         seeds = list(range(request.seed, request.seed + request.replications))
-        job = jobs.submit(request.label or scenario.name, scenario, seeds)
+        job = await run_in_threadpool(jobs.submit, request.label or scenario.name, scenario,
+                                      seeds)
         return _status(job, jobs)
 
     @app.get("/api/runs")
@@ -264,9 +315,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     def get_run(run_id: RunId) -> RunStatus:
         return _status(_job(jobs, run_id), jobs)
 
-    @app.get("/api/runs/{run_id}/figures", responses={**missing, **not_yet})
-    def run_figures(run_id: RunId) -> dict[str, Any]:
-        return _finished(jobs, run_id).figures()
+    @app.delete("/api/runs/{run_id}", responses={
+        **missing, 409: {"model": Errors, "description": "The run has finished already."}})
+    def cancel_run(run_id: RunId) -> RunStatus:
+        """Cancel a queued run, or stop a running one after its current replication."""
+        job = _job(jobs, run_id)
+        if not jobs.cancel(job):
+            raise HTTPException(409, f"run {run_id} is {job.status}; only a queued or running "
+                                     "run can be cancelled")
+        return _status(job, jobs)
+
+    @app.get("/api/runs/{run_id}/figures", response_model=dict[str, Any],
+             responses={**missing, **not_yet})
+    def run_figures(run_id: RunId) -> Response:
+        return Response(_finished(jobs, run_id).figures(), media_type="application/json")
 
     @app.get("/api/runs/{run_id}/report.html", responses={**html, **missing, **not_yet})
     def run_report(run_id: RunId) -> HTMLResponse:
@@ -274,7 +336,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(render_report(job.data), headers=_download(f"{job.id}-report.html"))
 
     @app.get("/api/runs/{run_id}/scenario.yaml", responses={**yaml_file, **missing})
-    def run_scenario(run_id: RunId) -> PlainTextResponse:
+    def run_scenario_yaml(run_id: RunId) -> PlainTextResponse:
         job = _job(jobs, run_id)
         return PlainTextResponse(scenario_to_yaml(job.scenario), media_type="application/yaml",
                                  headers=_download(f"{job.id}-{job.scenario.name}.yaml"))
@@ -301,6 +363,57 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     return app
 
 
+# --- request guards ----------------------------------------------------------------------------
+
+def _host_refusal(request: Request, allowed: set[str]) -> JSONResponse | None:
+    """Refuse a Host this server does not answer to: a DNS-rebinding page reaches us
+    under its own name, never under 127.0.0.1 or localhost."""
+    host = _hostname(request.headers.get("host", ""))
+    if "*" in allowed or host in allowed:
+        return None
+    return _errors(400, "host", f"this server does not answer to host {host[:60]!r}; "
+                                "open it as http://127.0.0.1 (or start it with that host allowed)")
+
+
+def _origin_refusal(request: Request) -> JSONResponse | None:
+    """Refuse a request that changes something unless it comes from this page itself
+    (a cross-site form post or fetch carries another Origin, or none and a
+    ``Sec-Fetch-Site`` that says so); scripts without an Origin are let through."""
+    if request.method not in _UNSAFE_METHODS:
+        return None
+    origin = request.headers.get("origin")
+    if origin is None:
+        if request.headers.get("sec-fetch-site", "same-origin") in ("same-origin", "none"):
+            return None
+        return _errors(403, "origin", "cross-site request refused; use the dashboard's own page")
+    own = request.headers.get("host", "").lower()
+    parts = urlsplit(origin)
+    if origin != "null" and parts.scheme in ("http", "https") and parts.netloc.lower() == own:
+        return None
+    return _errors(403, "origin", f"cross-site request from {origin[:60]!r} refused; use the "
+                                  "dashboard's own page")
+
+
+def _body_refusal(request: Request, max_upload_bytes: int) -> JSONResponse | None:
+    length = request.headers.get("content-length")
+    if length is None and request.method in ("POST", "PUT", "PATCH"):
+        return _errors(411, "body", "send the body with a Content-Length header")
+    if length is not None and (not length.isdigit()
+                               or int(length) > max_upload_bytes + 64 * 1024):
+        return _errors(413, "body", f"request too large; the limit is "
+                                    f"{max_upload_bytes // 1024} KB")
+    return None
+
+
+def _hostname(host: str) -> str:
+    """The name in a Host header, without the port ('[::1]:8000' → '::1')."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:host.find("]")] if "]" in host else host
+    name, _, port = host.rpartition(":")
+    return name if name and port.isdigit() else host
+
+
 # --- helpers -----------------------------------------------------------------------------------
 
 def _static_files() -> dict[str, str]:
@@ -324,34 +437,10 @@ def _dotted(loc: Any) -> str:
     return out
 
 
-def _builtin(name: str) -> Scenario:
-    if name not in builtin_names():
-        raise HTTPException(404, f"no built-in scenario {name!r}; see /api/scenarios")
-    return load_scenario(name)
-
-
-def _from_text(text: str, field: str) -> Scenario:
-    """Validate uploaded YAML; ``extends`` may only name a shipped scenario, never a path."""
-    try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError:
-        document = None  # scenario_from_text reports it with the line
-    if isinstance(document, dict) and "extends" in document:
-        parent = document["extends"]
-        if not isinstance(parent, str) or parent not in _extendable():
-            raise ScenarioError(field, f"extends: {parent!r} is not a built-in; an upload may "
-                                f"extend only one of {sorted(_extendable())}")
-    try:
-        return scenario_from_text(text, source=field)
-    except ScenarioError as exc:
-        message = f"{exc.field}: {exc.message}" if exc.field else exc.message
-        raise ScenarioError(field, message, line=exc.line) from None
-
-
-def _extendable() -> set[str]:
-    """Built-in names an upload may extend (the shared bases too)."""
-    folder = resources.files("straits.scenario") / "builtin"
-    return {p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml")}
+@cache
+def _builtin_info(name: str) -> dict[str, Any]:
+    """A built-in's info (trusted, shipped files: read once, in the server)."""
+    return scenario_info(load_scenario(name))
 
 
 def _decode(data: bytes) -> str:
@@ -361,42 +450,25 @@ def _decode(data: bytes) -> str:
         raise ScenarioError("file", "the file is not UTF-8 text; upload a YAML file") from None
 
 
-def _requested(request: RunRequest, settings: Settings) -> Scenario:
+def _run_check(request: RunRequest, settings: Settings) -> RunCheck:
     if (request.scenario is None) == (request.scenario_yaml is None):
         raise ScenarioError("scenario", "give either a built-in scenario name or scenario_yaml")
-    if request.scenario is not None:
-        if request.scenario not in builtin_names():
-            raise ScenarioError("scenario", f"unknown scenario {request.scenario!r}; "
-                                f"built-ins are {builtin_names()}")
-        return load_scenario(request.scenario)
-    if len(request.scenario_yaml.encode()) > settings.max_upload_bytes:
+    if request.scenario is not None and request.scenario not in builtin_names():
+        raise ScenarioError("scenario", f"unknown scenario {request.scenario!r}; "
+                            f"built-ins are {builtin_names()}")
+    if request.scenario_yaml is not None and (len(request.scenario_yaml.encode())
+                                              > settings.max_upload_bytes):
         raise ScenarioError("scenario_yaml", f"larger than "
                             f"{settings.max_upload_bytes // 1024} KB")
-    return _from_text(request.scenario_yaml, "scenario_yaml")
+    field = "scenario" if request.scenario is not None else "scenario_yaml"
+    return RunCheck(field, request.scenario, request.scenario_yaml, request.levers,
+                    request.replications, settings.max_horizon_days, settings.budget())
 
 
-def _summary(sc: Scenario) -> dict[str, Any]:
-    return {"name": sc.name, "description": sc.description,
-            "start": sc.start.isoformat(timespec="minutes"), "horizon_hours": sc.horizon / 60.0}
-
-
-def _info(sc: Scenario) -> ScenarioInfo:
-    terminals = {
-        name: [StageInfo(name=s.name, booths=s.booths, check_minutes=_mean_minutes(s))
-               for s in terminal.stages]
-        for name, terminal in sc.terminals.items()}
-    return ScenarioInfo(**_summary(sc), terminals=terminals,
-                        strike_targets=sorted(set(sc.terminals) | set(sc.routes)),
-                        holding_plans=holding_plan_descriptions(),
-                        security=security_lever_values(sc), yaml=scenario_to_yaml(sc))
-
-
-def _mean_minutes(stage: Any) -> float | None:
-    service = stage.service_time
-    for attribute in ("mean", "value"):
-        if hasattr(service, attribute):
-            return round(float(getattr(service, attribute)), 4)
-    return None
+def _check_queue_room(jobs: JobQueue, settings: Settings) -> None:
+    waiting = sum(1 for j in jobs.all() if j.status == "queued")
+    if waiting >= settings.max_queued_runs:
+        raise HTTPException(429, f"{waiting} runs are waiting already; try again later")
 
 
 def _job(jobs: JobQueue, run_id: str) -> Job:
@@ -408,7 +480,12 @@ def _job(jobs: JobQueue, run_id: str) -> Job:
 
 def _finished(jobs: JobQueue, run_id: str) -> Job:
     job = _job(jobs, run_id)
-    if job.status != "done" or job.data is None:
+    if job.dropped:
+        where = (f"; they are in the results store as experiment {job.experiment_id} "
+                 f"(`straits report {job.experiment_id}`)" if job.experiment_id else "")
+        raise HTTPException(410, f"run {run_id}'s results were dropped from memory to make "
+                                 f"room for newer runs{where}")
+    if job.status not in FINISHED or job.data is None:
         raise HTTPException(409, f"run {run_id} is {job.status}; results come when it is done")
     return job
 
@@ -424,14 +501,16 @@ def _pair(jobs: JobQueue, a: str, b: str) -> tuple[RunData, RunData]:
 def _status(job: Job, jobs: JobQueue, with_kpis: bool = True) -> RunStatus:
     end = job.finished or datetime.now().timestamp()
     kpis = None
-    if with_kpis and job.data is not None:
+    rows = job.kpis or (kpi_rows(job.data) if job.data is not None else None)
+    if with_kpis and rows is not None:
         kpis = [Kpi(section=r.section, label=r.label, unit=r.unit, value=r.mean, low=r.low,
-                    high=r.high) for r in kpi_rows(job.data)]
+                    high=r.high) for r in rows]
+    security = rows is not None and any(r.section == "security" for r in rows)
     return RunStatus(id=job.id, label=job.label, scenario=job.scenario.name, status=job.status,
                      done=job.done, total=job.total, ahead=jobs.position(job),
                      elapsed_seconds=round(end - (job.started or end), 2), error=job.error,
-                     security=job.data is not None and "security" in job.data.summary,
-                     experiment_id=job.experiment_id, stored=job.stored, kpis=kpis)
+                     security=security, experiment_id=job.experiment_id, stored=job.stored,
+                     results_in_memory=job.data is not None, kpis=kpis)
 
 
 def _download(filename: str) -> dict[str, str]:

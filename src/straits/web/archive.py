@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from straits.experiments.ensemble import Experiment, make_point, register
-from straits.experiments.replication import Outcome, flatten_kpis, holding_series
 from straits.experiments.store import ResultsStore
+from straits.experiments.tasks import TaskResult, flatten_kpis, holding_series
 from straits.pipeline import RunResult
 from straits.scenario import Scenario
 
@@ -41,7 +41,7 @@ class Archive:
 
     def add(self, replication: int, result: RunResult, simulate_seconds: float) -> None:
         kpis = flatten_kpis(result.summary)
-        self.store.add_outcome(Outcome(
+        self.store.add_result(TaskResult(
             scenario_hash=self.scenario_hash, seed_key=self.experiment.seed_key,
             replication=replication, seed=result.seed, point=0, kpi_names=list(kpis),
             kpi_values=np.fromiter(kpis.values(), dtype=np.float64, count=len(kpis)),
@@ -51,5 +51,4 @@ class Archive:
         ), self.scenario.name, {})
 
     def close(self) -> None:
-        self.store.refresh_views()
         self.store.close()

@@ -12,7 +12,7 @@ from datetime import datetime
 from functools import cache
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from straits.scenario import (
     Scenario,
@@ -21,6 +21,7 @@ from straits.scenario import (
     load_scenario,
     scenario_from_mapping,
 )
+from straits.scenario.distributions import ServiceTime
 from straits.scenario.units import format_minutes
 
 Name = Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]*$", max_length=60)]
@@ -80,6 +81,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
                                                      strict=True)
                                if scenario.start_minutes(model) < horizon]
         strikes_from = len(data["disruptions"])
+        if scenario.security is not None:  # its dated changes and reports likewise
+            _cut_security(data["security"], scenario, horizon)
     for i, lever in enumerate(levers.stages):
         _apply_stage(data, lever, f"levers.stages[{i}]")
     for i, strike in enumerate(levers.strikes):
@@ -101,6 +104,18 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         raise ScenarioError(field, exc.message) from None
 
 
+def _cut_security(security: dict[str, Any], scenario: Scenario, horizon: float) -> None:
+    """Keep the security changes and report periods that begin within ``horizon`` minutes."""
+    assert scenario.security is not None
+    security["changes"] = [c for c, model in zip(security["changes"], scenario.security.changes,
+                                                  strict=True)
+                           if scenario.minutes_after_start(model.start) < horizon]
+    security["report_periods"] = [p for p, model in zip(security["report_periods"],
+                                                        scenario.security.report_periods,
+                                                        strict=True)
+                                  if scenario.minutes_after_start(model.start) < horizon]
+
+
 def _apply_stage(data: dict[str, Any], lever: StageLever, field: str) -> None:
     terminal = data["terminals"].get(lever.terminal)
     if terminal is None:
@@ -119,13 +134,8 @@ def _apply_stage(data: dict[str, Any], lever: StageLever, field: str) -> None:
 
 def _with_mean(service: dict[str, Any], minutes: float) -> dict[str, Any]:
     """The same distribution shape with a new mean check time."""
-    spelled = format_minutes(round(minutes, 4))
-    kind = service["distribution"]
-    if kind in ("exponential", "lognormal"):
-        return {**service, "mean": spelled}
-    if kind == "deterministic":
-        return {**service, "value": spelled}
-    return {"distribution": "lognormal", "mean": spelled, "cv": 0.5}
+    model = TypeAdapter(ServiceTime).validate_python(service)
+    return model.with_mean_minutes(round(minutes, 4)).model_dump(mode="json")
 
 
 def _strike(data: dict[str, Any], strike: StrikeLever, field: str) -> dict[str, Any]:

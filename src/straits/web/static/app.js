@@ -215,23 +215,30 @@ async function refreshRuns() {
     row.className = `status-${run.status}` + (run.id === state.selected ? " selected" : "");
     row.insertCell().textContent = run.id;
     row.insertCell().textContent = run.label;
-    row.insertCell().textContent = run.status === "queued" ? `queued (${run.ahead} ahead)` :
-      run.status === "failed" ? `failed: ${run.error}` :
-      `${run.status} (${Math.round(run.elapsed_seconds)} s)`;
+    row.insertCell().textContent = statusText(run);
     const bar = document.createElement("progress");
     Object.assign(bar, { max: run.total, value: run.done });
     const cell = row.insertCell();
     cell.append(bar, ` ${run.done}/${run.total}`);
+    const action = row.insertCell();
+    if (run.status === "queued" || run.status === "running") {
+      const button = document.createElement("button");
+      Object.assign(button, { type: "button", className: "cancel",
+                              textContent: run.status === "queued" ? "cancel" : "stop" });
+      button.addEventListener("click", (event) => { event.stopPropagation(); cancelRun(run.id); });
+      action.append(button);
+    }
     row.addEventListener("click", () => { state.selected = run.id; refreshRuns(); });
   }
   const compare = $("compare-select");
-  const earlier = runs.filter((r) => r.status === "done" && r.id !== state.selected);
+  const shown = (r) => (r.status === "done" || r.status === "stopped") && r.results_in_memory;
+  const earlier = runs.filter((r) => shown(r) && r.id !== state.selected);
   const keep = compare.value;
   compare.replaceChildren(...earlier.map((r) => new Option(`${r.id}: ${r.label}`, r.id)));
   if (earlier.some((r) => r.id === keep)) compare.value = keep;
   $("compare-button").disabled = earlier.length === 0;
   const selected = runs.find((r) => r.id === state.selected);
-  if (selected && selected.status === "done" && state.shown !== selected.id) await showRun(selected.id);
+  if (selected && shown(selected) && state.shown !== selected.id) await showRun(selected.id);
   const busy = runs.some((r) => r.status === "queued" || r.status === "running");
   if (busy && !state.polling) {
     state.polling = true;
@@ -258,11 +265,52 @@ async function showRun(id) {
   document.body.dataset.shownRun = id;
 }
 
+const KM_PER_MILE = 1.609344;
+
+// as straits.cli.format: durations over two hours as h:mm, queue lengths in km with miles
+function durationText(minutes) {
+  if (Math.abs(minutes) < 120) return `${minutes.toFixed(1)} min`;
+  const whole = Math.round(minutes);
+  const hours = Math.floor(Math.abs(whole) / 60);
+  const rest = String(Math.abs(whole) % 60).padStart(2, "0");
+  return `${whole < 0 ? "-" : ""}${hours.toLocaleString("en-GB")}:${rest} h`;
+}
+
+function distanceText(km) {
+  const one = (x) => x.toLocaleString("en-GB", { minimumFractionDigits: 1, maximumFractionDigits: 1 });
+  return `${one(km)} km (${one(km / KM_PER_MILE)} mi)`;
+}
+
 function format(value, unit) {
+  if (!Number.isFinite(value)) return "—";
   if (unit === "£") return "£" + Math.round(value).toLocaleString("en-GB");
   if (unit === "share") return value.toFixed(3);
+  if (unit === "min") return durationText(value);
+  if (unit === "km") return distanceText(value);
   return Math.abs(value) >= 100 || Number.isInteger(value)
     ? Math.round(value).toLocaleString("en-GB") : value.toFixed(1);
+}
+
+function unitText(unit) {
+  return unit === "min" || unit === "km" ? "" : unit;  // the value says it
+}
+
+function statusText(run) {
+  if (run.status === "queued") return `queued (${run.ahead} ahead)`;
+  if (run.status === "failed") return `failed: ${run.error}`;
+  if (run.status === "stopped") return `stopped after ${run.done} of ${run.total}`;
+  if (run.status === "cancelled") return "cancelled";
+  const seconds = run.elapsed_seconds;
+  return `${run.status} (${seconds < 120 ? `${Math.round(seconds)} s` : durationText(seconds / 60)})`;
+}
+
+async function cancelRun(id) {
+  try {
+    await api(`/api/runs/${encodeURIComponent(id)}`, { method: "DELETE" });
+  } catch (error) {
+    $("form-error").textContent = String(error.message);
+  }
+  await refreshRuns();
 }
 
 function renderKpis(kpis, ensemble) {
@@ -280,14 +328,14 @@ function renderKpis(kpis, ensemble) {
     const row = table.insertRow();
     row.innerHTML = `<td></td><td></td><td colspan="2"></td>`;
     row.cells[0].textContent = k.label;
-    row.cells[1].textContent = k.unit;
+    row.cells[1].textContent = unitText(k.unit);
     row.cells[2].textContent = cell(k);
     row.cells[2].dataset.kpi = `${k.section}|${k.label}`;
   }
   for (const [label, pair] of Object.entries(byLabel)) {
     const row = table.insertRow();
     row.insertCell().textContent = label;
-    row.insertCell().textContent = Object.values(pair)[0].unit;
+    row.insertCell().textContent = unitText(Object.values(pair)[0].unit);
     for (const d of directions) {
       const c = row.insertCell();
       c.textContent = cell(pair[d]);
@@ -309,7 +357,7 @@ async function compareRuns() {
   table.rows[0].cells[3].textContent += result.b;
   for (const k of result.kpis) {
     const row = table.insertRow();
-    for (const text of [`${k.section} · ${k.label}`, k.unit, format(k.a, k.unit), format(k.b, k.unit),
+    for (const text of [`${k.section} · ${k.label}`, unitText(k.unit), format(k.a, k.unit), format(k.b, k.unit),
                         (k.b - k.a > 0 ? "+" : "") + format(k.b - k.a, k.unit)]) {
       row.insertCell().textContent = text;
     }

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from straits.scenario.clock import clock_times, stamp
 from straits.scenario.security import TARGETS, TECHNOLOGIES
 from straits.security import levers
 from straits.security.coupling import CoupledRun, search_multiplier, suspension_windows
@@ -38,6 +39,7 @@ def security_summary(run: CoupledRun) -> dict[str, Any]:
     """The ``security`` object of ``straits run --json``."""
     scenario = run.engine_scenario
     config = scenario.security
+    assert config is not None, "only a scenario with a security section has a security summary"
     people = run.people
     hours = people.arrivals.shape[0]
     start = scenario.start
@@ -174,8 +176,7 @@ def _measures(run: CoupledRun) -> list[dict[str, Any]]:
     out = []
     for policy, start in zip(run.segments.policies, run.segments.start_minutes, strict=True):
         out.append({
-            "from": (run.engine_scenario.start + timedelta(minutes=float(start))
-                     ).isoformat(timespec="minutes"),
+            "from": stamp(run.engine_scenario.start, start),
             "police": {t: policy.sites[t].police for t in TARGETS},
             "fence_km": {t: policy.sites[t].fence_km for t in TARGETS},
             "perimeter_stop_probability": {
@@ -243,20 +244,23 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
     """``security_hourly`` and ``security_daily`` for ``--out``."""
     people = run.people
     hours = people.arrivals.shape[0]
-    base = np.datetime64(run.engine_scenario.start, "s")
+    start = run.engine_scenario.start
     minutes = np.arange(hours) * 60.0
     kinds = outcome_kinds(people.outcomes).sum(axis=1)
     columns: dict[str, Any] = {
-        "time": pa.array(base + (minutes * 60).astype("timedelta64[s]"), pa.timestamp("s")),
+        "time": pa.array(clock_times(start, minutes), pa.timestamp("s")),
         "minutes": minutes,
         "population": people.population[:-1],
+        "population_end": people.population[1:],
         "arrivals": people.arrivals,
         "departures": people.departures,
         **{f"attempts_{t}": people.attempts[:, i] for i, t in enumerate(TARGETS)},
         **{k: kinds[:, j] for j, k in enumerate(OUTCOME_KINDS)},
         **{f"deaths_{t}": people.outcomes[:, i, OUT["died"]] for i, t in enumerate(TARGETS)},
         **{f"injuries_{t}": people.injuries[:, i] for i, t in enumerate(TARGETS)},
-        "returned": people.returned_from_france + people.returned_from_uk,
+        # returned from the UK are a part of detected_on_arrival_uk, never counted twice
+        "returned_from_france": people.returned_from_france,
+        "returned_from_uk": people.returned_from_uk,
         "tunnel_intrusions": people.intrusions[:, TUNNEL],
         "tunnel_suspended": run.suspended,
         "lorries_standing": np.round(run.exposure.stationary, 3),
@@ -264,11 +268,13 @@ def security_tables(run: CoupledRun) -> dict[str, pa.Table]:
     }
     hourly = pa.table(columns)
     day = np.arange(hours) // 24
-    daily: dict[str, Any] = {"time": pa.array(base + (np.unique(day) * 86400).astype(
-        "timedelta64[s]"), pa.timestamp("s"))}
+    daily: dict[str, Any] = {"time": pa.array(clock_times(start, np.unique(day) * 1440.0),
+                                              pa.timestamp("s"))}
+    daily["population"] = people.population[np.unique(day) * 24]
     daily["population_end"] = people.population[np.minimum((np.unique(day) + 1) * 24, hours)]
     for name, values in columns.items():
-        if name in ("time", "minutes", "population", "lorries_standing", "lorries_passing"):
+        if name in ("time", "minutes", "population", "population_end", "lorries_standing",
+                    "lorries_passing"):
             continue
         daily[name] = np.bincount(day, weights=np.asarray(values, dtype=float)).astype(np.int64)
     daily["lorries_standing_mean"] = np.round(

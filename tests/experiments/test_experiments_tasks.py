@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from straits.experiments.replication import Task, flatten_kpis, holding_series, run_task
+from straits.experiments.tasks import Task, flatten_kpis, holding_series, run_task
 from straits.metrics.occupancy import occupancy
 from straits.pipeline import simulate
 from straits.scenario import scenario_hash

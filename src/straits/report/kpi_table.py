@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from straits.report.sources import RunData
+from straits.report.text import distance_text, duration_text
 
 Better = str | None  # "lower", "higher" or None (neither)
 SIGNIFICANT_CHANGE = 0.05  # a change of 5% or more is highlighted in a comparison
@@ -145,8 +146,16 @@ def _describe(key: tuple) -> tuple[str, str, str, Better]:
     return "security", label, "", better
 
 
+SELF_DESCRIBED = ("min", "km")  # values that print their own unit (h:mm, km with miles)
+
+
 def format_value(value: float, unit: str) -> str:
-    """Thousands separators; decimals only where they mean something."""
+    """Thousands separators; decimals only where they mean something; delays over two
+    hours as h:mm and lengths in km with miles (as on the command line)."""
+    if unit == "min":
+        return duration_text(value)
+    if unit == "km":
+        return distance_text(value)
     if unit == "£":
         return f"£{value:,.0f}"
     if unit == "share":
@@ -154,6 +163,11 @@ def format_value(value: float, unit: str) -> str:
     if abs(value) >= 100 or float(value).is_integer():
         return f"{value:,.0f}"
     return f"{value:,.1f}"
+
+
+def unit_label(unit: str) -> str:
+    """The unit column's text: empty where the value already says its unit."""
+    return "" if unit in SELF_DESCRIBED else unit
 
 
 def change_class(row_a: KpiRow, row_b: KpiRow) -> str:

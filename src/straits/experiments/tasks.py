@@ -10,15 +10,16 @@ from __future__ import annotations
 import os
 import socket
 import time
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from straits.engine.holding import allocate, area_km, gate_queue
 from straits.engine.records import Records
+from straits.metrics.occupancy import occupancy
 from straits.metrics.timeseries import STEP_MINUTES
-from straits.pipeline import simulate
+from straits.pipeline import RunResult, simulate
 from straits.scenario import Scenario
 
 _NOT_KPIS = frozenset({"seed"})
@@ -26,7 +27,12 @@ _NOT_KPIS = frozenset({"seed"})
 
 @dataclass(frozen=True)
 class Task:
-    """Replication ``replication`` of ``scenario``, run with ``seed``."""
+    """Replication ``replication`` of ``scenario``, run with ``seed``.
+
+    ``measure`` (a picklable function of the run, e.g. a module-level function
+    or a ``functools.partial`` of one) adds what a study needs beyond the KPIs;
+    it runs in the worker, where the records are.
+    """
 
     scenario: Scenario
     scenario_hash: str
@@ -34,6 +40,7 @@ class Task:
     replication: int
     seed: int
     point: int = 0
+    measure: Callable[[RunResult], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -53,8 +60,8 @@ class HoldingSeries:
 
 
 @dataclass(frozen=True)
-class Outcome:
-    """What a worker sends back for one task."""
+class TaskResult:
+    """What a worker sends back for one task (KPI rows and series, never records)."""
 
     scenario_hash: str
     seed_key: str
@@ -67,6 +74,7 @@ class Outcome:
     simulate_seconds: float
     series_seconds: float
     worker: str
+    measured: dict[str, Any] = field(default_factory=dict)  # what ``Task.measure`` returned
 
 
 def flatten_kpis(summary: dict[str, Any]) -> dict[str, float]:
@@ -99,17 +107,14 @@ def holding_series(scenario: Scenario, records: Records,
                    step_minutes: float = STEP_MINUTES) -> HoldingSeries:
     """The queue in every holding area and in total, per direction, every 15 minutes.
 
-    The same allocation as :func:`straits.metrics.occupancy.occupancy`, without
-    the lorries inside terminals, which bands do not need (half the cost).
+    The holding areas come from :func:`straits.metrics.occupancy.occupancy`;
+    the lorries inside terminals are left out, as bands do not need them.
     """
     minutes = np.arange(0.0, records.horizon_minutes + step_minutes / 2, step_minutes)
     directions, places, kinds, lorries, km = [], [], [], [], []
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
-        queue = gate_queue(dr.arrival_minutes, dr.gate_entry_minutes, dr.terminal,
-                           len(dr.layout.terminals), minutes)
-        by_area = allocate(plan, dr.layout.terminals, queue).sum(axis=1)
-        km_by_area = area_km(plan, by_area)
+        _, by_area, km_by_area = occupancy(dr, plan, minutes)
         area_kinds = ["holding_area"] * len(plan.areas) + ["overflow_road"]
         for a, area in enumerate(dr.area_names):
             directions.append(name)
@@ -125,14 +130,14 @@ def holding_series(scenario: Scenario, records: Records,
                          np.concatenate(km).astype(np.float32))
 
 
-def run_task(task: Task) -> Outcome:
+def run_task(task: Task) -> TaskResult:
     """Simulate one replication and reduce it to KPI rows and holding series."""
     began = time.perf_counter()
     result = simulate(task.scenario, task.seed)
     simulated = time.perf_counter()
     series = holding_series(task.scenario, result.records)
     kpis = flatten_kpis(result.summary)
-    return Outcome(
+    return TaskResult(
         scenario_hash=task.scenario_hash,
         seed_key=task.seed_key,
         replication=task.replication,
@@ -144,4 +149,5 @@ def run_task(task: Task) -> Outcome:
         simulate_seconds=simulated - began,
         series_seconds=time.perf_counter() - simulated,
         worker=f"{socket.gethostname()}:{os.getpid()}",
+        measured=task.measure(result) if task.measure is not None else {},
     )

@@ -1,0 +1,5 @@
+"""``python -m straits``: the same command line as ``straits``."""
+
+from straits.cli import main
+
+main()
