@@ -19,9 +19,8 @@ import time
 from contextlib import nullcontext
 from pathlib import Path
 
-import duckdb
-
 from straits.calibration.spec import load_spec
+from straits.experiments.store import ResultsStore
 
 BUDGET_SECONDS = 30 * 60
 
@@ -42,9 +41,9 @@ def main() -> None:
                         "--workers", str(workers), "--out", str(out), "--json"], check=True,
                        stdout=subprocess.DEVNULL)
         wall = time.perf_counter() - began
-        with duckdb.connect(str(out / "straits-results.duckdb"), read_only=True) as db:
-            runs, cpu = db.execute("SELECT count(*), sum(simulate_seconds + series_seconds) "
-                                   "FROM runs").fetchone()
+        with ResultsStore(out / "straits-results.duckdb", read_only=True) as db:
+            runs, cpu = db.sql("SELECT count(*), sum(simulate_seconds + series_seconds) "
+                               "FROM runs").to_pylist()[0].values()
         result = json.loads((out / "calibration.json").read_text())
     per_trial = wall / trials
     emit(name="calibrate_small_seconds", value=round(wall, 1), unit="s", trials=trials,
