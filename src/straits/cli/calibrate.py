@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.table import Table
+from rich.text import Text
 
 from straits.calibration.acceptance import Summary, summarise, summary_json, write_results
 from straits.calibration.crossval import Fold, cross_validate, folds_markdown, pass_rates
@@ -146,6 +147,10 @@ def _fold_json(fold: Fold) -> dict[str, Any]:
                             "passed": f.passed} for k, f in fold.predicted.items()}}
 
 
+def _verdict(passed: bool) -> Text:
+    return Text("pass", style="green") if passed else Text("FAIL", style="bold red")
+
+
 def _number(value: float) -> str:
     return count_text(round(value)) if abs(value) >= 100 else f"{value:.2f}"
 
@@ -161,7 +166,7 @@ def _print_fit(summary: Summary) -> None:
         means = [t.fits[key].mean for t in summary.accepted]
         spread = f"{_number(min(means))}–{_number(max(means))}" if means else "—"
         table.add_row(key, _number(f.mean), f"{_number(f.band_low)}–{_number(f.band_high)}",
-                      f"{f.distance:+.2f}", "[green]pass[/]" if f.passed else "[bold red]FAIL[/]",
+                      f"{f.distance:+.2f}", _verdict(f.passed),
                       spread)
     console.print(table)
     values = Table(title="Parameters")
@@ -185,7 +190,7 @@ def _print_folds(folds: list[Fold]) -> None:
         for i, (key, f) in enumerate(fold.predicted.items()):
             table.add_row(fold.scenario if i == 0 else "", key, _number(f.mean),
                           f"{_number(f.band_low)}–{_number(f.band_high)}",
-                          "[green]pass[/]" if f.passed else "[bold red]FAIL[/]")
+                          _verdict(f.passed))
     console.print(table)
     events, targets = pass_rates(folds)
     console.print(f"out of sample: {events:.0%} of events and {targets:.0%} of targets pass",
