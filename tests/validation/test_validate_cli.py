@@ -39,7 +39,7 @@ def test_validate_exits_1_when_a_target_fails(monkeypatch):
     monkeypatch.setattr(validate_cli, "TARGETS", (impossible,))
     result = runner.invoke(app, ["validate", "-n", "1", "--only", "dover-checks-2018"])
     assert result.exit_code == 1
-    assert "FAIL" in result.stdout and "[bold red]" not in result.stdout  # styled, not markup
+    assert "FAIL" in result.stdout
     assert "validation failed: impossible" in result.stderr
 
 

@@ -137,6 +137,6 @@ def _print(rows: list[Row]) -> None:
             f"{_number(r.model_high, r.unit)}]",
             f"{r.tolerance.split(' (')[0]} → {_number(r.band_low, r.unit)}–"
             f"{_number(r.band_high, r.unit)}",
-            Text("pass", style="green") if r.passed else Text("FAIL", style="bold red"),
+            "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
         )
     console.print(table)
