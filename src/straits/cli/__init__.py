@@ -2,10 +2,10 @@
 
 Import order is the order of ``straits --help``: corridor (run, scenarios, show,
 check), experiments (ensemble, sweep, sensitivity, results), optimise, report (report,
-compare, serve), validate.
+compare, serve), validate, calibrate.
 """
 
-from straits.cli import corridor, experiments, optimise, report, validate  # noqa: F401
+from straits.cli import calibrate, corridor, experiments, optimise, report, validate  # noqa: F401
 from straits.cli.app import app
 
 

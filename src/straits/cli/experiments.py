@@ -112,6 +112,11 @@ def ensemble_command(
     show_all: Annotated[bool, typer.Option(
         "--all", help="Show every KPI (default: the headline delays, queues and cost).")] = False,
     as_json: AsJson = False,
+    parameter_uncertainty: Annotated[Path | None, typer.Option(
+        help="A `straits calibrate --out` folder: also draw corridor values from its accepted "
+             "set (--parameter-vectors of them, -n replications each).")] = None,
+    parameter_vectors: Annotated[int, typer.Option(
+        min=1, help="Accepted vectors drawn with --parameter-uncertainty.")] = 10,
 ) -> None:
     """Run N replications with reproducible seeds; KPI means, 95% CIs, percentiles and bands."""
     from straits.experiments.ensemble import ensemble
@@ -125,6 +130,10 @@ def ensemble_command(
         _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi)
+            if parameter_uncertainty is not None:
+                _uncertain_ensemble(base, parameter_uncertainty, parameter_vectors, replications,
+                                    where, results, chosen, as_json)
+                return
             report = _run(experiment, results, where, as_json)
             table = experiment_statistics(results, experiment.experiment_id).get(0, [])
             bands_file = results.files / "bands" / f"{experiment.experiment_id}.parquet"
@@ -144,6 +153,31 @@ def ensemble_command(
                       f"{bands_file}")
 
     store_guarded(action)
+
+
+def _uncertain_ensemble(base: Scenario, calibration: Path, vectors: int, replications: int,
+                        where: Where, results: ResultsStore, chosen: list[str],
+                        as_json: bool) -> None:
+    """The ensemble over accepted parameter vectors too: statistics pool every run."""
+    from straits.calibration.uncertainty import (
+        load_accepted,
+        pooled_statistics,
+        uncertain_ensemble,
+    )
+
+    experiment = uncertain_ensemble(base, load_accepted(calibration), vectors, replications)
+    _check_budget(experiment)
+    report = _run(experiment, results, where, as_json)
+    shown = [s for s in pooled_statistics(results, experiment)
+             if not chosen or s.kpi in chosen]
+    if as_json:
+        print_json({**_header(experiment, report, results.path),
+                     "parameter_vectors": [p.parameters for p in experiment.points],
+                     "kpis": {s.kpi: s.as_dict() for s in shown}})
+        return
+    print_statistics(f"{base.name} · {len(experiment.points)} accepted parameter vectors × "
+                     f"{replications} replications", shown)
+    _print_footer(experiment, report, results.path)
 
 
 # --- sweep -------------------------------------------------------------------------------

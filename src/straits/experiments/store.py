@@ -379,6 +379,15 @@ class ResultsStore:
             "WHERE contains(k.kpi, ?) GROUP BY m.point, k.kpi ORDER BY m.point, k.kpi",
             [experiment_id, pattern])
 
+    def kpi_values(self, experiment_id: str, prefix: str = "") -> pa.Table:
+        """Per point and KPI (names starting with ``prefix``): the list of its values in
+        replication order, for callers that sum them themselves (exactly, or pooled)."""
+        return self._read(
+            f"SELECT m.point, k.kpi, list(k.value ORDER BY m.replication) AS \"values\" "
+            f"FROM ({_EXPERIMENT_RUNS}) m JOIN kpis k USING (run_id) "
+            "WHERE starts_with(k.kpi, ?) GROUP BY m.point, k.kpi ORDER BY m.point, k.kpi",
+            [experiment_id, prefix])
+
     def point_means(self, experiment_id: str, kpi: str) -> dict[int, float]:
         """The mean of one KPI at each point (summed in replication order)."""
         rows = self._read(
