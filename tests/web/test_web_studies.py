@@ -133,3 +133,22 @@ def test_a_running_study_stops_after_its_batch_and_a_queued_one_at_once(studies,
 
 def test_the_builtin_studies_are_listed(client):
     assert "calais-2015-measures" in client.get("/api/studies/builtin").json()
+
+
+def test_the_page_launches_a_study_and_draws_its_front(tmp_path, monkeypatch, page):
+    from tests.web.conftest import serving
+
+    monkeypatch.setattr(web_app, "builtin_studies", lambda: ["toy-web"])
+    monkeypatch.setattr(web_app, "load_study", lambda name: study_from_text(TOY, name))
+    app = create_app(Settings(store=tmp_path / "store.duckdb",
+                              study_folder=tmp_path / "studies"))
+    with serving(app) as url:
+        page.goto(url)
+        page.wait_for_selector("#study-select option[value='toy-web']", state="attached")
+        page.fill("#study-trials", "4")
+        page.click("#study-button")
+        page.wait_for_selector("#study-report:not([hidden])", timeout=60_000)
+        assert "done, 4 of 4 plans tried" in page.inner_text("#study-status")
+        points = page.evaluate("() => document.getElementById('chart-study').data[0].x.length")
+        assert points == page.locator("#study-front tr").count() - 1 > 0
+        assert page.errors == []
