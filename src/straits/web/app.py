@@ -92,10 +92,11 @@ class Settings(BaseModel):
     store: Path | None = Field(None, description="Results store for runs; None: memory only.")
     max_study_trials: int = Field(48, ge=1, le=10_000, description=(
         "Most plans one optimisation study may try."))
-    max_study_replications: int = Field(4, ge=1, le=1000, description=(
+    max_study_replications: int = Field(3, ge=1, le=1000, description=(
         "Most replications per plan in a study's search."))
     study_folder: Path | None = Field(None, description=(
-        "Where studies keep their outputs (None: a temporary folder)."))
+        "Where studies keep their outputs (None: straits-studies/ next to the store, or a "
+        "temporary folder without one)."))
 
     def budget(self) -> WorkBudget:
         return WorkBudget(max_lorries=self.max_lorries, max_lorry_passes=self.max_lorry_passes)

@@ -72,8 +72,8 @@ class StudyQueue:
     """Studies run in submission order by one daemon thread (never on the event loop)."""
 
     def __init__(self, store: Path | None = None, folder: Path | None = None, keep: int = 20):
-        self.root = folder or Path(tempfile.mkdtemp(prefix="straits-studies-"))
-        self.store = store or self.root / "studies.duckdb"
+        self._root = folder or (store.parent / "straits-studies" if store else None)
+        self._store = store
         self.keep = keep
         self._jobs: dict[str, StudyJob] = {}
         self._pending: queue.Queue[StudyJob] = queue.Queue()
@@ -113,6 +113,13 @@ class StudyQueue:
         with self._lock:
             return list(self._jobs.values())
 
+    def folders(self) -> tuple[Path, Path]:
+        """The studies' folder and results store (a temporary pair, made when first needed,
+        for a server without a store)."""
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="straits-studies-"))
+        return self._root, self._store or self._root / "studies.duckdb"
+
     # --- the worker -------------------------------------------------------------------
     def _work(self) -> None:
         while True:
@@ -145,9 +152,10 @@ class StudyQueue:
         from straits.optimisation.study import run_study
 
         safe = re.sub(r"[^A-Za-z0-9_-]", "_", job.name)
-        job.folder = self.root / f"{safe}-seed{job.seed}-n{job.replications}"
+        root, store = self.folders()
+        job.folder = root / f"{safe}-seed{job.seed}-n{job.replications}"
         job.axes = axes(job.loaded)
-        results = ResultsStore(self.store)
+        results = ResultsStore(store)
         evaluator = StoreEvaluator(job.loaded.base, results, InlineExecutor(), job.name)
 
         def watch(search: Search, done: int) -> None:
