@@ -31,16 +31,18 @@ class StudyResult:
 
     def row(self, e: Evaluation, reference: Evaluation | None = None) -> dict[str, Any]:
         """A plan's objectives, constraints and shown KPIs as one flat row."""
-        study = self.loaded.study
-        base = reference or self.found.do_nothing
-        row: dict[str, Any] = {"plan": e.label or f"plan {e.plan}", "replications":
-                               e.replications}
-        row.update({v.path: e.values.get(v.path, self.loaded.defaults[v.path])
-                    for v in study.variables})
-        row.update({m.label: measures.statistic(m, e, base) for m in study.measures})
-        row.update({f"mean {k}": measures.statistic(_mean(k), e, base) for k in study.show})
-        row["cost of measures £"] = e.costs["plan.cost_gbp"]
-        return row
+        return plan_row(self.loaded, e, reference or self.found.do_nothing)
+
+
+def plan_row(loaded: LoadedStudy, e: Evaluation, base: Evaluation) -> dict[str, Any]:
+    """A plan's values, objectives, constraints and shown KPIs (``base``: do-nothing)."""
+    study = loaded.study
+    row: dict[str, Any] = {"plan": e.label or f"plan {e.plan}", "replications": e.replications}
+    row.update({v.path: e.values.get(v.path, loaded.defaults[v.path]) for v in study.variables})
+    row.update({m.label: measures.statistic(m, e, base) for m in study.measures})
+    row.update({f"mean {k}": measures.statistic(_mean(k), e, base) for k in study.show})
+    row["cost of measures £"] = e.costs["plan.cost_gbp"]
+    return row
 
 
 def _mean(kpi: str) -> Measure:
@@ -49,10 +51,23 @@ def _mean(kpi: str) -> Measure:
 
 def run_study(loaded: LoadedStudy, evaluator: Evaluator, out: Path, trials: int | None = None,
               replications: int | None = None, seed: int | None = None,
-              on_batch: Callable[[int, int], None] | None = None) -> StudyResult:
-    """Search, then re-run the chosen plans and the references on fresh seeds."""
+              on_batch: Callable[[int, int], None] | None = None,
+              watch: Callable[[Search, int], None] | None = None) -> StudyResult:
+    """Search, then re-run the chosen plans and the references on fresh seeds.
+
+    ``watch(search, plans_tried)`` is called after each batch (the dashboard reads the
+    front so far); an exception it raises stops the study there (resumable).
+    """
     budget = loaded.study.budget
-    search = Search(loaded, evaluator, out, trials, replications, seed, on_batch)
+    search = Search(loaded, evaluator, out, trials, replications, seed)
+
+    def batch_done(done: int, total: int) -> None:
+        if on_batch is not None:
+            on_batch(done, total)
+        if watch is not None:
+            watch(search, done)
+
+    search.on_batch = batch_done
     found = search.run()
     references = [(Plan(-1 - i, {}, scenario), _reference_costs(ref.cost_gbp))
                   for i, (ref, scenario) in enumerate(loaded.references)]
