@@ -7,7 +7,6 @@ built-ins so a whole study runs in seconds on the real engine and results store.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 
 import pytest
@@ -18,6 +17,7 @@ import straits.web.studies as web_studies
 from straits.optimisation.spec import study_from_text
 from straits.web import Settings, create_app
 from straits.web.studies import AWAITING_RERUN, STUDY_FINISHED
+from tests.web.conftest import poll_finished
 
 TOY = """
 name: toy-web
@@ -52,13 +52,7 @@ def studies(tmp_path, monkeypatch) -> Iterator[TestClient]:
 
 
 def wait_finished(client: TestClient, study_id: str, timeout: float = 60.0) -> dict:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        state = client.get(f"/api/studies/{study_id}").json()
-        if state["status"] in STUDY_FINISHED:
-            return state
-        time.sleep(0.05)
-    raise AssertionError(f"study {study_id} did not finish in {timeout} s")
+    return poll_finished(client, f"/api/studies/{study_id}", STUDY_FINISHED, timeout)
 
 
 def test_a_study_fills_its_front_then_reports_the_fresh_seed_check(studies, monkeypatch):
