@@ -57,6 +57,27 @@ def test_human_output_is_a_compact_table(short_file):
     assert "southbound" in result.output and "Stack" in result.output
 
 
+BEHAVING = ("extends: baseline\nname: behaving\nhorizon: 1d\nbehaviour: {enabled: true}\n"
+            "disruptions:\n  - {kind: blockade, target: ferry, start: +2h, duration: 20h}\n")
+
+
+def test_behaviour_kpis_in_json_and_in_an_80_column_table(tmp_path):
+    path = tmp_path / "behaving.yaml"
+    path.write_text(BEHAVING)
+    summary = _json_run(str(path), "--seed", "2")
+    south = summary["directions"]["southbound"]["behaviour"]
+    assert {"planned", "postponed", "postponed_pending", "diverted", "diverted_by_where",
+            "switched_route", "switched_to", "rejoined", "delay_with_postponement_minutes",
+            "diversion_cost_gbp", "lorry_hours_postponed"} <= set(south)
+    assert south["postponed"] > 0 and "diversion_cost_gbp" in summary
+    result = runner.invoke(app, ["run", str(path), "--seed", "2"], terminal_width=80)
+    assert result.exit_code == 0
+    assert "held back" in result.output and "switched route" in result.output
+    assert "southbound: switched to tunnel" in result.output
+    assert "diverted to" not in result.output  # nobody held back long enough to divert
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+
+
 def test_scenarios_lists_the_builtins():
     result = runner.invoke(app, ["scenarios"])
     assert result.exit_code == 0
@@ -106,6 +127,58 @@ def test_unknown_scenario_name_exits_2():
     assert "baseline" in result.stderr
 
 
+BUDGET_COMMANDS = {
+    "run": [],
+    "ensemble": ["-n", "2"],
+    "sweep": ["--vary", "demand.southbound.lorries_per_day=4000,5000", "-n", "1"],
+    "sensitivity": ["--param", "demand.southbound.lorries_per_day=4000:5000"],
+}
+
+
+@pytest.mark.parametrize("command", [*BUDGET_COMMANDS, "validate"])
+def test_work_over_the_machine_budget_is_refused_before_any_simulation(
+        tmp_path, short_file, monkeypatch, command):
+    """The web's work estimate guards the command line too (against the machine's
+    budget): one line naming the field, exit 2, and nothing simulated."""
+    import straits.experiments.ensemble
+    import straits.pipeline
+    import straits.validation
+    from straits.engine.budget import WorkBudget
+
+    monkeypatch.setattr(WorkBudget, "for_machine", classmethod(
+        lambda cls: WorkBudget(max_lorries=100.0)))
+
+    def simulated(*args, **kwargs):
+        raise AssertionError("simulated before the budget check")
+
+    for module, name in ((straits.pipeline, "simulate"),
+                         (straits.experiments.ensemble, "run_experiment"),
+                         (straits.validation, "run_scenario")):
+        monkeypatch.setattr(module, name, simulated)
+    if command == "validate":
+        args = ["validate", "-n", "1"]
+    else:
+        args = [command, str(short_file), *BUDGET_COMMANDS[command],
+                *([] if command == "run" else ["--store", str(tmp_path / "s.duckdb")])]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "lorries_per_day" in lines[0] and "lorries per replication" in lines[0]
+    assert "budget is 100" in lines[0]
+
+
+def test_the_kpi_probe_is_a_valid_scenario():
+    """The one-hour probe that checks --kpi names goes through the scenario model (a bare
+    copy would keep disruptions the model refuses outside its horizon)."""
+    from straits.cli.experiments import _probe
+    from straits.scenario import load_scenario, scenario_from_mapping
+
+    probe = _probe(load_scenario("calais-strike-2015"))
+    assert probe.horizon == 60.0
+    assert scenario_from_mapping(probe.model_dump(mode="json")) == probe
+
+
 def test_out_writes_records_series_and_summary(tmp_path, short_file):
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(short_file), "--out", str(out), "--json"])
@@ -138,12 +211,12 @@ def test_out_refuses_a_non_empty_folder_without_force(tmp_path, short_file):
 
 
 def test_a_failure_while_writing_leaves_nothing(tmp_path, short_file, monkeypatch):
-    import straits.cli.corridor as corridor
+    import straits.pipeline
 
     def broken_tables(result):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(corridor, "result_tables", broken_tables)
+    monkeypatch.setattr(straits.pipeline, "result_tables", broken_tables)
     out = tmp_path / "results"
     result = runner.invoke(app, ["run", str(short_file), "--out", str(out)])
     assert result.exit_code == 130

@@ -15,9 +15,10 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
+import straits.cli
 from straits import __version__
 from straits.cli import app
-from straits.cli.format import KM_PER_MILE
+from straits.cli.format import KM_PER_MILE, count_text
 from straits.scenario import builtin_names, load_scenario, scenario_from_text
 from tests.cli.columns import (
     assert_no_column_dropped,
@@ -68,6 +69,14 @@ def test_the_default_is_short_and_all_adds_rows(disrupted):
     full = render(["run", str(disrupted), "--all"], 200)
     assert "delay per lorry, longest" in full and "delay per lorry, longest" not in short
     assert "--all" in short and len(full.splitlines()) > len(short.splitlines())
+
+
+def test_all_shows_how_many_delays_are_censored_at_the_horizon(disrupted):
+    summary = json.loads(runner.invoke(app, ["run", str(disrupted), "--json"]).stdout)
+    censored = summary["directions"]["southbound"]["delay_minutes"]["censored_lorries"]
+    full = render(["run", str(disrupted), "--all"], 200)
+    row = next(line for line in full.splitlines() if "censored" in line)
+    assert count_text(censored) in row.split("│")[2]
 
 
 def test_queue_lengths_in_km_with_miles_or_either(disrupted):
@@ -134,12 +143,12 @@ def test_out_creates_missing_parents(tmp_path, disrupted):
 def test_an_unwritable_out_is_refused_before_simulating(tmp_path, monkeypatch, disrupted, case):
     import tempfile
 
-    import straits.cli.corridor as corridor
+    import straits.pipeline
 
     def no_run(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(corridor, "simulate", no_run)
+    monkeypatch.setattr(straits.pipeline, "simulate", no_run)
     if case == "under a file":
         (tmp_path / "file").write_text("x")
         out, message = tmp_path / "file" / "run", "is a file"
@@ -210,6 +219,32 @@ def test_disruption_names_are_printed_as_given(tmp_path, text):
     assert text in result.stdout
 
 
+STYLE_TAGS = ("[/]", "[bold", "[green", "[red", "[yellow", "[dim")
+
+
+def test_no_command_writes_a_style_tag_in_its_text():
+    """The consoles print text as given, so a ``[bold]…[/]`` in a string would reach the
+    user literally: style goes through ``styled()`` or ``rich.text.Text``."""
+    import ast
+
+    cli = Path(straits.cli.__file__).parent
+    found = [f"{path.name}:{node.lineno}: {node.value!r}"
+             for path in sorted(cli.glob("*.py"))
+             for node in ast.walk(ast.parse(path.read_text()))
+             if isinstance(node, ast.Constant) and isinstance(node.value, str)
+             and any(tag in node.value for tag in STYLE_TAGS) and not node.value.startswith(
+                 '"""') and '``' not in node.value]
+    assert not found, found
+
+
+def test_the_experiment_footer_prints_its_store_path_as_given(tmp_path, disrupted):
+    store = tmp_path / "runs[/]" / "store[bold].duckdb"
+    output = render(["ensemble", str(disrupted), "-n", "1", "--workers", "1", "--store",
+                     str(store)], 400)
+    footer = next(line for line in output.splitlines() if line.startswith("experiment "))
+    assert footer.endswith(f"store {store}") and "[bold]" not in footer.split("store")[0]
+
+
 def test_scenarios_drops_no_column():
     output = render(["scenarios"], 80)
     assert_no_column_dropped(output, [["name", "period, disruptions and description"]])
@@ -243,3 +278,45 @@ def test_experiment_tables_drop_no_column(tmp_path, command):
     args = [a.format(file=path) for a in command]
     output = render([*args, "--workers", "1", "--store", str(tmp_path / "s.duckdb")], 80)
     assert_no_column_dropped(output)
+
+
+@pytest.fixture
+def served(monkeypatch) -> dict:
+    """``straits serve`` up to the point of listening: the settings and address it uses."""
+    import uvicorn
+
+    import straits.web
+
+    seen: dict = {}
+    monkeypatch.setattr(straits.web, "create_app", lambda settings: seen.setdefault(
+        "settings", settings))
+    monkeypatch.setattr(uvicorn, "run", lambda app, host, port, **_: seen.update(host=host))
+    return seen
+
+
+def test_serve_allows_the_hosts_and_memory_it_is_given(served):
+    result = runner.invoke(app, ["serve", "--allow-host", "straits.example.org",
+                                 "--allow-host", "192.168.1.20", "--max-retained-mb", "64",
+                                 "--memory-only"])
+    assert result.exit_code == 0, result.output
+    settings = served["settings"]
+    assert settings.allowed_hosts == ["127.0.0.1", "localhost", "::1", "straits.example.org",
+                                      "192.168.1.20"]
+    assert settings.max_retained_mb == 64
+
+
+def test_serve_on_every_address_says_how_to_allow_hosts(served):
+    result = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--memory-only"])
+    assert result.exit_code == 0, result.output
+    assert "--allow-host NAME" in result.output and "warning:" in result.output
+    allowed = runner.invoke(app, ["serve", "--host", "0.0.0.0", "--allow-host", "*",
+                                  "--memory-only"])
+    assert "warning:" in allowed.output and "--allow-host NAME" not in allowed.output
+
+
+@pytest.mark.parametrize("name", ["http://straits.example.org", "host:8000", "a/b", ""])
+def test_serve_refuses_a_host_that_is_not_a_name(served, name):
+    result = runner.invoke(app, ["serve", "--allow-host", name, "--memory-only"])
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "--allow-host" in result.stderr
+    assert "settings" not in served

@@ -73,3 +73,20 @@ def test_running_needs_no_dev_extra(tmp_path):
                           timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert "tiny · seed 1" in proc.stdout
+
+
+HEAVY = ("scipy", "plotly", "SALib", "dask", "numba", "duckdb")
+
+
+def test_the_command_line_starts_without_heavy_modules():
+    """`straits --version` and `--help` answer at once: SciPy, plotly, SALib, dask, numba
+    and DuckDB load inside the commands that need them (5 s → under 1 s at start-up)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, straits.cli; "
+            f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -97,7 +97,7 @@ passengers:
         vehicles_per_day: 3000
         hour_of_day: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1]
         day_of_week: [1, 1, 1, 1, 1, 1, 1]
-        shares: {ferry: 0.0, tunnel: 1.0}
+        shares: {ferry: 0.0, tunnel: 1.0, ferry-dunkirk: 0.0}
       stages:
         folkestone:
           - name: tourist_check_in

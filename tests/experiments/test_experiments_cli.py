@@ -103,7 +103,7 @@ def test_sensitivity_json_ranks_parameters(short_file, store):
 
 @pytest.mark.parametrize(("args", "expected"), [
     (["sweep", "--vary", "terminals.dovr.buffer_lorries=5,6"],
-     ["terminals.dovr.buffer_lorries", "dover, folkestone, calais, coquelles"]),
+     ["terminals.dovr.buffer_lorries", "dover, dover-dunkirk, folkestone, calais, coquelles"]),
     (["sweep", "--vary", "terminals.dover.stages.passport.booths=5"],
      ["terminals.dover.stages.passport.booths", "uk_exit, french_border, check_in"]),
     (["sweep", "--vary", f"{BOOTHS}=5,-2"], [BOOTHS.rsplit(".", 2)[0], "greater than or equal"]),
@@ -238,9 +238,9 @@ def test_sweep_target_marks_the_first_point_that_meets_it(short_file, store):
     (["--vary", f"{BOOTHS}=4,8", "--target", "no_such_kpi<10"], ["--target", "no KPI"]),
 ])
 def test_sweep_plans_are_refused_before_running(short_file, store, args, expected, monkeypatch):
-    import straits.cli.experiments as commands
+    import straits.experiments.ensemble
 
-    monkeypatch.setattr(commands, "run_experiment", _refuse)
+    monkeypatch.setattr(straits.experiments.ensemble, "run_experiment", _refuse)
     code, out, err = invoke("sweep", short_file, "--store", store, "-n", "1", "--workers", "1",
                             *args)
     assert code == 2, (out, err)
@@ -298,9 +298,9 @@ def test_query_results_are_printed_as_written(short_file, store, text):
 
 @pytest.mark.parametrize("where", ["under_a_file", "a_folder", "a_text_file"])
 def test_an_unusable_store_is_one_line_before_any_run(short_file, tmp_path, where, monkeypatch):
-    import straits.cli.experiments as commands
+    import straits.experiments.ensemble
 
-    monkeypatch.setattr(commands, "run_experiment", _refuse)
+    monkeypatch.setattr(straits.experiments.ensemble, "run_experiment", _refuse)
     (tmp_path / "plain.txt").write_text("not a database")
     (tmp_path / "folder.duckdb").mkdir()
     store = {"under_a_file": tmp_path / "plain.txt" / "r.duckdb",

@@ -40,8 +40,8 @@ def test_demand_dominates_southbound_delay(one_day, tmp_path, method, samples, s
 def test_sobol_total_index_ranks_demand_first(one_day, tmp_path):
     mapping = scenario_mapping(one_day)
     ranges = [parse_range(mapping, p, "--param") for p in PARAMETERS]
-    experiment, units = sensitivity_experiment(one_day, ranges, "sobol", 8, replications=1)
-    assert len(experiment.points) == 8 * (len(ranges) + 2)
+    experiment, units = sensitivity_experiment(one_day, ranges, "sobol", 16, replications=1)
+    assert len(experiment.points) == 16 * (len(ranges) + 2)
     with ResultsStore(tmp_path / "r.duckdb") as store:
         run_experiment(experiment, store, InlineExecutor())
         means = store.point_means(experiment.experiment_id, DELAY)

@@ -152,3 +152,20 @@ def test_bands_in_slices_equal_bands_in_one_query(tmp_path, monkeypatch, budget_
         sliced = store.bands("ens-test", 0)
     assert sliced.equals(whole)
     assert whole.num_rows == 2 * 5  # two places, five steps
+
+
+def test_kpi_values_are_listed_in_replication_order_and_filtered_by_prefix(tmp_path):
+    """What callers summing values themselves (calibration, pooled ensembles) read."""
+    values = [4.0, 1.0, 3.0, 2.0]
+    store = ResultsStore(tmp_path / "r.duckdb")
+    spec = {"straits_version": __version__, "start": "2015-06-01T00:00"}
+    store.add_experiment("cal-test", "calibration", "test", "00ff00ff00ff00ff", 3, spec,
+                         [(0, "00ff00ff00ff00ff", "00ff00ff00ff00ff", {})])
+    for i in (3, 1, 0, 2):
+        store.add_result(fake_outcome(i, {"target.x": values[i], "other": -values[i]}),
+                         "test", {})
+    with store:
+        rows = store.kpi_values("cal-test", "target.").to_pylist()
+        every = store.kpi_values("cal-test").to_pylist()
+    assert rows == [{"point": 0, "kpi": "target.x", "values": values[:3]}]
+    assert [r["kpi"] for r in every] == ["other", "target.x"]

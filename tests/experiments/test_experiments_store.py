@@ -15,7 +15,8 @@ import pytest
 
 from straits.experiments.ensemble import ensemble, run_experiment
 from straits.experiments.executors import InlineExecutor
-from straits.experiments.store import ResultsStore, default_store_path
+from straits.experiments.store import ResultsStore
+from straits.experiments.store_path import default_store_path
 from straits.experiments.tasks import run_task
 from straits.scenario import scenario_hash
 
@@ -240,13 +241,14 @@ def test_a_lost_worker_is_replaced_and_the_run_completes(tmp_path):
 
 
 def _no_simulation(monkeypatch) -> None:
-    import straits.cli.experiments as commands
+    import straits.experiments.ensemble
+    import straits.pipeline
 
     def refuse(*args, **kwargs):
         raise AssertionError("simulated before checking the store")
 
-    monkeypatch.setattr(commands, "simulate", refuse)
-    monkeypatch.setattr(commands, "run_experiment", refuse)
+    monkeypatch.setattr(straits.pipeline, "simulate", refuse)
+    monkeypatch.setattr(straits.experiments.ensemble, "run_experiment", refuse)
 
 
 def test_a_truncated_database_is_one_line_exit_2(tmp_path, monkeypatch):

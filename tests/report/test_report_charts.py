@@ -17,18 +17,22 @@ def test_throughput_bars_add_up_to_the_lorries_that_crossed(queued_run):
     fig = charts.throughput_figure(queued_run)
     summary = queued_run.summary
     bars = [t for t in fig.data if t.type == "bar"]
-    assert len(bars) == 4  # two routes in two directions
+    routes = summary["directions"]["southbound"]["routes"]
+    assert len(bars) == 2 * len(routes)  # every route in two directions
     for bar in bars:
         route = bar.name.split(":")[0]
         direction = "southbound" if bar.yaxis == "y" else "northbound"
         assert round(sum(bar.y)) == summary["directions"][direction]["routes"][route]["crossed"]
 
 
-def test_delay_histogram_counts_every_lorry_that_crossed(queued_run):
+def test_delay_histogram_counts_the_lorries_the_delay_kpis_count(queued_run):
+    """Every lorry that crossed and every one still waiting at the horizon (censored)."""
     fig = charts.delay_figure(queued_run)
     for trace, direction in zip(fig.data, ("southbound", "northbound"), strict=True):
         assert trace.name.startswith(direction)
-        assert round(sum(trace.y)) == queued_run.summary["directions"][direction]["crossed"]
+        kpis = queued_run.summary["directions"][direction]
+        counted = kpis["crossed"] + kpis["delay_minutes"]["censored_lorries"]
+        assert round(sum(trace.y)) == counted
 
 
 def test_queue_chart_draws_each_used_place_and_the_peak_matches_the_summary(queued_run):
@@ -110,6 +114,17 @@ def test_ensemble_kpis_keep_every_replication(ensemble):
     rows = kpi_rows(ensemble)
     assert rows and all(len(r.values) == 4 for r in rows)
     assert all(r.low <= r.mean <= r.high for r in rows)
+
+
+def test_what_hauliers_did_is_in_the_kpi_table(strike_run):
+    rows = {(r.section, r.label): r for r in kpi_rows(strike_run)}
+    summary = strike_run.replications[0].summary
+    behaviour = summary["directions"]["southbound"]["behaviour"]
+    assert rows[("hauliers (southbound)", "loads held back")].mean == behaviour["postponed"]
+    assert rows[("hauliers (southbound)", "diverted out of the Short Straits")].mean == \
+        behaviour["diverted"]
+    assert rows[("corridor", "cost of diversions to hauliers")].mean == \
+        summary["diversion_cost_gbp"]
 
 
 def test_change_is_better_or_worse_by_the_kpi_direction():

@@ -77,7 +77,7 @@ def test_output_folders_are_created(tmp_path, out_folder):
 def test_an_unwritable_output_is_refused_before_any_run(tmp_path, monkeypatch):
     import tempfile
 
-    import straits.cli.report as report_cli
+    import straits.report.sources
 
     def no_write(*args, **kwargs):
         raise PermissionError(13, "Permission denied")
@@ -86,7 +86,7 @@ def test_an_unwritable_output_is_refused_before_any_run(tmp_path, monkeypatch):
         raise AssertionError("ran before checking the output")
 
     monkeypatch.setattr(tempfile, "TemporaryFile", no_write)
-    monkeypatch.setattr(report_cli, "load_run", no_run)
+    monkeypatch.setattr(straits.report.sources, "load_run", no_run)
     for args in (["report", "baseline", "-o", str(tmp_path / "r.html")],
                  ["compare", "baseline", "baseline", "-o", str(tmp_path / "d.html")]):
         result = runner.invoke(app, args)

@@ -59,3 +59,15 @@ def test_a_new_mean_keeps_the_shape(model) -> None:
     if model.mean_minutes > 0:
         cv = math.sqrt(model.variance_minutes2) / model.mean_minutes
         assert math.sqrt(changed.variance_minutes2) / 3.0 == pytest.approx(cv)
+
+
+@pytest.mark.parametrize("model", MODELS[len(SERVICE_TIMES):], ids=lambda m: m.distribution)
+def test_a_duration_knows_its_range(model) -> None:
+    """Draws fall in [lower, upper] (upper the 99.9th percentile where unbounded), so a
+    run's work can be bounded from the scenario alone."""
+    draws = model.sample(np.random.default_rng(3), DRAWS)
+    assert model.lower_minutes <= draws.min()
+    above = float((draws > model.upper_minutes).mean())
+    unbounded = model.distribution == "lognormal"
+    assert above == 0.0 if not unbounded else abs(above - 0.001) <= Z * math.sqrt(0.001 / DRAWS)
+    assert model.lower_minutes <= model.mean_minutes <= model.upper_minutes

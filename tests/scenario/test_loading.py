@@ -1,5 +1,6 @@
 """Every class of bad scenario input gives one clear message naming the field."""
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,9 +10,11 @@ from straits.scenario import (
     ScenarioError,
     builtin_names,
     load_scenario,
+    scenario_from_mapping,
     scenario_from_text,
     scenario_hash,
     scenario_to_yaml,
+    with_horizon,
 )
 
 
@@ -195,3 +198,38 @@ def test_facility_shares_of_a_direction_add_up_to_at_most_one():
     err = _error(yaml.safe_dump({"extends": "baseline", "facilities": [
         {"name": "a", **facility, "opening_hours": [22, 6]}]}))
     assert err.field == "facilities[0].opening_hours"
+
+
+@pytest.mark.parametrize("name", ["calais-strike-2015", "calais-summer-2015", "rwcs-2021"])
+def test_a_shorter_horizon_keeps_the_dated_items_inside_it_and_validates(name):
+    """Cutting a run short goes through the scenario model: what starts after the new
+    horizon is dropped (it would be refused), everything else is unchanged."""
+    full = load_scenario(name)
+    late = full.disruptions[0].model_copy(update={"start": timedelta(minutes=full.horizon - 1)})
+    full = full.model_copy(update={"disruptions": [*full.disruptions, late]})
+    hours = 24 * 3.0
+    short = with_horizon(full, hours * 60)
+    assert short.horizon == hours * 60
+    inside = [d for d in full.disruptions if full.start_minutes(d) < hours * 60]
+    assert short.disruptions == inside and late not in short.disruptions
+    if full.security is not None:
+        assert all(short.minutes_after_start(c.start) < hours * 60
+                   for c in short.security.changes)
+    assert short.model_copy(update={"horizon": full.horizon, "disruptions": full.disruptions,
+                                    "security": full.security}) == full
+    assert scenario_from_mapping(short.model_dump(mode="json")) == short
+    assert with_horizon(full, full.horizon) == full
+
+
+@pytest.mark.parametrize(("text", "what"), [
+    ("terminals:\n  dover:\n    stages:\n      - {name: a, booths: 1, service_time: "
+     "{distribution: exponential, mean: 1min}}\n      - {name: a, booths: 1, service_time: "
+     "{distribution: exponential, mean: 1min}}\n", "stage"),
+    ("holding:\n  southbound:\n    overflow: m20\n    areas:\n"
+     "      - {name: m20, capacity_lorries: 10, length_km: 1, lanes: 1, serves: [dover]}\n"
+     "      - {name: m20, capacity_lorries: 10, length_km: 1, lanes: 1, serves: [dover]}\n",
+     "holding area"),
+])
+def test_names_that_references_use_must_be_unique(text, what):
+    error = _error(f"extends: baseline\n{text}")
+    assert f"{what} names must be unique" in error.message

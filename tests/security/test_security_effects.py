@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from straits.pipeline import simulate
+from straits.security import plan
+from straits.security.levers import OUT
 from tests.effects import assert_increases, assert_no_increase
 from tests.security.security_helpers import make_scenario, merge, summer_levers
 
@@ -103,3 +107,31 @@ def test_secure_parking_shields_stationary_lorries() -> None:
     parked = _per_seed(merge(summer_levers(), {"secure_parking_lorries": 3000}), lorries,
                        disruptions=STRIKE)
     assert_increases(parked, 0.8 * open_roads)
+
+
+@settings(max_examples=40, deadline=None)
+@given(standing=st.lists(st.floats(0, 5000), min_size=24, max_size=24),
+       passing=st.lists(st.floats(0, 2000), min_size=24, max_size=24),
+       spaces=st.integers(1, 5000))
+def test_secure_parking_never_pushes_attempts_onto_moving_lorries(standing, passing,
+                                                                  spaces) -> None:
+    """Per person-hour, secure parks cut attempts on standing lorries, leave attempts on
+    moving ones as they were, and so never raise the expected lorry deaths."""
+    def lorry_rates(parked: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        scenario = make_scenario(merge(summer_levers(), {"secure_parking_lorries": parked}),
+                                 horizon="1d")
+        exposure = plan.LorryExposure(np.array(standing), np.array(passing))
+        inputs = plan.hourly_inputs(scenario, plan.segments(scenario), exposure)
+        attempts = inputs.attempt_probability[:, plan.LORRIES]
+        weight = scenario.security.attempts.moving_lorry_weight
+        moving = weight * np.array(passing)
+        exposed = np.maximum(np.array(standing) - parked, 0.0) + moving
+        moving_share = np.divide(moving, exposed, out=np.zeros(24), where=exposed > 0)
+        deaths = attempts * inputs.outcome_probability[:, plan.LORRIES, OUT["died"]]
+        return attempts * moving_share, attempts * (1 - moving_share), deaths
+
+    moving_open, standing_open, deaths_open = lorry_rates(0)
+    moving_parked, standing_parked, deaths_parked = lorry_rates(spaces)
+    np.testing.assert_allclose(moving_parked, moving_open, rtol=1e-9, atol=1e-15)
+    assert np.all(standing_parked <= standing_open + 1e-15)
+    assert np.all(deaths_parked <= deaths_open * (1 + 1e-9) + 1e-18)

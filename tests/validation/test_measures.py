@@ -99,3 +99,20 @@ def test_busiest_dover_day_counts_both_directions():
     busiest = measures.dover_busiest_day_lorries(result)
     assert busiest == max(per_day)
     assert 7_000 < busiest <= 10_000  # F1.3: busiest days up to ~10,000 both directions
+
+
+def test_busiest_dover_day_counts_the_dunkirk_sailings_too():
+    from tests.conftest import scenario_with
+
+    scenario = scenario_with({"route_choice.shares": {"ferry": 0.5, "tunnel": 0.3,
+                                                      "ferry-dunkirk": 0.2}}, horizon="2d")
+    result = simulate(scenario, 1)
+    south = result.records.directions["southbound"]
+    north = result.records.directions["northbound"]
+    ferries = [south.layout.routes.index(r) for r in ("ferry", "ferry-dunkirk")]
+    sailed = south.departure_minutes[south.crossed & np.isin(south.terminal, ferries)]
+    landed = north.exit_minutes[north.crossed & np.isin(north.terminal, ferries)]
+    assert (south.terminal == ferries[1]).sum() > 0
+    first_day = (sailed < 1440).sum() + (landed < 1440).sum()
+    second_day = (sailed >= 1440).sum() + (landed >= 1440).sum()  # landings after: last day
+    assert measures.dover_busiest_day_lorries(result) == max(first_day, second_day)

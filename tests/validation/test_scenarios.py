@@ -50,7 +50,8 @@ def test_scenarios_change_events_and_era_inputs_only():
 def test_rwcs_holds_lorries_in_brock_not_stack():
     scenario = load_scenario("rwcs-2021")
     areas = {a.name: a for a in scenario.holding.southbound.areas}
-    assert "manston" in areas and areas["manston"].serves == ["dover"]  # F2.2 phase 3
+    assert "manston" in areas  # F2.2 phase 3: Dover traffic only (Calais and Dunkirk lanes)
+    assert set(areas["manston"].serves) == {"dover", "dover-dunkirk"}
     assert areas["brock-m26"].serves == ["folkestone"]  # F2.2 phase 4
     assert not any(name.startswith("stack") for name in areas)
     total = sum(a.capacity_lorries for a in areas.values())

@@ -7,10 +7,11 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import straits.cli.validate as validate_cli
+import straits.validation
 from straits.cli import app
 from straits.validation import TARGETS
 from straits.validation.targets import Target
+from tests.cli.columns import assert_no_column_dropped, render
 
 runner = CliRunner()
 
@@ -36,7 +37,7 @@ def test_validate_exits_1_when_a_target_fails(monkeypatch):
         measure=lambda result: 10.0, published_low=1000, published_high=1000,
         published_text="1000", facts="F5.1", source="test", tolerance=0.0, why_tolerance="test",
     )
-    monkeypatch.setattr(validate_cli, "TARGETS", (impossible,))
+    monkeypatch.setattr(straits.validation, "TARGETS", (impossible,))
     result = runner.invoke(app, ["validate", "-n", "1", "--only", "dover-checks-2018"])
     assert result.exit_code == 1
     assert "FAIL" in result.stdout
@@ -63,6 +64,13 @@ def test_out_with_files_needs_force(tmp_path):
     assert (tmp_path / "keep.txt").exists()
 
 
+def test_the_table_drops_no_column_at_80_columns():
+    output = render(["validate", "--replications", "2", "--only", "dover-checks-2018"], 80)
+    assert_no_column_dropped(output, [["target", "quantity", "published", "model mean [95% CI]",
+                                       "tolerance → pass band", "result"]], width=80)
+    assert "pass" in output or "FAIL" in output
+
+
 @pytest.mark.slow
 def test_full_validation_run_passes():
     """The run docs/validation.md reports: 20 replications of every scenario."""
@@ -75,7 +83,7 @@ def _no_simulation(monkeypatch) -> None:
     def refuse(*args, **kwargs):
         raise AssertionError("simulated before checking --out")
 
-    monkeypatch.setattr(validate_cli, "run_scenario", refuse)
+    monkeypatch.setattr(straits.validation, "run_scenario", refuse)
 
 
 def test_an_unwritable_out_is_refused_before_simulating(tmp_path, monkeypatch):

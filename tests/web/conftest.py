@@ -10,7 +10,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -44,13 +44,19 @@ def wait_done():
 
 
 def _wait_done(client: TestClient, run_id: str, timeout: float = 60.0) -> dict:
+    return poll_finished(client, f"/api/runs/{run_id}", FINISHED, timeout)
+
+
+def poll_finished(client: TestClient, url: str, finished: Collection[str],
+                  timeout: float = 60.0) -> dict:
+    """GET ``url`` until its ``status`` is one of ``finished`` (a bounded wait)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        status = client.get(f"/api/runs/{run_id}").json()
-        if status["status"] in FINISHED:
-            return status
+        state = client.get(url).json()
+        if state["status"] in finished:
+            return state
         time.sleep(0.05)
-    raise AssertionError(f"run {run_id} did not finish in {timeout} s")
+    raise AssertionError(f"{url} did not finish in {timeout} s")
 
 
 def _free_port() -> int:

@@ -72,7 +72,7 @@ def test_kill_9_mid_run_loses_no_run_and_stores_none_twice(tmp_path):
         assert runs[first]["stored"] == "resumed after a server restart" or \
             runs[first]["status"] != "queued"
         finished = [_poll(client, i, lambda r: r["status"] in FINISHED) for i in [first, *queued]]
-        assert [r["status"] for r in finished] == ["done"] * 3
+        assert [r["status"] for r in finished] == ["done"] * 3, finished
         assert finished[0]["done"] == 4
         experiment = finished[0]["experiment_id"]
         newer = client.post("/api/runs", json={"scenario": "baseline", "levers": SHORT}).json()

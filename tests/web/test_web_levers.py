@@ -45,6 +45,16 @@ def test_strike_becomes_a_capacity_cut():
     assert changed.start_minutes(strike) == 30 * 60
 
 
+def test_hauliers_lever_switches_the_behaviour_rule_keeping_its_parameters():
+    baseline = load_scenario("baseline")
+    on = apply_levers(baseline, Levers(hauliers_respond=True))
+    assert on.behaviour_on and not baseline.behaviour_on
+    assert on.behaviour.model_copy(update={"enabled": False}) == baseline.behaviour
+    strike = load_scenario("calais-strike-2015")
+    assert not apply_levers(strike, Levers(hauliers_respond=False)).behaviour_on
+    assert apply_levers(strike, Levers()).behaviour_on  # untouched: as the scenario has it
+
+
 def test_holding_plans_come_from_the_built_ins():
     plans = holding_plans()
     assert {"corridor-2015", "rwcs-2021"} <= set(plans)

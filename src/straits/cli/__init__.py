@@ -1,11 +1,11 @@
 """The ``straits`` command line. Each module registers its commands on ``app``.
 
 Import order is the order of ``straits --help``: corridor (run, scenarios, show,
-check), experiments (ensemble, sweep, sensitivity, results), report (report,
-compare, serve), validate.
+check), experiments (ensemble, sweep, sensitivity, results), optimise, report (report,
+compare, serve), validate, calibrate.
 """
 
-from straits.cli import corridor, experiments, report, validate  # noqa: F401
+from straits.cli import calibrate, corridor, experiments, optimise, report, validate  # noqa: F401
 from straits.cli.app import app
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -22,6 +22,9 @@ from rich.text import Text
 
 from straits import __version__
 from straits.scenario import ScenarioError
+
+if TYPE_CHECKING:
+    from straits.scenario import Scenario
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -91,3 +94,14 @@ def check_writable(path: Path, flag: str) -> None:
     except OSError as exc:
         raise BadInput(f"{flag}: cannot write in {str(existing)!r} ({exc.strerror or exc}); "
                        "choose a folder you can write to") from None
+
+
+def check_budget(scenarios: list[Scenario], replications: int) -> None:
+    """Refuse, before any simulation, work this machine cannot hold: the same estimate
+    as the web's, against a budget of half the machine's memory per replication
+    (docs/experiments.md). Raises :class:`ScenarioError` naming the field to change."""
+    from straits.engine.budget import WorkBudget, check_work
+
+    budget = WorkBudget.for_machine()
+    for scenario in scenarios:
+        check_work(scenario, replications, budget)

@@ -7,12 +7,11 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pyarrow.parquet as pq
 import typer
 
-from straits.cli.app import BadInput, app, check_writable, console, guarded
+from straits.cli.app import BadInput, app, check_budget, check_writable, console, guarded
 from straits.cli.format import (
     UNIT_NAMES,
     count_text,
@@ -20,11 +19,12 @@ from straits.cli.format import (
     fold_table,
     queue_length_text,
 )
-from straits.cli.source import commented_scenario
 from straits.files import atomic_path
-from straits.pipeline import RunResult, result_tables, simulate
 from straits.scenario import Scenario, builtin_names, load_scenario, scenario_to_yaml
 from straits.scenario.units import format_minutes
+
+if TYPE_CHECKING:  # the engine loads when a run starts, not with the command line
+    from straits.pipeline import RunResult
 
 SHORT_DISRUPTIONS = 6  # disruption windows listed without --all
 
@@ -46,13 +46,16 @@ def run(
     force: Annotated[bool, typer.Option(help="Replace the --out folder if it exists.")] = False,
 ) -> None:
     """Run one replication of a scenario and print its KPIs."""
+    from straits.pipeline import simulate
 
     def action() -> None:
         if units not in UNIT_NAMES:
             raise BadInput(f"--units: {units!r} is not one of {', '.join(UNIT_NAMES)}")
         if out is not None:
             _check_out(out, force)
-        result = simulate(load_scenario(scenario), seed)
+        loaded = load_scenario(scenario)
+        check_budget([loaded], 1)
+        result = simulate(loaded, seed)
         summary = result.summary
         if out is not None:
             write_outputs(out, result, force)
@@ -87,6 +90,7 @@ def show(
 ) -> None:
     """Print a scenario in full (merged with everything it extends) as YAML, keeping the
     source comments that cite each value."""
+    from straits.cli.source import commented_scenario
 
     def text() -> str:
         loaded = load_scenario(scenario)
@@ -125,6 +129,10 @@ def _check_out(out: Path, force: bool) -> None:
 def write_outputs(out: Path, result: RunResult, force: bool) -> None:
     """Write into a temporary sibling folder, then rename it into place, so an
     error or Ctrl-C never leaves half-written results."""
+    import pyarrow.parquet as pq
+
+    from straits.pipeline import result_tables
+
     target = out.resolve()
     with atomic_path(target) as staging:
         staging.mkdir()
@@ -161,6 +169,8 @@ def _direction_rows(units: str) -> dict[str, tuple[str, Callable[[dict], str]]]:
         "delay_p50": ("delay per lorry, median", delay("p50")),
         "delay_p95": ("delay per lorry, 95th percentile", delay("p95")),
         "delay_max": ("delay per lorry, longest", delay("max")),
+        "delay_censored": ("lorries whose delay ends at the horizon (censored)",
+                           lambda d: count_text(d["delay_minutes"].get("censored_lorries"))),
         "queue_peak_lorries": ("peak queue (lorries)",
                                lambda d: count_text(d["queue_peak_lorries"])),
         "queue_peak_km": ("peak queue length",
@@ -177,7 +187,11 @@ def _direction_rows(units: str) -> dict[str, tuple[str, Callable[[dict], str]]]:
 def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -> None:
     directions = summary["directions"]
     rows = _direction_rows(units)
-    chosen = list(rows) if show_all else HEADLINE_ROWS
+    chosen = list(rows) if show_all else list(HEADLINE_ROWS)
+    if any("behaviour" in d for d in directions.values()):
+        behaviour = _behaviour_rows()
+        rows.update(behaviour)
+        chosen += list(behaviour)
     horizon = format_minutes(summary["horizon_hours"] * 60)
     table = fold_table(f"{summary['scenario']} · seed {summary['seed']} · {horizon} from "
                        f"{summary['start'].replace('T', ' ')}", ["", *directions])
@@ -185,6 +199,7 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
         label, cell = rows[key]
         table.add_row(label, *(cell(d) for d in directions.values()))
     console.print(table)
+    _print_where(directions)
     used = {k: v for k, v in summary["holding"].items() if v["hours_active"] > 0}
     if used and show_all:
         holding = fold_table("Holding areas used",
@@ -209,6 +224,8 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
     if "classes" in summary:
         _print_classes(summary["classes"], units)
     console.print(f"Delay cost: £{summary['cost_gbp']:,.0f}")
+    if "diversion_cost_gbp" in summary:
+        console.print(f"Diversion cost: £{summary['diversion_cost_gbp']:,.0f}")
     if "security" in summary:
         _print_security(summary["security"], show_all)
     if summary["disruptions"]:
@@ -216,6 +233,38 @@ def _print_summary(summary: dict, show_all: bool = False, units: str = "both") -
     if not show_all:
         console.print("More: --all for every KPI and table, --json for all of them as JSON.",
                       style="dim")
+
+
+def _behaviour_rows() -> dict[str, tuple[str, Callable[[dict], str]]]:
+    """What hauliers did (the behaviour rule), as totals; where to is printed below."""
+    def b(d: dict) -> dict:
+        return d["behaviour"]
+
+    return {
+        "planned": ("hauliers: loads planned", lambda d: count_text(b(d)["planned"])),
+        "postponed": ("  held back / still held", lambda d: (
+            f"{count_text(b(d)['postponed'])} / {count_text(b(d)['postponed_pending'])}")),
+        "diverted": ("  diverted / switched route", lambda d: (
+            f"{count_text(b(d)['diverted'])} / {count_text(b(d)['switched_route'])}")),
+        "rejoined": ("  turned back, rejoined", lambda d: count_text(b(d)["rejoined"])),
+        "delay_with_postponement": ("  delay incl. holding back", lambda d: duration_text(
+            b(d)["delay_with_postponement_minutes"]["mean"])),
+    }
+
+
+def _print_where(directions: dict) -> None:
+    """Where diverted loads went and which routes switchers took, per direction."""
+    for name, d in directions.items():
+        if "behaviour" not in d:
+            continue
+        parts = [f"{where} {count_text(n)}" for where, n in
+                 d["behaviour"]["diverted_by_where"].items() if n]
+        switched = [f"{route} {count_text(n)}" for route, n in
+                    d["behaviour"]["switched_to"].items()]
+        if parts:
+            console.print(f"{name}: diverted to {', '.join(parts)}", highlight=False)
+        if switched:
+            console.print(f"{name}: switched to {', '.join(switched)}", highlight=False)
 
 
 def _print_disruptions(windows: list[dict], show_all: bool) -> None:

@@ -6,11 +6,9 @@ import math
 import signal
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import numpy as np
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -22,7 +20,7 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from straits.cli.app import BadInput, app, console, errors, fail
+from straits.cli.app import BadInput, app, check_budget, console, errors, fail, styled
 from straits.cli.results import (
     AsJson,
     StorePath,
@@ -35,34 +33,15 @@ from straits.cli.results import (
     value_text,
     write_table,
 )
-from straits.experiments.ensemble import (
-    Experiment,
-    RunReport,
-    Stopped,
-    ensemble,
-    run_experiment,
-)
-from straits.experiments.executors import Executor, WorkerLost, make_executor
-from straits.experiments.sensitivity import METHODS, analyse, sensitivity_experiment
-from straits.experiments.statistics import STATISTICS, KpiStatistics, experiment_statistics
-from straits.experiments.store import ResultsStore, default_store_path
-from straits.experiments.sweep import (
-    Range,
-    Threshold,
-    apply_overrides,
-    grid_sweep,
-    lhs_sweep,
-    meeting_points,
-    parse_range,
-    parse_scalar,
-    parse_threshold,
-    parse_values,
-    scenario_mapping,
-    split_assignment,
-)
-from straits.experiments.tasks import flatten_kpis
-from straits.pipeline import simulate
-from straits.scenario import Scenario, load_scenario
+from straits.experiments.store_path import default_store_path
+from straits.scenario import Scenario, load_scenario, with_horizon
+
+if TYPE_CHECKING:  # the engine, DuckDB, SciPy and SALib load when a command runs
+    from straits.experiments.ensemble import Experiment, RunReport
+    from straits.experiments.executors import Executor
+    from straits.experiments.statistics import KpiStatistics
+    from straits.experiments.store import ResultsStore
+    from straits.experiments.sweep import Range, Threshold
 
 HEADLINE_KPIS = (
     "directions.southbound.delay_minutes.mean",
@@ -97,6 +76,8 @@ class Where:
     store: Path | None
 
     def executor(self) -> Executor:
+        from straits.experiments.executors import make_executor
+
         if self.dask is not None and self.dask != "local":
             raise BadInput(f"--dask: only 'local' is accepted, got {self.dask!r}; "
                            "for a running cluster use --dask-scheduler tcp://HOST:PORT")
@@ -112,6 +93,8 @@ class Where:
 
     def open_store(self) -> ResultsStore:
         """The store, opened for writing before any simulation (a bad --store fails first)."""
+        from straits.experiments.store import ResultsStore
+
         return ResultsStore(self.store or default_store_path())
 
 
@@ -129,15 +112,28 @@ def ensemble_command(
     show_all: Annotated[bool, typer.Option(
         "--all", help="Show every KPI (default: the headline delays, queues and cost).")] = False,
     as_json: AsJson = False,
+    parameter_uncertainty: Annotated[Path | None, typer.Option(
+        help="A `straits calibrate --out` folder: also draw corridor values from its accepted "
+             "set (--parameter-vectors of them, -n replications each).")] = None,
+    parameter_vectors: Annotated[int, typer.Option(
+        min=1, help="Accepted vectors drawn with --parameter-uncertainty.")] = 10,
 ) -> None:
     """Run N replications with reproducible seeds; KPI means, 95% CIs, percentiles and bands."""
+    from straits.experiments.ensemble import ensemble
+    from straits.experiments.statistics import experiment_statistics
+
     where = Where(workers, dask_scheduler, dask, store)
 
     def action() -> None:
         base = _scenario(scenario, sets)
+        experiment = ensemble(base, replications)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi)
-            experiment = ensemble(base, replications)
+            if parameter_uncertainty is not None:
+                _uncertain_ensemble(base, parameter_uncertainty, parameter_vectors, replications,
+                                    where, results, chosen, as_json)
+                return
             report = _run(experiment, results, where, as_json)
             table = experiment_statistics(results, experiment.experiment_id).get(0, [])
             bands_file = results.files / "bands" / f"{experiment.experiment_id}.parquet"
@@ -154,9 +150,34 @@ def ensemble_command(
         print_statistics(f"{base.name} · {replications} replications", shown)
         _print_footer(experiment, report, results.path)
         console.print(f"time-series bands (p5/p50/p95 per holding area, every 15 min): "
-                      f"{bands_file}", highlight=False, markup=False)
+                      f"{bands_file}")
 
     store_guarded(action)
+
+
+def _uncertain_ensemble(base: Scenario, calibration: Path, vectors: int, replications: int,
+                        where: Where, results: ResultsStore, chosen: list[str],
+                        as_json: bool) -> None:
+    """The ensemble over accepted parameter vectors too: statistics pool every run."""
+    from straits.calibration.uncertainty import (
+        load_accepted,
+        pooled_statistics,
+        uncertain_ensemble,
+    )
+
+    experiment = uncertain_ensemble(base, load_accepted(calibration), vectors, replications)
+    _check_budget(experiment)
+    report = _run(experiment, results, where, as_json)
+    shown = [s for s in pooled_statistics(results, experiment)
+             if not chosen or s.kpi in chosen]
+    if as_json:
+        print_json({**_header(experiment, report, results.path),
+                     "parameter_vectors": [p.parameters for p in experiment.points],
+                     "kpis": {s.kpi: s.as_dict() for s in shown}})
+        return
+    print_statistics(f"{base.name} · {len(experiment.points)} accepted parameter vectors × "
+                     f"{replications} replications", shown)
+    _print_footer(experiment, report, results.path)
 
 
 # --- sweep -------------------------------------------------------------------------------
@@ -185,6 +206,9 @@ def sweep_command(
     as_json: AsJson = False,
 ) -> None:
     """Parameter study over dotted scenario paths: a KPI statistic at every point."""
+    from straits.experiments.statistics import STATISTICS, experiment_statistics
+    from straits.experiments.sweep import meeting_points, parse_threshold
+
     where = Where(workers, dask_scheduler, dask, store)
 
     def action() -> None:
@@ -194,6 +218,7 @@ def sweep_command(
         base = _scenario(scenario, sets)
         fixed = _fixed(base, sets)
         experiment = _sweep_experiment(base, vary, design, samples, replications, fixed)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
             if threshold is not None:
@@ -218,6 +243,15 @@ def sweep_command(
 
 def _sweep_experiment(base: Scenario, vary: list[str], design: str, samples: int | None,
                       replications: int, fixed: dict[str, Any]) -> Experiment:
+    from straits.experiments.sweep import (
+        grid_sweep,
+        lhs_sweep,
+        parse_range,
+        parse_values,
+        scenario_mapping,
+        split_assignment,
+    )
+
     mapping = scenario_mapping(base)
     paths = [split_assignment(v, "--vary")[0] for v in vary]
     if len(set(paths)) != len(paths):
@@ -264,8 +298,7 @@ def _print_sweep(experiment: Experiment, table: dict[int, list[KpiStatistics]],
         add_plain_row(out, str(p.index), *(str(p.parameters[n]) for n in names), *cells)
     console.print(out)
     if threshold is not None:
-        console.print(_target_line(experiment, threshold, stat, met), highlight=False,
-                      markup=False)
+        console.print(_target_line(experiment, threshold, stat, met))
 
 
 def _target_line(experiment: Experiment, threshold: Threshold, stat: str,
@@ -305,6 +338,9 @@ def sensitivity_command(
     as_json: AsJson = False,
 ) -> None:
     """Global sensitivity (SALib) of KPIs to parameter ranges, as ranked tables."""
+    from straits.experiments.sensitivity import METHODS, sensitivity_experiment
+    from straits.experiments.sweep import parse_range, scenario_mapping
+
     where = Where(workers, dask_scheduler, dask, store)
 
     def action() -> None:
@@ -322,6 +358,7 @@ def sensitivity_command(
                            f"{2 ** max(1, round(math.log2(count)))}; got {count}")
         experiment, units = sensitivity_experiment(base, ranges, method, count, replications,
                                                    fixed)
+        _check_budget(experiment)
         with where.open_store() as results:
             chosen = _check_kpis(base, kpi) or list(HEADLINE_KPIS)
             report = _run(experiment, results, where, as_json)
@@ -341,6 +378,10 @@ def sensitivity_command(
 
 def _rank(results: ResultsStore, experiment: Experiment, ranges: list[Range], units: Any,
           method: str, kpi: str) -> list:
+    import numpy as np
+
+    from straits.experiments.sensitivity import analyse
+
     means = results.point_means(experiment.experiment_id, kpi)
     missing = [p.index for p in experiment.points if p.index not in means]
     if missing:
@@ -352,17 +393,28 @@ def _rank(results: ResultsStore, experiment: Experiment, ranges: list[Range], un
 
 # --- helpers -------------------------------------------------------------------------------
 def _scenario(name: str, sets: list[str] | None) -> Scenario:
+    from straits.experiments.sweep import apply_overrides, scenario_mapping
+
     base = load_scenario(name)
     fixed = _fixed(base, sets)
     return apply_overrides(scenario_mapping(base), fixed) if fixed else base
 
 
 def _fixed(base: Scenario, sets: list[str] | None) -> dict[str, Any]:
+    from straits.experiments.sweep import parse_scalar, split_assignment
+
     pairs = [split_assignment(s, "--set") for s in sets or []]
     return {path: parse_scalar(value) for path, value in pairs}
 
 
+def _check_budget(experiment: Experiment) -> None:
+    check_budget([p.scenario for p in experiment.points], experiment.replications)
+
+
 def _known_kpis(base: Scenario) -> set[str]:
+    from straits.experiments.tasks import flatten_kpis
+    from straits.pipeline import simulate
+
     return set(flatten_kpis(simulate(_probe(base), 0).summary))
 
 
@@ -372,25 +424,35 @@ def _check_kpis(base: Scenario, kpis: list[str] | None) -> list[str]:
         return []
     known = _known_kpis(base)
     for name in kpis:
-        if name not in known and not name.startswith("disruptions."):
+        if name not in known and not name.startswith(DATED_KPIS):
             close = sorted(k for k in known if name.split(".")[-1] in k)[:8] or sorted(known)[:8]
             raise BadInput(f"--kpi: unknown KPI {name!r}; e.g. {', '.join(close)} "
                            "(all: `straits run SCENARIO --json`)")
     return list(kpis)
 
 
+DATED_KPIS = ("disruptions.", "security.measures.", "security.periods.",
+              "security.cost_of_measures_gbp.")
+"""KPIs of dated items (disruptions, security changes and report periods): the probe's
+first hour holds only those that start in it, so --kpi accepts these by prefix."""
+
+
 def _probe(base: Scenario) -> Scenario:
-    """A one-hour copy of the scenario: the same KPI names, at almost no cost."""
-    return base.model_copy(update={"horizon": min(base.horizon, 60.0)})
+    """A one-hour run of the scenario, validated like any other: the same KPI names
+    (but for :data:`DATED_KPIS`) at almost no cost."""
+    return with_horizon(base, min(base.horizon, 60.0), source="KPI probe")
 
 
 def _run(experiment: Experiment, results: ResultsStore, where: Where, quiet: bool) -> RunReport:
     """Run with a progress bar; Ctrl-C (exit 130) or SIGTERM (exit 143) keeps what
     finished; a worker that keeps dying stops the run with one line (exit 1)."""
+    from straits.experiments.ensemble import Stopped, run_experiment
+    from straits.experiments.executors import WorkerLost
+
     executor = where.executor()
-    progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                        TimeElapsedColumn(), TextColumn("ETA"), TimeRemainingColumn(),
-                        console=errors, transient=quiet)
+    progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(),
+                        MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), console=errors, transient=quiet)
     state: dict[str, Any] = {}
 
     def on_start(total: int, skipped: int) -> None:
@@ -445,8 +507,8 @@ def _print_ranking(kpi: str, method: str, rows: list) -> None:
 
 
 def _print_footer(experiment: Experiment, report: RunReport, path: Path) -> None:
-    console.print(
-        f"experiment [bold]{experiment.experiment_id}[/]: {report.total:,} replications "
-        f"({report.skipped:,} already in the store, {report.ran:,} run now in "
-        f"{report.wall_seconds:.1f} s); store {escape(str(path))}", highlight=False)
+    console.print(styled(
+        "experiment ", (experiment.experiment_id, "bold"),
+        f": {report.total:,} replications ({report.skipped:,} already in the store, "
+        f"{report.ran:,} run now in {report.wall_seconds:.1f} s); store {path}"))
 

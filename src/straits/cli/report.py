@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
 from straits.files import atomic_path
-from straits.report import RunData, SourceError, load_run, render_compare, render_report
-from straits.report.html import comparison_warnings
+
+if TYPE_CHECKING:  # plotly and the engine load when a command runs
+    from straits.report import RunData
 
 RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
             "list`, or a scenario (built-in name or YAML path) to run now.")
@@ -40,6 +42,7 @@ def report(
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write a self-contained HTML report (charts, KPIs, corridor map) of one run."""
+    from straits.report import render_report
 
     def action() -> None:
         _check_output(output, force)
@@ -66,6 +69,8 @@ def compare(
     force: Annotated[bool, typer.Option(help="Replace the output file if it exists.")] = False,
 ) -> None:
     """Write an HTML comparison of two runs or scenarios, differences highlighted."""
+    from straits.report import render_compare
+    from straits.report.html import comparison_warnings
 
     def action() -> None:
         if axis not in AXES:
@@ -88,12 +93,18 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on (localhost by default).")] = (
         "127.0.0.1"),
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    allow_host: Annotated[list[str] | None, typer.Option(
+        help="Another host name the server answers to, as clients write it in the URL "
+             "(repeatable; '*' for any). Loopback names are always allowed.")] = None,
     max_replications: Annotated[int, typer.Option(
         min=1, max=1000, help="Largest ensemble a user may ask for.")] = 10,
     max_horizon_days: Annotated[float, typer.Option(min=0.1, max=366,
                                                     help="Longest horizon a user may run.")] = 62,
     max_upload_kb: Annotated[int, typer.Option(min=1, max=10_000,
                                                help="Largest scenario upload.")] = 256,
+    max_retained_mb: Annotated[int, typer.Option(
+        min=1, max=1024**2, help="Memory for finished runs' results; the oldest are dropped "
+                                 "first (they stay in the store).")] = 512,
     store: StoreOption = None,
     memory_only: Annotated[bool, typer.Option(
         help="Keep runs in memory only (not in the results store).")] = False,
@@ -101,16 +112,26 @@ def serve(
     """Serve the web dashboard and its JSON API (runs saved to the results store)."""
     import uvicorn
 
-    from straits.experiments.store import default_store_path
+    from straits.experiments.store_path import default_store_path
     from straits.web import Settings, create_app
+    from straits.web.app import LOOPBACK_HOSTS
 
     def action() -> None:
+        extra = [_host_name(h) for h in allow_host or []]
         if not _is_loopback(host):
             console.print(styled(("warning:", "yellow"), f" listening on {host}: anyone who can "
                                  "reach this address can run simulations. Use 127.0.0.1 "
-                                 "unless you mean it."))
+                                 "unless you mean it."), soft_wrap=True)
+            if not extra:
+                console.print(styled(("note:", "yellow"), " the server answers only to "
+                                     f"{', '.join(LOOPBACK_HOSTS)}; add --allow-host NAME for "
+                                     "each name clients use in the URL (e.g. --allow-host "
+                                     "straits.example.org), or --allow-host '*' for any."),
+                              soft_wrap=True)
         settings = Settings(max_replications=max_replications, max_horizon_days=max_horizon_days,
                             max_upload_bytes=max_upload_kb * 1024,
+                            max_retained_mb=max_retained_mb,
+                            allowed_hosts=[*LOOPBACK_HOSTS, *extra],
                             store=None if memory_only else (store or default_store_path()))
         console.print(f"straits dashboard on http://{host}:{port}/ (Ctrl-C to stop)")
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
@@ -118,8 +139,22 @@ def serve(
     guarded(action)
 
 
+_HOST_NAME = re.compile(r"^(\*|\[?[0-9A-Za-z.:_-]{1,253}\]?)$")
+
+
+def _host_name(name: str) -> str:
+    """A host name as the Host header carries it (no scheme, path or port)."""
+    if not _HOST_NAME.match(name) or name.count(":") == 1:
+        raise BadInput(f"--allow-host: {name!r} is not a host name; give it as clients write "
+                       "it in the URL, without scheme, port or path (e.g. "
+                       "straits.example.org, 192.168.1.20) or '*'")
+    return name
+
+
 def _load(reference: str, seed: int, replications: int, store: Path | None,
           point: int) -> RunData:
+    from straits.report import SourceError, load_run
+
     try:
         return load_run(reference, seeds=range(seed, seed + replications), store=store,
                         point=point)

@@ -12,21 +12,22 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import duckdb
-import pyarrow as pa
-import pyarrow.csv as pa_csv
-import pyarrow.parquet as pq
 import typer
 from rich.table import Table
 from rich.text import Text
 
 from straits.cli.app import BadInput, app, console, guarded
 from straits.cli.format import count_text, distance_text, duration_text
-from straits.experiments.statistics import KpiStatistics, experiment_statistics
-from straits.experiments.store import STORE_ENV, ResultsStore, StoreError, default_store_path
+from straits.experiments.store_path import STORE_ENV, default_store_path
 from straits.files import atomic_path, ensure_writable_folder
+
+if TYPE_CHECKING:  # DuckDB, Arrow and the statistics load when a command runs
+    import pyarrow as pa
+
+    from straits.experiments.statistics import KpiStatistics
+    from straits.experiments.store import ResultsStore
 
 EXPORTS = ("runs", "kpis", "statistics", "bands", "timeseries")
 FORMATS = ("csv", "parquet")
@@ -46,6 +47,8 @@ app.add_typer(results_app, name="results")
 def store_guarded(action: Callable[[], Any]) -> Any:
     """``guarded``, plus store problems (damaged, locked, unwritable) as one line, exit 2."""
 
+    from straits.experiments.store import StoreError
+
     def checked() -> Any:
         try:
             return action()
@@ -58,6 +61,8 @@ def store_guarded(action: Callable[[], Any]) -> Any:
 @contextmanager
 def read_store(store: Path | None) -> Iterator[ResultsStore]:
     """The store opened read-only (so a run may be writing another store meanwhile)."""
+    from straits.experiments.store import ResultsStore
+
     with ResultsStore(store or default_store_path(), read_only=True) as results:
         yield results
 
@@ -96,6 +101,7 @@ def results_show(
     as_json: AsJson = False,
 ) -> None:
     """KPI statistics of an experiment, per point."""
+    from straits.experiments.statistics import experiment_statistics
 
     def action() -> None:
         with read_store(store) as results:
@@ -130,6 +136,9 @@ def results_sql(
     With --experiment, the views runs, kpis, points and timeseries hold only that
     experiment; without it, the view timeseries covers the whole store.
     """
+    import duckdb
+
+    from straits.experiments.store import StoreError
 
     def action() -> None:
         if output_format not in SQL_FORMATS:
@@ -152,6 +161,9 @@ def _print_table(table: pa.Table, output_format: str) -> None:
     if output_format == "json":
         print_json(table.to_pylist())
     elif output_format == "csv":
+        import pyarrow as pa
+        import pyarrow.csv as pa_csv
+
         buffer = pa.BufferOutputStream()
         pa_csv.write_csv(table, buffer)
         sys.stdout.write(buffer.getvalue().to_pybytes().decode())
@@ -198,13 +210,16 @@ def results_export(
         with read_store(store) as results:
             table = _export_table(results, experiment_id, what, point)
         write_table(table, out, kind)
-        console.print(f"{table.num_rows:,} rows of {what} written to {out}", highlight=False,
-                      markup=False)
+        console.print(f"{table.num_rows:,} rows of {what} written to {out}")
 
     store_guarded(action)
 
 
 def _export_table(results: ResultsStore, experiment_id: str, what: str, point: int) -> pa.Table:
+    import pyarrow as pa
+
+    from straits.experiments.statistics import experiment_statistics
+
     experiment = results.experiment(experiment_id)
     if what == "runs":
         return results.runs(experiment_id)
@@ -237,6 +252,9 @@ def check_output_file(path: Path, flag: str) -> None:
 
 def write_table(table: pa.Table, path: Path, kind: str = "parquet") -> None:
     """Write ``table`` as CSV or Parquet, atomically."""
+    import pyarrow.csv as pa_csv
+    import pyarrow.parquet as pq
+
     with atomic_path(path) as partial:
         if kind == "csv":
             pa_csv.write_csv(table, partial)

@@ -5,28 +5,19 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from straits.cli.app import BadInput, app, console, errors, guarded
+from straits.cli.app import BadInput, app, check_budget, console, errors, guarded, styled
 from straits.cli.format import duration_text
-from straits.experiments.executors import make_executor
 from straits.files import atomic_path, ensure_writable_folder
-from straits.validation import (
-    TARGETS,
-    Row,
-    compare,
-    rows_to_json,
-    rows_to_markdown,
-    run_scenario,
-    scenarios,
-)
-from straits.validation.plots import figures, write_html
-from straits.validation.scenario_runs import BASE_SEED
+from straits.scenario import load_scenario
+
+if TYPE_CHECKING:  # the engine and plotly load when the command runs
+    from straits.validation import Row
 
 
 @app.command()
@@ -45,11 +36,15 @@ def validate(
         min=1, help="Local worker processes (the figures do not depend on it).")] = 1,
 ) -> None:
     """Compare the model with history and published studies; exit 1 if any target fails."""
+    from straits.experiments.executors import make_executor
+    from straits.validation import TARGETS, compare, rows_to_json, run_scenario
+    from straits.validation.scenario_runs import BASE_SEED
 
     def action() -> list[Row]:
         names = _chosen(only)
         if out is not None:
             _check_out(out, force)
+        check_budget([load_scenario(name) for name in names], replications)
         ensembles = {}
         executor = make_executor(workers)
         try:
@@ -58,7 +53,7 @@ def validate(
                     ensembles[name] = run_scenario(
                         name, replications, TARGETS,
                         progress=lambda n, i: status.update(
-                            f"{escape(n)}: replication {i}/{replications}"),
+                            Text(f"{n}: replication {i}/{replications}")),
                         executor=executor,
                     )
         finally:
@@ -73,17 +68,19 @@ def validate(
         else:
             _print(rows)
             if out is not None:
-                console.print(f"table and plots written to [bold]{escape(str(out))}[/]")
+                console.print(styled("table and plots written to ", (str(out), "bold")))
         return rows
 
     rows = guarded(action)
     if not all(r.passed for r in rows):
         failed = ", ".join(r.key for r in rows if not r.passed)
-        errors.print(f"validation failed: {failed}", highlight=False)
+        errors.print(f"validation failed: {failed}")
         raise typer.Exit(1)
 
 
 def _chosen(only: list[str] | None) -> list[str]:
+    from straits.validation import scenarios
+
     known = scenarios()
     if not only:
         return known
@@ -109,6 +106,9 @@ def _check_out(out: Path, force: bool) -> None:
 
 def _write(out: Path, rows: list[Row], meta: dict, ensembles: dict) -> None:
     """Write into a temporary sibling folder, then swap it into place."""
+    from straits.validation import rows_to_json, rows_to_markdown
+    from straits.validation.plots import figures, write_html
+
     with atomic_path(out) as staging:
         staging.mkdir()
         (staging / "validation.json").write_text(rows_to_json(rows, meta), encoding="utf-8")
@@ -137,6 +137,6 @@ def _print(rows: list[Row]) -> None:
             f"{_number(r.model_high, r.unit)}]",
             f"{r.tolerance.split(' (')[0]} → {_number(r.band_low, r.unit)}–"
             f"{_number(r.band_high, r.unit)}",
-            "[green]pass[/]" if r.passed else "[bold red]FAIL[/]",
+            Text("pass", "green") if r.passed else Text("FAIL", "bold red"),
         )
     console.print(table)

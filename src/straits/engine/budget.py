@@ -23,12 +23,6 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from straits.scenario import ScenarioError
-from straits.scenario.distributions import (
-    FixedDuration,
-    LognormalDuration,
-    TriangularDuration,
-    UniformDuration,
-)
 from straits.scenario.schema import (
     DIRECTIONS,
     BorderSlowdown,
@@ -46,7 +40,6 @@ from straits.scenario.schema import (
 
 BYTES_PER_LORRY_STAGE = 3 * 8  # service draw, turn-back draw, and a share of start/end times
 BYTES_PER_LORRY = 16 * 8  # arrival, terminal, gate, departure, exit, delays, choice draws …
-_Z_999 = 3.090232  # standard normal 99.9th percentile
 
 
 @dataclass(frozen=True)
@@ -192,7 +185,7 @@ def _shock_factor(scenario: Scenario, direction: str, minutes: int) -> np.ndarra
             continue
         start = scenario.start_minutes(d)
         raising = d.multiplier >= 1.0
-        duration = _longest_minutes(d.duration) if raising else _shortest_minutes(d.duration)
+        duration = d.duration.upper_minutes if raising else d.duration.lower_minutes
         end = min(start + duration, scenario.horizon)
         # minute resolution, rounded the costly way: outward when raising, inward when not
         lo, hi = ((math.floor(start), math.ceil(end)) if raising
@@ -208,25 +201,6 @@ def _shock_factor(scenario: Scenario, direction: str, minutes: int) -> np.ndarra
             log_factor[hi] -= math.log(d.multiplier)
     factor = np.exp(np.cumsum(log_factor)[:minutes])
     return np.where(np.cumsum(zeros)[:minutes] > 0, 0.0, factor)
-
-
-def _longest_minutes(duration: object) -> float:
-    if isinstance(duration, FixedDuration):
-        return duration.value
-    if isinstance(duration, UniformDuration | TriangularDuration):
-        return duration.high
-    if isinstance(duration, LognormalDuration):
-        sigma = math.sqrt(math.log1p(duration.cv**2))
-        return duration.mean * math.exp(_Z_999 * sigma - sigma**2 / 2)
-    return math.inf
-
-
-def _shortest_minutes(duration: object) -> float:
-    if isinstance(duration, FixedDuration):
-        return duration.value
-    if isinstance(duration, UniformDuration | TriangularDuration):
-        return duration.low
-    return 0.0
 
 
 def _departures(route: FerryRoute | TunnelRoute, horizon_minutes: float) -> float:
@@ -266,7 +240,7 @@ def _lorries_field(scenario: Scenario, work: WorkEstimate, limit: float) -> str:
               if isinstance(d, DemandShock) and d.multiplier > 1.0]
     if unshocked <= limit and shocks:
         i, _ = max(shocks, key=lambda pair: pair[1].multiplier
-                   * _longest_minutes(pair[1].duration))
+                   * pair[1].duration.upper_minutes)
         return f"disruptions[{i}].multiplier"
     busier = max(work.lorries_by_direction, key=lambda d: work.lorries_by_direction[d])
     return f"demand.{busier}.lorries_per_day"

@@ -8,9 +8,11 @@ compiled loop sees only typed arrays.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from straits.engine.behaviour import behaviour_parameters
 from straits.engine.decisions import holding_input
 from straits.engine.demand import (
     calendar_factors,
@@ -54,7 +56,8 @@ def build_direction(
     scenario: Scenario, direction: str, windows: list[Window], rng_seed: np.random.SeedSequence
 ) -> tuple[DirectionInput, DirectionLayout]:
     """Draw arrivals and service times and lay out the direction's network."""
-    arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss = rng_seed.spawn(5)
+    arrivals_ss, choice_ss, captive_ss, services_ss, turn_back_ss, behaviour_ss = \
+        rng_seed.spawn(6)
     horizon = scenario.horizon
     pairs = scenario.terminals_for(direction)
     routes = [route for route, _ in pairs]
@@ -73,10 +76,19 @@ def build_direction(
     n_stages = np.array([len(scenario.terminals[name].stages) for name in terminals],
                         dtype=np.int64)
     stage_offset = np.concatenate([[0], np.cumsum(n_stages)[:-1]]).astype(np.int64)
-    service = np.empty((n, len(stage_specs)))
+    behaviour = behaviour_inputs(scenario, n, behaviour_ss)
+    reaching = _lorries_reaching(scenario, routes, behaviour["booked_uniform"])
+    stage_reaching = [rows for rows, count in zip(reaching, n_stages, strict=True)
+                      for _ in range(count)]
+    service = np.zeros((n, len(stage_specs)))
     for g, (spec, ss) in enumerate(zip(stage_specs, services_ss.spawn(len(stage_specs)),
                                        strict=True)):
-        service[:, g] = spec.service_time.sample(np.random.default_rng(ss), n)
+        rows = stage_reaching[g]
+        rng = np.random.default_rng(ss)
+        if rows is None:
+            service[:, g] = spec.service_time.sample(rng, n)
+        elif rows.size:  # only the lorries that can reach this terminal
+            service[rows, g] = spec.service_time.sample(rng, rows.size)
 
     booths0: list[int] = []
     change_minutes: list[float] = []
@@ -105,7 +117,7 @@ def build_direction(
             speed_offset.append(len(speed_minutes))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
-    crossing, free_flow = [], []
+    crossing, free_flow, half_headway = [], [], []
     for route_name, terminal in pairs:
         route = scenario.routes[route_name]
         departures = route_departures(route, direction, horizon)
@@ -118,6 +130,7 @@ def build_direction(
         crossing.append(route.crossing)
         service_mean = sum(s.service_time.mean_minutes for s in scenario.terminals[terminal].stages)
         free_flow.append(service_mean + headway_minutes(route) / 2 + route.crossing)
+        half_headway.append(headway_minutes(route) / 2)
 
     choice = scenario.route_choice
     shares = np.array([choice.shares[route] for route in routes])
@@ -152,6 +165,9 @@ def build_direction(
         holding=holding_input(getattr(scenario.holding, direction), terminals,
                               scenario.minutes_after_start,
                               demand.lorries_per_day / 1440.0 * shares / shares.sum()),
+        stage_mean_minutes=np.array([st.service_time.mean_minutes for st in stage_specs]),
+        half_headway_minutes=np.array(half_headway),
+        **behaviour,
     )
     layout = DirectionLayout(
         direction=direction,
@@ -168,13 +184,52 @@ def build_direction(
     return inputs, layout
 
 
+def _lorries_reaching(scenario: Scenario, routes: list[str], booked_uniform: np.ndarray
+                      ) -> list[np.ndarray | None]:
+    """Per route's terminal, the lorries that may use it (None: any). A route with
+    no share is reached only by lorries free to choose: all of them under the live
+    rule with non-captive lorries, else the unbooked ones switching under the
+    behaviour rule, else none; their service times alone are drawn."""
+    choice = scenario.route_choice
+    live = choice.rule != "shares" and choice.captive_share < 1
+    unbooked = np.empty(0, dtype=np.int64)
+    behaviour = scenario.active_behaviour
+    if behaviour is not None:
+        unbooked = np.flatnonzero(booked_uniform >= behaviour.booked_share)
+    return [None if live or choice.shares[route] > 0 else unbooked for route in routes]
+
+
+def behaviour_inputs(scenario: Scenario, n: int, seed: np.random.SeedSequence
+                     ) -> dict[str, Any]:
+    """The behaviour rule's parameters and per-lorry draws (empty when it is off,
+    so runs without it draw nothing more and keep their random numbers)."""
+    behaviour = scenario.active_behaviour
+    size = n if behaviour is not None else 0
+    booked, hold, where, rejoin_ss = (np.random.default_rng(ss) for ss in seed.spawn(4))
+    rejoin = np.empty(0)
+    if behaviour is not None and behaviour.rejoin_after is not None:
+        rejoin = behaviour.rejoin_after.sample(rejoin_ss, n)
+    shares = [d.share for d in behaviour.diversions.values()] if behaviour is not None else []
+    return {
+        "behaviour_on": behaviour is not None,
+        "behaviour_parameters": behaviour_parameters(behaviour),
+        "booked_share": float(behaviour.booked_share) if behaviour is not None else 1.0,
+        "booked_uniform": booked.random(size),
+        "hold_uniform": hold.random(size),
+        "where_uniform": where.random(size),
+        "diversion_cumulative": np.cumsum(np.array(shares, dtype=float)),
+        "rejoin_minutes": rejoin,
+    }
+
+
 def _uniforms(seed: np.random.SeedSequence, n: int) -> np.ndarray:
     return np.random.default_rng(seed).random((n,))
 
 
 def _turn_back_draws(shares: list[float], n: int, n_stages: int,
                      seed: np.random.SeedSequence) -> np.ndarray:
-    """One uniform per lorry and stage, drawn only when some lorry may be turned back."""
+    """One uniform per lorry and stage, drawn only when some lorry may be turned back
+    (the loop reads them only then)."""
     if not any(share > 0 for share in shares):
-        return np.ones((n, n_stages))
+        return np.ones((0, n_stages))
     return np.random.default_rng(seed).random((n, n_stages))

@@ -28,6 +28,19 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from straits.engine.behaviour import (
+    DIVERT,
+    GO,
+    N_PARAMETERS,
+    PUBLISHED_EVERY,
+    RECHECK_AFTER,
+    REDECIDE,
+    REJOIN,
+    pick_diversion,
+    publish,
+    shared_queue_delay,
+)
+from straits.engine.behaviour import decide as decide_load
 from straits.engine.decisions import (
     NO_HOLDING,
     HoldingInput,
@@ -76,6 +89,10 @@ _EMPTY = np.zeros(0, dtype=np.int64)
 LORRIES_ONLY = ClassInput(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
+_NONE = np.empty(0)
+_NO_PARAMETERS = np.zeros(N_PARAMETERS)
+
+
 class DirectionInput(NamedTuple):
     """Flat arrays describing one direction, ready for the compiled loop.
 
@@ -111,8 +128,19 @@ class DirectionInput(NamedTuple):
     departure_offset: np.ndarray  # (T+1,) int64
     horizon_minutes: float
     holding: HoldingInput = NO_HOLDING  # areas with decisions, fifo release or metering
+    # the behaviour rule (engine/behaviour.py); the defaults are the rule off, and every
+    # array is read only when it is on (never written: sharing the defaults is safe)
+    stage_mean_minutes: np.ndarray = _NONE  # (G,) mean service at nominal speed
+    half_headway_minutes: np.ndarray = _NONE  # (T,)
+    behaviour_on: bool = False
+    behaviour_parameters: np.ndarray = _NO_PARAMETERS  # minutes, as in engine/behaviour.py
+    booked_share: float = 1.0
+    booked_uniform: np.ndarray = _NONE  # (n,) below booked_share: keeps its planned route
+    hold_uniform: np.ndarray = _NONE  # (n,) each haulier's tolerance of published delay
+    where_uniform: np.ndarray = _NONE  # (n,) picks the diversion
+    diversion_cumulative: np.ndarray = _NONE  # (K,) cumulative shares of the diversions
+    rejoin_minutes: np.ndarray = _NONE  # (n,) a turned-back lorry's time to come back; empty: never
     classes: ClassInput = LORRIES_ONLY  # passenger classes; lorry-only by default
-
 
 
 class DirectionOutput(NamedTuple):
@@ -129,6 +157,11 @@ class DirectionOutput(NamedTuple):
     decision_area: np.ndarray
     decision_state: np.ndarray
     decision_reason: np.ndarray
+    corridor_arrival_minutes: np.ndarray  # (n,) when it reached the corridor; NaN: never
+    held_back: np.ndarray  # (n,) int64 times the load was held back
+    diverted_to: np.ndarray  # (n,) int64 diversion index; -1: not diverted
+    switched: np.ndarray  # (n,) bool: left its planned route
+    rejoined: np.ndarray  # (n,) bool: turned back, came back
 
 
 @njit(cache=True)
@@ -179,6 +212,16 @@ def simulate_direction(d):
     departure_capacity = d.departure_capacity
     departure_offset = d.departure_offset
     horizon_minutes = d.horizon_minutes
+    stage_mean_minutes = d.stage_mean_minutes
+    half_headway_minutes = d.half_headway_minutes
+    behaviour_on = d.behaviour_on
+    behaviour_parameters = d.behaviour_parameters
+    booked_share = d.booked_share
+    booked_uniform = d.booked_uniform
+    hold_uniform = d.hold_uniform
+    where_uniform = d.where_uniform
+    diversion_cumulative = d.diversion_cumulative
+    rejoin_minutes = d.rejoin_minutes
     holding = d.holding
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
@@ -215,6 +258,11 @@ def simulate_direction(d):
     stage_end = np.full((n, s_max), np.nan)
     departure_index = np.full(n, -1, dtype=np.int64)
     departure_load = np.zeros(departure_minutes.shape[0], dtype=np.int64)
+    corridor_arrival = np.full(n, np.nan)
+    held_back = np.zeros(n, dtype=np.int64)
+    diverted_to = np.full(n, -1, dtype=np.int64)
+    switched = np.zeros(n, dtype=np.bool_)
+    rejoined = np.zeros(n, dtype=np.bool_)
 
     step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
 
@@ -284,6 +332,20 @@ def simulate_direction(d):
     done_lorry = np.empty(heap_capacity, dtype=np.int64)
     heap_size = 0
     seq = 0
+    # loads coming back to the arrivals, at most one entry per lorry: held back (they
+    # look again a fixed time later, so a ring-buffer FIFO keeps them in time order) and
+    # turned back (rejoining after a drawn delay: a heap)
+    back_capacity = n + 1 if behaviour_on else 1
+    again_minutes = np.empty(back_capacity)
+    again_lorry = np.empty(back_capacity, dtype=np.int64)
+    again_head = 0
+    again_count = 0
+    back_minutes = np.empty(back_capacity)
+    back_seq = np.empty(back_capacity, dtype=np.int64)
+    back_lorry = np.empty(back_capacity, dtype=np.int64)
+    back_size = 0
+    published = np.zeros(n_terminals)
+    next_publication = -np.inf
 
     scheduled_minutes, scheduled_kind, scheduled_which = _next_scheduled(
         booth_ptr, booth_change_offset, booth_change_minutes, dep_ptr, departure_offset,
@@ -304,6 +366,15 @@ def simulate_direction(d):
         if next_arrival < n and arrival_minutes[next_arrival] < now:
             now = arrival_minutes[next_arrival]
             kind = _ARRIVAL
+        coming_back = -1
+        if again_count > 0 and again_minutes[again_head] < now:
+            now = again_minutes[again_head]
+            kind = _ARRIVAL
+            coming_back = REDECIDE
+        if back_size > 0 and back_minutes[0] < now:
+            now = back_minutes[0]
+            kind = _ARRIVAL
+            coming_back = REJOIN
         if next_decision < now:
             now = next_decision
             kind = _DECISION
@@ -354,6 +425,11 @@ def simulate_direction(d):
             stage_end[lorry, s] = now
             if turning_back[lorry]:
                 turned_back[lorry] = True
+                turning_back[lorry] = False
+                if rejoin_minutes.shape[0] > 0 and not rejoined[lorry]:
+                    back_size = heap_push(back_minutes, back_seq, back_lorry, back_size,
+                                          now + rejoin_minutes[lorry], seq, lorry)
+                    seq += 1
                 if vehicle_class[lorry] == 0:
                     inside[terminal] -= units[lorry]
                 else:
@@ -396,15 +472,64 @@ def simulate_direction(d):
                                  head, count, next_in_queue, units, stage_end, step,
                                  departure_index, departure_load, inside, space, terminal)
             else:
-                lorry = next_arrival
-                next_arrival += 1
-                terminal = fixed_terminal[lorry]
+                back = coming_back
+                if back == REDECIDE:
+                    lorry = again_lorry[again_head]
+                    again_head = (again_head + 1) % back_capacity
+                    again_count -= 1
+                elif back == REJOIN:
+                    lorry = back_lorry[0]
+                    back_size = heap_pop(back_minutes, back_seq, back_lorry, back_size)
+                else:
+                    lorry = next_arrival
+                    next_arrival += 1
+                if back == REJOIN:  # its records become those of this second visit
+                    terminal = lorry_terminal[lorry]
+                    turned_back[lorry] = False
+                    rejoined[lorry] = True
+                    gate_entry[lorry] = np.nan
+                    stage_start[lorry, :] = np.nan
+                    stage_end[lorry, :] = np.nan
+                    step[lorry] = 0
+                else:
+                    terminal = fixed_terminal[lorry]
                 if terminal < 0:
                     terminal = _choose_terminal(
                         lorry, now, rule, captive_share, choice_uniform, captive_uniform,
                         share_cumulative, free_flow_minutes, count, inside, departure_minutes,
                         departure_capacity, dep_ptr, departure_offset,
                     )
+                if behaviour_on and back != REJOIN and vehicle_class[lorry] == 0:
+                    if now >= next_publication:
+                        next_publication = publish(
+                            published, now, behaviour_parameters[PUBLISHED_EVERY], count,
+                            held_by_terminal, inside, departure_minutes, departure_capacity,
+                            dep_ptr, departure_offset, n_stages, stage_offset, booths_now,
+                            booth_ptr, booth_change_offset, booth_change_minutes,
+                            booth_change_count, speed_ptr, speed_change_offset,
+                            speed_change_minutes, speed_multiplier, speed_added_minutes,
+                            stage_mean_minutes, half_headway_minutes, horizon_minutes)
+                        if count[shared] > 0:
+                            shared_queue_delay(published, fifo_terminal)
+                    planned = terminal
+                    terminal, decision = decide_load(
+                        lorry, planned, now, arrival_minutes, published, free_flow_minutes,
+                        booked_uniform, hold_uniform, booked_share, behaviour_parameters)
+                    if decision == DIVERT and diversion_cumulative.shape[0] == 0:
+                        decision = GO  # nowhere else to go: set off after all
+                    if decision != GO:
+                        if decision == DIVERT:
+                            diverted_to[lorry] = pick_diversion(diversion_cumulative,
+                                                                where_uniform[lorry])
+                        else:
+                            held_back[lorry] += 1
+                            slot = (again_head + again_count) % back_capacity
+                            again_minutes[slot] = now + behaviour_parameters[RECHECK_AFTER]
+                            again_lorry[slot] = lorry
+                            again_count += 1
+                        continue
+                    switched[lorry] = terminal != planned
+                corridor_arrival[lorry] = now
                 lorry_terminal[lorry] = terminal
                 if vehicle_class[lorry] == 0 and shared_open and fifo_terminal[terminal] and (
                         count[shared] > 0 or not _gate_has_room(
@@ -435,7 +560,7 @@ def simulate_direction(d):
                 path_stage, step, head, count, next_in_queue, busy, booths_now,
                 speed_ptr, speed_change_offset, speed_change_minutes,
                 base_service_minutes, speed_multiplier, speed_added_minutes,
-                turn_back_share, turn_back_uniform, turning_back, stage_start,
+                turn_back_share, turn_back_uniform, turning_back, rejoined, stage_start,
                 in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
         for g in touched:
             if g >= 0:
@@ -444,7 +569,8 @@ def simulate_direction(d):
                     next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                     speed_change_minutes, base_service_minutes, speed_multiplier,
                     speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
-                    stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+                    rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                    heap_size, seq)
         if not holding_live:
             continue
         # holding: release the shared queue in order while the front lorry's terminal
@@ -484,20 +610,21 @@ def simulate_direction(d):
                     head, count, next_in_queue, busy, booths_now, speed_ptr,
                     speed_change_offset, speed_change_minutes, base_service_minutes,
                     speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
-                    turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
-                    heap_size, seq)
+                    turning_back, rejoined, stage_start, in_stage, done_minutes, done_seq,
+                    done_lorry, heap_size, seq)
                 if n_classes > 1:
                     heap_size, seq = _start_firsts(
                         terminal, now, n_terminals, n_classes, path_offset, path_length,
                         path_stage, step, head, count, next_in_queue, busy, booths_now,
                         speed_ptr, speed_change_offset, speed_change_minutes,
                         base_service_minutes, speed_multiplier, speed_added_minutes,
-                        turn_back_share, turn_back_uniform, turning_back, stage_start,
+                        turn_back_share, turn_back_uniform, turning_back, rejoined, stage_start,
                         in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load, held_minutes, released_minutes, log_minutes[:log_size],
-            log_area[:log_size], log_state[:log_size], log_reason[:log_size])
+            log_area[:log_size], log_state[:log_size], log_reason[:log_size], corridor_arrival,
+            held_back, diverted_to, switched, rejoined)
 
 
 @njit(cache=True)
@@ -505,7 +632,8 @@ def _start_service(g, now, n_terminals, step, head, count,
                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                    speed_change_minutes, base_service_minutes, speed_multiplier,
                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
-                   stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq):
+                   rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                   heap_size, seq):
     """Start service at global stage ``g`` while lorries wait and booths are free."""
     q = n_terminals + g
     while count[q] > 0 and busy[g] < booths_now[g]:
@@ -517,7 +645,8 @@ def _start_service(g, now, n_terminals, step, head, count,
         speed_ptr[g] = k
         service = base_service_minutes[lorry, g] * speed_multiplier[k] + speed_added_minutes[k]
         stage_start[lorry, s] = now
-        if turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]:
+        if (turn_back_share[k] > 0 and turn_back_uniform[lorry, g] < turn_back_share[k]
+                and not rejoined[lorry]):  # a rejoining lorry has its papers
             turning_back[lorry] = True
         busy[g] += 1
         in_stage[lorry] = g
@@ -671,8 +800,8 @@ def _start_firsts(terminal, now, n_terminals, n_classes, path_offset, path_lengt
                   path_stage, step, head, count, next_in_queue, busy, booths_now, speed_ptr,
                   speed_change_offset, speed_change_minutes, base_service_minutes,
                   speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
-                  turning_back, stage_start, in_stage, done_minutes, done_seq, done_lorry,
-                  heap_size, seq):
+                  turning_back, rejoined, stage_start, in_stage, done_minutes, done_seq,
+                  done_lorry, heap_size, seq):
     """Start service at the first stage of every passenger class's path at a terminal
     (the lorries' own first stage is started by the caller)."""
     for c in range(1, n_classes):
@@ -683,7 +812,8 @@ def _start_firsts(terminal, now, n_terminals, n_classes, path_offset, path_lengt
                 next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                 speed_change_minutes, base_service_minutes, speed_multiplier,
                 speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
-                stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+                rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size,
+                seq)
     return heap_size, seq
 
 

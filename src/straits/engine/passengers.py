@@ -195,8 +195,10 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
     fixed = np.concatenate([np.full(n_lorries, -1, dtype=np.int64)] + [d.terminal for d in draws])
     service = np.zeros((n_total, g_total))
     service[:n_lorries, :g_lorries] = lorries.base_service_minutes
-    turn_back = np.ones((n_total, g_total))
-    turn_back[:n_lorries, :g_lorries] = lorries.turn_back_uniform
+    # turn-backs are for lorries' papers; none drawn (empty) when no stage turns back
+    drawn = lorries.turn_back_uniform.shape[0] > 0
+    turn_back = np.ones((n_total if drawn else 0, g_total))
+    turn_back[:n_lorries if drawn else 0, :g_lorries] = lorries.turn_back_uniform
     row = n_lorries
     for d in draws:
         rows = np.arange(row, row + d.arrival_minutes.shape[0])
@@ -223,7 +225,7 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
         speed_multiplier=np.array(s_mul, dtype=float),
         speed_added_minutes=np.array(s_add, dtype=float),
         turn_back_share=np.array(s_tb, dtype=float),
-        turn_back_uniform=turn_back[order],
+        turn_back_uniform=turn_back[order] if drawn else turn_back,
         speed_change_offset=np.array(s_off, dtype=np.int64),
         departure_minutes=dep_minutes,
         departure_capacity=dep_units,

@@ -43,6 +43,37 @@ class ClassRecords:
 
 
 @dataclass(frozen=True)
+class Dispatch:
+    """What hauliers did before the corridor (the behaviour rule; empty when off).
+
+    Per lorry that reached the corridor (aligned with the direction's arrays):
+    its planned departure, how often it was held back, whether it switched
+    route, whether it was turned back and rejoined. Per planned load that never
+    reached the corridor: its plan, holds, and where it was diverted (-1: still
+    held back at the horizon).
+    """
+
+    planned_minutes: np.ndarray
+    held_back: np.ndarray  # int64
+    switched: np.ndarray  # bool
+    rejoined: np.ndarray  # bool
+    outside_planned_minutes: np.ndarray
+    outside_held_back: np.ndarray  # int64
+    outside_diverted_to: np.ndarray  # int64 into ``diversions``; -1: pending
+    diversions: list[str] = field(default_factory=list)
+    diversion_cost_gbp: np.ndarray = field(default_factory=lambda: np.zeros(0))
+
+    @property
+    def diverted(self) -> np.ndarray:
+        return self.outside_diverted_to >= 0
+
+    @property
+    def pending(self) -> np.ndarray:
+        """Loads held back and not yet set off (nor diverted) at the horizon."""
+        return self.outside_diverted_to < 0
+
+
+@dataclass(frozen=True)
 class DirectionRecords:
     layout: DirectionLayout
     holding_plan: HoldingPlan
@@ -65,6 +96,7 @@ class DirectionRecords:
     decisions: DecisionLog  # the holding controllers' decisions
     facilities: FacilityPass | None = None  # lorries that passed a facility first
     classes: dict[str, ClassRecords] = field(default_factory=dict)  # cars, coaches
+    dispatch: Dispatch | None = None  # set when the behaviour rule is on
 
     @property
     def reached_corridor_minutes(self) -> np.ndarray:

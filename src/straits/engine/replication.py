@@ -10,7 +10,7 @@ from straits.engine.event_loop import DirectionInput, DirectionOutput, run_direc
 from straits.engine.facilities import FacilityPass, pass_facilities
 from straits.engine.holding import DecisionLog, area_names
 from straits.engine.passengers import MixedDirection, class_names, draw_passengers, merge_classes
-from straits.engine.records import ClassRecords, DirectionRecords, Records
+from straits.engine.records import ClassRecords, DirectionRecords, Dispatch, Records
 from straits.engine.timetable import headway_minutes
 from straits.scenario.schema import DIRECTIONS, Scenario
 
@@ -56,6 +56,9 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
         out = _run_through_facilities(inputs, facilities)
     else:
         out = run_direction(inputs)
+    dispatch = None
+    if inputs.behaviour_on:  # never with facilities nor passengers (the schema refuses both)
+        out, arrivals, dispatch = _corridor_lorries(scenario, inputs, out)
     crossed = out.departure_index >= 0
     departure_minutes = np.full(crossed.shape[0], np.nan)
     departure_minutes[crossed] = inputs.departure_minutes[out.departure_index[crossed]]
@@ -87,7 +90,41 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                               out.decision_reason),
         facilities=facilities,
         classes=classes,
+        dispatch=dispatch,
     )
+
+
+def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: DirectionOutput
+                      ) -> tuple[DirectionOutput, np.ndarray, Dispatch]:
+    """Keep the lorries that reached the corridor, in the order they did (the
+    metrics expect sorted arrivals), and set the loads that never did apart."""
+    entered = ~np.isnan(out.corridor_arrival_minutes)
+    order = np.flatnonzero(entered)[
+        np.argsort(out.corridor_arrival_minutes[entered], kind="stable")]
+    outside = np.flatnonzero(~entered)
+    per_lorry = {
+        name: getattr(out, name)[order]
+        for name in ("terminal", "turned_back", "gate_entry_minutes", "stage_start_minutes",
+                     "stage_end_minutes", "departure_index", "held_minutes",
+                     "released_minutes", "corridor_arrival_minutes", "held_back", "diverted_to",
+                     "switched", "rejoined")
+    }
+    kept = out._replace(**per_lorry)
+    behaviour = scenario.active_behaviour
+    assert behaviour is not None  # the dispatch exists only when the rule is on
+    diversions = behaviour.diversions
+    dispatch = Dispatch(
+        planned_minutes=inputs.arrival_minutes[order],
+        held_back=kept.held_back,
+        switched=kept.switched,
+        rejoined=kept.rejoined,
+        outside_planned_minutes=inputs.arrival_minutes[outside],
+        outside_held_back=out.held_back[outside],
+        outside_diverted_to=out.diverted_to[outside],
+        diversions=list(diversions),
+        diversion_cost_gbp=np.array([d.extra_cost_gbp_per_lorry for d in diversions.values()]),
+    )
+    return kept, kept.corridor_arrival_minutes, dispatch
 
 
 def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
@@ -97,7 +134,8 @@ def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
     reached = facilities.reached_corridor(inputs.arrival_minutes)
     order = np.argsort(reached, kind="stable")
     permuted = inputs._replace(arrival_minutes=reached[order],
-                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS})
+                               **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS
+                                  if getattr(inputs, k).shape[0]})  # empty: never drawn
     out = run_direction(permuted)
     back = np.empty_like(order)
     back[order] = np.arange(order.shape[0])

@@ -36,12 +36,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from straits import __version__
+from straits.experiments.store_path import STORE_ENV
 from straits.experiments.tasks import HoldingSeries, TaskResult
 from straits.files import atomic_path, ensure_writable_folder
 from straits.scenario.clock import clock_times
-
-DEFAULT_STORE = "straits-results.duckdb"
-STORE_ENV = "STRAITS_STORE"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -103,11 +101,6 @@ _SERIES_SCHEMA = pa.schema([
     ("lorries", pa.list_(pa.float32())),
     ("km", pa.list_(pa.float32())),
 ])
-
-
-def default_store_path() -> Path:
-    """``$STRAITS_STORE`` if set, else ``straits-results.duckdb`` in the working directory."""
-    return Path(os.environ.get(STORE_ENV) or DEFAULT_STORE)
 
 
 class StoreError(Exception):
@@ -191,15 +184,28 @@ class ResultsStore:
             raise StoreError(_open_error(self.path, exc)) from None
 
     def _check_whole(self) -> None:
-        """A truncated file opens, then fails on whichever block is missing: refuse it now."""
+        """A truncated file opens, then fails on whichever block is missing: refuse it now.
+
+        The file may legitimately be shorter than its block count (a free block at the
+        end, blocks still in the write-ahead log after a crash), so a short file is only
+        refused when reading every table fails.
+        """
         row = self._first("SELECT block_size, total_blocks FROM pragma_database_size() "
                           "WHERE database_name = current_database()")
         needed = _HEADER_BYTES + row[0] * row[1]
         size = self.path.stat().st_size
-        if size < needed:
+        if size >= needed:
+            return
+        try:
+            for (table,) in self.con.execute(
+                    "SELECT table_name FROM duckdb_tables() WHERE database_name = "
+                    "current_database()").fetchall():
+                self.con.execute(f'SELECT * FROM "{table}"').fetchall()
+        except duckdb.Error:
             self.con.close()
             raise StoreError(f"--store: {str(self.path)!r} is truncated ({size:,} of {needed:,} "
-                             "bytes); restore it from a copy or point --store at a new file")
+                             "bytes); restore it from a copy or point --store at a new file"
+                             ) from None
 
     def _check_writable(self) -> None:
         """Fail before any simulation if the database or its files cannot be written."""
@@ -372,6 +378,15 @@ class ResultsStore:
             f"max(k.value) AS max FROM ({_EXPERIMENT_RUNS}) m JOIN kpis k USING (run_id) "
             "WHERE contains(k.kpi, ?) GROUP BY m.point, k.kpi ORDER BY m.point, k.kpi",
             [experiment_id, pattern])
+
+    def kpi_values(self, experiment_id: str, prefix: str = "") -> pa.Table:
+        """Per point and KPI (names starting with ``prefix``): the list of its values in
+        replication order, for callers that sum them themselves (exactly, or pooled)."""
+        return self._read(
+            f"SELECT m.point, k.kpi, list(k.value ORDER BY m.replication) AS \"values\" "
+            f"FROM ({_EXPERIMENT_RUNS}) m JOIN kpis k USING (run_id) "
+            "WHERE starts_with(k.kpi, ?) GROUP BY m.point, k.kpi ORDER BY m.point, k.kpi",
+            [experiment_id, prefix])
 
     def point_means(self, experiment_id: str, kpi: str) -> dict[int, float]:
         """The mean of one KPI at each point (summed in replication order)."""

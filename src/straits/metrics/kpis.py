@@ -41,11 +41,15 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
     holding: dict[str, Any] = {}
     stack_minutes = np.zeros(grid.shape[0], dtype=bool)
     total_hours = 0.0
+    diversion_gbp = 0.0
     for name, dr in records.directions.items():
         plan = getattr(scenario.holding, name)
         occ = occupancy(dr, plan, grid)
         directions[name] = _direction_kpis(dr, records, occ.km_by_area.sum(axis=0))
         total_hours += directions[name]["lorry_hours_delayed"]
+        if dr.dispatch is not None:
+            directions[name]["behaviour"] = behaviour_kpis(dr, records.horizon_minutes)
+            diversion_gbp += directions[name]["behaviour"]["diversion_cost_gbp"]
         flags = [a.stack_or_brock for a in plan.areas] + [False]
         decided = [a.decision is not None for a in plan.areas] + [False]
         called = called_or_in_force(plan, dr.decisions, grid)
@@ -73,7 +77,7 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
         hgv_delays = {name: delay_at_horizon_minutes(dr, records.horizon_minutes)[0]
                       for name, dr in records.directions.items()}
         extra["classes"] = class_kpis(scenario, records, grid, hgv_delays)
-    return {
+    summary = {
         "scenario": records.scenario,
         "seed": records.seed,
         "start": records.start.isoformat(timespec="minutes"),
@@ -94,6 +98,9 @@ def summarise(scenario: Scenario, records: Records) -> dict[str, Any]:
             for w in records.windows
         ],
     }
+    if any(dr.dispatch is not None for dr in records.directions.values()):
+        summary["diversion_cost_gbp"] = _r(diversion_gbp, 0)
+    return summary
 
 
 def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
@@ -102,7 +109,8 @@ def _facility_kpis(scenario: Scenario, records: Records) -> dict[str, Any]:
     for name, dr in records.directions.items():
         facilities = direction_facilities(scenario, name)
         passed = dr.facilities
-        assert passed is not None  # the scenario has facilities in this direction
+        if passed is None:  # no facility in this direction
+            continue
         for k, f in enumerate(facilities):
             mine = passed.facility == k
             wait = passed.start_minutes[mine] - dr.arrival_minutes[mine]
@@ -140,21 +148,32 @@ def delay_minutes(dr: DirectionRecords) -> np.ndarray:
     return np.maximum(elapsed - dr.free_flow_minutes[crossed], 0.0)
 
 
-def delay_at_horizon_minutes(dr: DirectionRecords, horizon_minutes: float
-                             ) -> tuple[np.ndarray, np.ndarray]:
-    """Delay of every lorry that crossed or is still in the corridor, and which are censored.
+def lorry_delays_minutes(dr: DirectionRecords, horizon_minutes: float,
+                         from_minutes: np.ndarray | None = None) -> np.ndarray:
+    """Delay of each lorry as every delay KPI counts it; NaN for lorries turned back.
 
     A lorry still in the corridor at the horizon reaches the far side at the
     horizon plus its crossing at the earliest, so that gives its delay: a lower
     bound, never above what a worse disruption would give it. Lorries turned
-    back are left out (they never cross).
+    back never cross, so they have no delay. ``from_minutes`` (per lorry; default
+    its arrival) is where the delay is counted from: the planned departure
+    includes the time a load was held back.
     """
+    start = dr.arrival_minutes if from_minutes is None else from_minutes
+    earliest_exit = horizon_minutes + dr.layout.crossing_minutes[np.maximum(dr.terminal, 0)]
+    exit_minutes = np.where(dr.crossed, dr.exit_minutes, earliest_exit)
+    delays = np.maximum(exit_minutes - start - dr.free_flow_minutes, 0.0)
+    return np.where(dr.crossed | dr.in_system_at_end, delays, np.nan)
+
+
+def delay_at_horizon_minutes(dr: DirectionRecords, horizon_minutes: float,
+                             from_minutes: np.ndarray | None = None
+                             ) -> tuple[np.ndarray, np.ndarray]:
+    """Delays of the lorries that crossed or are still in the corridor, and which of
+    those are censored (still waiting at the horizon)."""
     counted = dr.crossed | dr.in_system_at_end
-    earliest_exit = horizon_minutes + dr.layout.crossing_minutes[dr.terminal]
-    exit_minutes = np.where(dr.crossed, dr.exit_minutes, earliest_exit)[counted]
-    elapsed = exit_minutes - dr.arrival_minutes[counted]
-    delays = np.maximum(elapsed - dr.free_flow_minutes[counted], 0.0)
-    return delays, dr.in_system_at_end[counted]
+    return (lorry_delays_minutes(dr, horizon_minutes, from_minutes)[counted],
+            dr.in_system_at_end[counted])
 
 
 def _per_full_day(minutes: np.ndarray, horizon_minutes: float) -> np.ndarray:
@@ -206,6 +225,44 @@ def _direction_kpis(dr: DirectionRecords, records: Records, km: np.ndarray) -> d
             "max": int(full_days.max()) if full_days.size else 0,
         },
         "routes": by_route,
+    }
+
+
+def behaviour_kpis(dr: DirectionRecords, horizon_minutes: float) -> dict[str, Any]:
+    """What hauliers did under the behaviour rule (docs/kpis.md, ``behaviour``).
+
+    Every planned load is counted once: it reached the corridor (``arrived``),
+    was diverted, or was still held back at the horizon (``postponed_pending``).
+    """
+    dispatch = dr.dispatch
+    assert dispatch is not None  # called only when the behaviour rule was on
+    delays, _ = delay_at_horizon_minutes(dr, horizon_minutes, dispatch.planned_minutes)
+    diverted_to = dispatch.outside_diverted_to[dispatch.diverted]
+    by_where = np.bincount(diverted_to, minlength=len(dispatch.diversions))
+    switched_to = np.bincount(dr.terminal[dispatch.switched], minlength=len(dr.layout.routes))
+    pending = dispatch.pending
+    postponed_hours = (
+        (dr.arrival_minutes - dispatch.planned_minutes).sum()
+        + (horizon_minutes - dispatch.outside_planned_minutes[pending]).sum()
+    ) / 60.0
+    return {
+        "planned": int(dr.lorries + dispatch.outside_planned_minutes.shape[0]),
+        "postponed": int((dispatch.held_back > 0).sum()
+                         + (dispatch.outside_held_back > 0).sum()),
+        "postponed_pending": int(pending.sum()),
+        "lorry_hours_postponed": _r(postponed_hours, 1),
+        "diverted": int(dispatch.diverted.sum()),
+        "diverted_by_where": {name: int(c) for name, c in zip(dispatch.diversions, by_where,
+                                                              strict=True)},
+        "switched_route": int(dispatch.switched.sum()),
+        "switched_to": {route: int(c) for route, c in zip(dr.layout.routes, switched_to,
+                                                         strict=True) if c},
+        "rejoined": int(dispatch.rejoined.sum()),
+        "delay_with_postponement_minutes": {
+            "mean": _r(delays.mean() if delays.size else 0.0),
+            "p95": _r(np.percentile(delays, 95) if delays.size else 0.0),
+        },
+        "diversion_cost_gbp": _r(float(np.dot(by_where, dispatch.diversion_cost_gbp)), 0),
     }
 
 

@@ -9,6 +9,7 @@ import pyarrow as pa
 
 from straits.engine.holding import REASON_NAMES, STATE_NAMES
 from straits.engine.records import Records
+from straits.metrics.kpis import lorry_delays_minutes
 from straits.metrics.occupancy import inside_terminals, occupancy
 from straits.scenario.clock import clock_times
 from straits.scenario.schema import Scenario
@@ -100,6 +101,13 @@ def lorry_table(records: Records) -> pa.Table:
         data["departure_minutes"] = dr.departure_minutes
         data["exit_minutes"] = dr.exit_minutes
         data["free_flow_minutes"] = dr.free_flow_minutes
+        data["delay_minutes"] = lorry_delays_minutes(dr, records.horizon_minutes)
+        data["delay_censored"] = dr.in_system_at_end
+        if dr.dispatch is not None:  # the behaviour rule: what each haulier did first
+            data["planned_minutes"] = dr.dispatch.planned_minutes
+            data["held_back"] = dr.dispatch.held_back
+            data["switched_route"] = dr.dispatch.switched
+            data["rejoined"] = dr.dispatch.rejoined
         parts.append(pa.table(data))
     return pa.concat_tables(parts, promote_options="default")
 

@@ -28,9 +28,7 @@ def queue_figure(run: RunData, unit: str = "lorries", series: Series | None = No
     series = series or run_series(run)
     x = timestamps(run.start, series.minutes)
     colours = place_colours(series)
-    directions = list(DIRECTION_TITLES)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
-                        subplot_titles=[DIRECTION_TITLES[d] for d in directions])
+    directions, fig = _by_direction(0.09)
     for row, direction in enumerate(directions, start=1):
         used = [p for p in series.queues(direction) if p.used]
         for place in used:
@@ -131,9 +129,7 @@ def delay_figure(run: RunData) -> go.Figure:
 
 def throughput_figure(run: RunData) -> go.Figure:
     """Lorries carried per day by each route, against what the departures could carry."""
-    directions = list(DIRECTION_TITLES)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=[DIRECTION_TITLES[d] for d in directions])
+    directions, fig = _by_direction(0.1)
     daily = _daily_departures(run)
     if daily is None:
         return _empty(fig, "Daily throughput", "the departures log was not stored with this run")
@@ -275,6 +271,14 @@ def shade_disruptions(fig: go.Figure, run: RunData, colour: str = SHADE,
         fig.update_layout(margin={"t": 130})
 
 
+def _by_direction(vertical_spacing: float) -> tuple[list[str], go.Figure]:
+    """The directions and a figure with one row for each, sharing the time axis."""
+    directions = list(DIRECTION_TITLES)
+    return directions, make_subplots(rows=2, cols=1, shared_xaxes=True,
+                                     vertical_spacing=vertical_spacing,
+                                     subplot_titles=[DIRECTION_TITLES[d] for d in directions])
+
+
 def _pooled_delays(run: RunData) -> dict[str, np.ndarray]:
     pooled: dict[str, list[np.ndarray]] = {}
     for rep in run.replications:
@@ -363,9 +367,7 @@ def relative_axis(a: RunData, b: RunData, relative: bool | None = None) -> bool:
 def compare_queue_figure(a: RunData, b: RunData, relative: bool | None = None) -> go.Figure:
     """Total queue outside the terminals, A against B, per direction."""
     relative = relative_axis(a, b, relative)
-    directions = list(DIRECTION_TITLES)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
-                        subplot_titles=[DIRECTION_TITLES[d] for d in directions])
+    directions, fig = _by_direction(0.09)
     for dash, shade, run, colour in _compared(a, b):
         series = run_series(run)
         x = _round(series.minutes / 1440.0) if relative else timestamps(run.start,
@@ -451,9 +453,7 @@ def compare_throughput_figure(a: RunData, b: RunData,
                               relative: bool | None = None) -> go.Figure:
     """Lorries crossed per day, all routes, A against B."""
     relative = relative_axis(a, b, relative)
-    directions = list(DIRECTION_TITLES)
-    fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.1,
-                        subplot_titles=[DIRECTION_TITLES[d] for d in directions])
+    directions, fig = _by_direction(0.1)
     for dash, shade, run, colour in _compared(a, b):
         daily = _daily_departures(run)
         if daily is None:

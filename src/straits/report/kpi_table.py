@@ -61,6 +61,8 @@ _DIRECTION_KPIS: dict[tuple[str, ...], tuple[str, str, Better]] = {
     ("delay_minutes", "p50"): ("delay per lorry, median", "min", "lower"),
     ("delay_minutes", "p95"): ("delay per lorry, 95th percentile", "min", "lower"),
     ("delay_minutes", "max"): ("delay per lorry, longest", "min", "lower"),
+    ("delay_minutes", "censored_lorries"): ("delays censored at the horizon (still waiting)",
+                                            "lorries", "lower"),
     ("queue_peak_lorries",): ("peak queue outside the terminals", "lorries", "lower"),
     ("queue_peak_km",): ("peak queue length", "km", "lower"),
     ("lorry_hours_delayed",): ("lorry-hours of delay", "h", "lower"),
@@ -73,6 +75,20 @@ _ROUTE_KPIS: dict[str, tuple[str, str, Better]] = {
     "capacity_lorries": ("capacity of its departures", "lorries", "higher"),
     "load_factor": ("load factor", "share", None),
 }
+_BEHAVIOUR_KPIS: dict[tuple[str, ...], tuple[str, str, Better]] = {
+    ("planned",): ("loads planned", "lorries", None),
+    ("postponed",): ("loads held back", "lorries", "lower"),
+    ("postponed_pending",): ("still held back at the end", "lorries", "lower"),
+    ("lorry_hours_postponed",): ("lorry-hours held back", "h", "lower"),
+    ("diverted",): ("diverted out of the Short Straits", "lorries", "lower"),
+    ("switched_route",): ("switched route", "lorries", None),
+    ("rejoined",): ("turned back, then rejoined", "lorries", None),
+    ("delay_with_postponement_minutes", "mean"): ("delay with postponement, mean", "min",
+                                                  "lower"),
+    ("delay_with_postponement_minutes", "p95"): ("delay with postponement, 95th percentile",
+                                                 "min", "lower"),
+    ("diversion_cost_gbp",): ("cost of diversions", "£", "lower"),
+}
 _HOLDING_KPIS: dict[str, tuple[str, str, Better]] = {
     "peak_lorries": ("peak queue", "lorries", "lower"),
     "peak_km": ("peak queue length", "km", "lower"),
@@ -84,12 +100,16 @@ def _flatten(summary: dict[str, Any]) -> dict[tuple, float]:
     """Numeric KPIs keyed by their path in the summary."""
     flat: dict[tuple, Any] = {
         ("cost_gbp",): summary.get("cost_gbp"),
+        ("diversion_cost_gbp",): summary.get("diversion_cost_gbp"),
         ("stack_or_brock", "hours_active"): _at(summary, ("stack_or_brock", "hours_active")),
         ("stack_or_brock", "days_active"): _at(summary, ("stack_or_brock", "days_active")),
     }
     for direction, d in summary.get("directions", {}).items():
         for path in _DIRECTION_KPIS:
             flat[("directions", direction, *path)] = _at(d, path)
+        if "behaviour" in d:
+            for path in _BEHAVIOUR_KPIS:
+                flat[("behaviour", direction, *path)] = _at(d["behaviour"], path)
         for route, r in d.get("routes", {}).items():
             for key in _ROUTE_KPIS:
                 flat[("routes", direction, route, key)] = r.get(key)
@@ -129,6 +149,11 @@ def _describe(key: tuple) -> tuple[str, str, str, Better]:
     head = key[0]
     if head == "cost_gbp":
         return "corridor", "cost of delay to hauliers", "£", "lower"
+    if head == "diversion_cost_gbp":
+        return "corridor", "cost of diversions to hauliers", "£", "lower"
+    if head == "behaviour":
+        label, unit, better = _BEHAVIOUR_KPIS[key[2:]]
+        return f"hauliers ({key[1]})", label, unit, better
     if head == "stack_or_brock":
         unit = "h" if key[1] == "hours_active" else "days"
         return "corridor", f"Operation Stack/Brock in use ({unit})", unit, "lower"

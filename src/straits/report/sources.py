@@ -4,7 +4,7 @@ experiment in the results store, or a scenario run on the spot.
 Everything the charts need is gathered into :class:`RunData` (one or more
 replications of one scenario), so charts never care where a run was kept.
 Each replication carries its KPI summary, its 15-minute holding series, the
-departures log and the delay of every lorry that crossed.
+departures log and the delay of every lorry as the delay KPIs count it.
 """
 
 from __future__ import annotations
@@ -22,8 +22,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from straits.experiments.store import ResultsStore, StoreError, default_store_path
-from straits.metrics.kpis import delay_minutes
+from straits.experiments.store import ResultsStore, StoreError
+from straits.experiments.store_path import default_store_path
+from straits.metrics.kpis import delay_at_horizon_minutes
 from straits.metrics.timeseries import departures_table, holding_timeseries
 from straits.pipeline import RunResult, simulate
 from straits.scenario import Scenario, load_scenario, scenario_from_text, scenario_to_yaml
@@ -41,7 +42,7 @@ class Replication:
     summary: dict[str, Any]
     holding: pa.Table  # minutes, direction, place, kind, lorries, km (see metrics.timeseries)
     departures: pa.Table | None  # minutes, direction, route, capacity, scheduled_capacity, load
-    delays_minutes: dict[str, np.ndarray] | None  # per direction, lorries that crossed
+    delays_minutes: dict[str, np.ndarray] | None  # per direction, as the delay KPIs count them
 
 
 @dataclass(frozen=True)
@@ -73,7 +74,8 @@ class RunData:
 def replication_from_result(result: RunResult) -> Replication:
     """Gather a finished replication's tables (no files involved)."""
     records = result.records
-    delays = {name: delay_minutes(dr).astype(np.float32) for name, dr in records.directions.items()}
+    delays = {name: delay_at_horizon_minutes(dr, records.horizon_minutes)[0].astype(np.float32)
+              for name, dr in records.directions.items()}
     return Replication(result.summary, holding_timeseries(result.scenario, records),
                        departures_table(records), delays)
 
@@ -202,17 +204,14 @@ def _read_optional(path: Path) -> pa.Table | None:
 
 
 def _delays_from_lorries(path: Path) -> dict[str, np.ndarray] | None:
-    """Delays as the KPIs define them: exit − arrival − free flow, for lorries that crossed."""
-    if not path.is_file():
-        return None
-    table = pq.read_table(path, columns=["direction", "arrival_minutes", "departure_minutes",
-                                         "exit_minutes", "free_flow_minutes"])
+    """Delays as the delay KPIs count them (the file's ``delay_minutes``: lorries that
+    crossed and, censored, those still waiting at the horizon; NaN for turned back)."""
+    if not path.is_file() or "delay_minutes" not in pq.read_schema(path).names:
+        return None  # no lorries file, or one written before delays were stored
+    table = pq.read_table(path, columns=["direction", "delay_minutes"])
     out = {}
     for direction in pc.unique(table["direction"]).to_pylist():
         part = table.filter(pc.equal(table["direction"], direction))
-        crossed = ~np.isnan(part["departure_minutes"].to_numpy(zero_copy_only=False))
-        elapsed = (part["exit_minutes"].to_numpy(zero_copy_only=False)
-                   - part["arrival_minutes"].to_numpy(zero_copy_only=False))
-        free = part["free_flow_minutes"].to_numpy(zero_copy_only=False)
-        out[direction] = np.maximum(elapsed - free, 0.0)[crossed].astype(np.float32)
+        delays = part["delay_minutes"].to_numpy(zero_copy_only=False)
+        out[direction] = delays[~np.isnan(delays)].astype(np.float32)
     return out

@@ -8,6 +8,7 @@ from straits.scenario.loading import (
     scenario_from_text,
     scenario_hash,
     scenario_to_yaml,
+    with_horizon,
 )
 from straits.scenario.schema import Scenario
 
@@ -20,4 +21,5 @@ __all__ = [
     "scenario_from_text",
     "scenario_hash",
     "scenario_to_yaml",
+    "with_horizon",
 ]

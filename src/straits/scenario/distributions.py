@@ -3,10 +3,13 @@
 Each one knows its mean, its variance and how to draw from a numpy generator,
 so the engine, the security coupling, the web levers and the benchmarks ask
 the distribution instead of switching on its type (as Ciw's distributions do).
+Durations also know their range (``lower_minutes``, ``upper_minutes``; the
+99.9th percentile where unbounded), so a run's work can be bounded before it starts.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Annotated, Literal
 
 import numpy as np
@@ -25,6 +28,7 @@ MeanServiceMinutes = Annotated[
     Minutes, minutes_between(MIN_MEAN_SERVICE_MINUTES, MAX_SERVICE_MINUTES)
 ]
 ServiceMinutes = Annotated[Minutes, minutes_between(0.0, MAX_SERVICE_MINUTES)]
+_Z_999 = 3.090232  # standard normal 99.9th percentile
 
 
 def _lognormal(rng: np.random.Generator, mean: float, cv: float, n: int) -> np.ndarray:
@@ -51,6 +55,24 @@ class _LognormalShape:
         return _lognormal(rng, self.mean, self.cv, n)
 
 
+class _PointMass:
+    """Mean, variance and draws of a fixed ``value``."""
+
+    value: float
+
+    @property
+    def mean_minutes(self) -> float:
+        return self.value
+
+    @property
+    def variance_minutes2(self) -> float:
+        return 0.0
+
+    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` copies of the value (no draw is taken, so other streams do not shift)."""
+        return np.full(n, self.value)
+
+
 # --- service times -------------------------------------------------------------
 
 
@@ -73,21 +95,9 @@ class Exponential(StrictModel):
         return self.model_copy(update={"mean": minutes})
 
 
-class Deterministic(StrictModel):
+class Deterministic(_PointMass, StrictModel):
     distribution: Literal["deterministic"]
     value: ServiceMinutes
-
-    @property
-    def mean_minutes(self) -> float:
-        return self.value
-
-    @property
-    def variance_minutes2(self) -> float:
-        return 0.0
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` copies of the value (no draw is taken)."""
-        return np.full(n, self.value)
 
     def with_mean_minutes(self, minutes: float) -> Deterministic:
         return self.model_copy(update={"value": minutes})
@@ -152,7 +162,22 @@ ServiceTime = Annotated[ServiceTimeModel, Field(discriminator="distribution")]
 # --- disruption durations -------------------------------------------------------
 
 
-class UniformDuration(StrictModel):
+class _Bounded:
+    """The range of a duration drawn between ``low`` and ``high``."""
+
+    low: float
+    high: float
+
+    @property
+    def lower_minutes(self) -> float:
+        return self.low
+
+    @property
+    def upper_minutes(self) -> float:
+        return self.high
+
+
+class UniformDuration(_Bounded, StrictModel):
     distribution: Literal["uniform"]
     low: NonNegativeMinutes
     high: NonNegativeMinutes
@@ -175,7 +200,7 @@ class UniformDuration(StrictModel):
         return rng.uniform(self.low, self.high, n)
 
 
-class TriangularDuration(StrictModel):
+class TriangularDuration(_Bounded, StrictModel):
     distribution: Literal["triangular"]
     low: NonNegativeMinutes
     mode: NonNegativeMinutes
@@ -208,22 +233,28 @@ class LognormalDuration(_LognormalShape, StrictModel):
     mean: PositiveMinutes
     cv: CoefficientOfVariation
 
+    @property
+    def lower_minutes(self) -> float:
+        return 0.0
 
-class FixedDuration(StrictModel):
+    @property
+    def upper_minutes(self) -> float:
+        """The 99.9th percentile: unbounded above, so the costliest duration worth planning for."""
+        sigma = math.sqrt(math.log1p(self.cv**2))
+        return self.mean * math.exp(_Z_999 * sigma - sigma**2 / 2)
+
+
+class FixedDuration(_PointMass, StrictModel):
     distribution: Literal["fixed"] = "fixed"
     value: NonNegativeMinutes
 
     @property
-    def mean_minutes(self) -> float:
+    def lower_minutes(self) -> float:
         return self.value
 
     @property
-    def variance_minutes2(self) -> float:
-        return 0.0
-
-    def sample(self, rng: np.random.Generator, n: int) -> np.ndarray:
-        """``n`` copies of the value (no draw is taken)."""
-        return np.full(n, self.value)
+    def upper_minutes(self) -> float:
+        return self.value
 
 
 def _fixed_if_string(value: object) -> object:

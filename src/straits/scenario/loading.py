@@ -15,6 +15,7 @@ objects its size, nesting depth and alias expansion are checked against
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import json
 from importlib import resources
@@ -33,6 +34,7 @@ from straits.scenario.limits import (
     MAX_YAML_NODES,
 )
 from straits.scenario.schema import Scenario
+from straits.scenario.units import format_minutes
 
 _BUILTIN_PACKAGE = "straits.scenario"
 _BUILTIN_DIR = "builtin"
@@ -83,6 +85,28 @@ def scenario_from_text(text: str, source: str = "<text>", base_dir: Path | None 
     document = _parse(text, source)
     merged = _resolve_extends(document, source, base_dir, depth=0)
     return scenario_from_mapping(merged, source=source, text=text)
+
+
+def with_horizon(scenario: Scenario, horizon_minutes: float, source: str = "horizon"
+                 ) -> Scenario:
+    """``scenario`` run for ``horizon_minutes`` instead, validated like any scenario.
+
+    A shorter run keeps only the disruptions, security changes and report periods
+    that start inside it (the rest would be refused as outside the horizon).
+    """
+    data = copy.deepcopy(scenario.model_dump(mode="json"))
+    data["horizon"] = format_minutes(horizon_minutes)
+    data["disruptions"] = [d for d, model in zip(data["disruptions"], scenario.disruptions,
+                                                 strict=True)
+                           if scenario.start_minutes(model) < horizon_minutes]
+    if scenario.security is not None:
+        starts: dict[str, list[Any]] = {"changes": [c.start for c in scenario.security.changes],
+                  "report_periods": [p.start for p in scenario.security.report_periods]}
+        for key, begins in starts.items():
+            data["security"][key] = [
+                item for item, start in zip(data["security"][key], begins, strict=True)
+                if scenario.minutes_after_start(start) < horizon_minutes]
+    return scenario_from_mapping(data, source=source)
 
 
 def scenario_from_mapping(data: dict[str, Any], source: str = "<mapping>",

@@ -9,9 +9,10 @@ here so the engine can trust the scenario it is given.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol, TypeVar
 
 from pydantic import (
+    BeforeValidator,
     Field,
     field_validator,
     model_validator,
@@ -35,6 +36,7 @@ from straits.scenario.distributions import (
     ServiceTime,
     TriangularDuration,
     UniformDuration,
+    _fixed_if_string,
 )
 from straits.scenario.limits import (
     FIRST_START_YEAR,
@@ -83,6 +85,21 @@ Model = StrictModel  # the corridor schema's base: strict and immutable
 # --- the corridor ------------------------------------------------------------
 
 
+class _Named(Protocol):
+    name: str
+
+
+_N = TypeVar("_N", bound=_Named)
+
+
+def _unique_names(items: list[_N], what: str) -> list[_N]:
+    """``items`` unchanged if no two share a name (a name is how every reference finds one)."""
+    names = [item.name for item in items]
+    if len(set(names)) != len(names):
+        raise ValueError(f"{what} names must be unique, got {names}")
+    return items
+
+
 class Stage(Model):
     """A bank of booths lorries pass one at a time, in FIFO order."""
 
@@ -107,10 +124,7 @@ class Terminal(Model):
     @field_validator("stages")
     @classmethod
     def _unique_stage_names(cls, stages: list[Stage]) -> list[Stage]:
-        names = [s.name for s in stages]
-        if len(set(names)) != len(names):
-            raise ValueError(f"stage names must be unique, got {names}")
-        return stages
+        return _unique_names(stages, "stage")
 
 
 class RouteTerminals(Model):
@@ -277,10 +291,7 @@ class HoldingPlan(Model):
     @field_validator("areas")
     @classmethod
     def _unique_area_names(cls, areas: list[HoldingArea]) -> list[HoldingArea]:
-        names = [a.name for a in areas]
-        if len(set(names)) != len(names):
-            raise ValueError(f"holding area names must be unique, got {names}")
-        return areas
+        return _unique_names(areas, "holding area")
 
 
 class Holding(Model):
@@ -315,6 +326,51 @@ class Facility(Model):
 
 class Cost(Model):
     delay_gbp_per_lorry_hour: Annotated[float, Field(ge=0, le=10_000)]
+
+
+MAX_DIVERSIONS = 20  # places a diverted load can go; more is a typo, not a plan
+
+
+class Diversion(Model):
+    """Somewhere outside the Short Straits a lorry can go instead (other ports)."""
+
+    share: Fraction  # of the diverted lorries that go here
+    extra_cost_gbp_per_lorry: Annotated[float, Field(ge=0, le=100_000)]
+
+
+class Behaviour(Model):
+    """Hauliers who respond to what is published (docs/model.md, "Behaviour").
+
+    At its planned departure each lorry reads the published expected delay of
+    every route (refreshed every ``published_every``, so it lags the queue; an
+    announced closure counts in full). An unbooked lorry takes the route with
+    the earliest expected arrival, paying ``switch_penalty`` to leave its
+    planned one. It then holds back with probability
+    ``1 - exp(-(delay - hold_back_threshold) / hold_back_scale)`` (each lorry
+    has one tolerance draw), looks again after ``recheck_after``, and leaves
+    the Short Straits for one of ``diversions`` once it would have waited
+    ``divert_after``. Lorries turned back at a stage come back after
+    ``rejoin_after`` (ready) if it is given. Off unless ``enabled``.
+    """
+
+    enabled: bool = False
+    published_every: PositiveMinutes = 60.0
+    booked_share: Fraction = 1.0
+    switch_penalty: NonNegativeMinutes = 60.0
+    hold_back_threshold: NonNegativeMinutes = 120.0
+    hold_back_scale: PositiveMinutes = 720.0
+    recheck_after: PositiveMinutes = 180.0
+    divert_after: PositiveMinutes = 1440.0
+    diversions: Annotated[dict[Name, Diversion], Field(max_length=MAX_DIVERSIONS)] = {}
+    rejoin_after: Annotated[DurationSpec | None, BeforeValidator(_fixed_if_string)] = None
+
+    @field_validator("diversions")
+    @classmethod
+    def _shares_sum_to_one(cls, diversions: dict[str, Diversion]) -> dict[str, Diversion]:
+        total = sum(d.share for d in diversions.values())
+        if diversions and abs(total - 1.0) > 1e-6:
+            raise ValueError(f"diversion shares must add up to 1, they add up to {total:g}")
+        return diversions
 
 
 # --- disruptions -------------------------------------------------------------
@@ -428,6 +484,7 @@ class Scenario(Model):
     cost: Cost
     disruptions: Annotated[list[Disruption], Field(max_length=MAX_DISRUPTIONS)] = []
     facilities: Annotated[list[Facility], Field(exclude_if=lambda v: not v)] = []
+    behaviour: Annotated[Behaviour | None, Field(exclude_if=lambda v: v is None)] = None
     security: Annotated[SecurityConfig | None, Field(exclude_if=lambda v: v is None)] = None
     passengers: Annotated[Passengers | None, Field(exclude_if=lambda v: v is None)] = None
     calendar: Annotated[Calendar | None, Field(exclude_if=lambda v: v is None)] = None
@@ -458,6 +515,16 @@ class Scenario(Model):
         if self.calendar is not None:
             check_calendar(self.calendar)
         return self
+
+    @property
+    def behaviour_on(self) -> bool:
+        """Whether hauliers respond to published delays (``behaviour.enabled``)."""
+        return self.behaviour is not None and self.behaviour.enabled
+
+    @property
+    def active_behaviour(self) -> Behaviour | None:
+        """The behaviour rule when it is on, else None."""
+        return self.behaviour if self.behaviour_on else None
 
     def terminals_for(self, direction: str) -> list[tuple[str, str]]:
         """(route, terminal) pairs a lorry can use in ``direction``, in route order."""
@@ -540,6 +607,15 @@ def _check_facilities(sc: Scenario) -> None:
             raise ScenarioReferenceError(
                 ("facilities",), f"{direction} facility shares add up to {total:g}; "
                 "a lorry passes at most one facility, so keep them at most 1")
+    if sc.facilities and sc.behaviour_on:
+        raise ScenarioReferenceError(
+            ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
+            "pass a facility first; set behaviour.enabled: false or remove the facilities")
+    if sc.passengers is not None and sc.behaviour_on:
+        raise ScenarioReferenceError(
+            ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
+            "share the corridor with cars and coaches; set behaviour.enabled: false or "
+            "remove passengers")
 
 
 def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
@@ -680,11 +756,13 @@ def _check_controls(sc: Scenario, controls: Controls, where: tuple[str | int, ..
 __all__ = [
     "DIRECTIONS",
     "AreaDecision",
+    "Behaviour",
     "BorderSlowdown",
     "CapacityCut",
     "DemandShock",
     "Disruption",
     "DisruptionModel",
+    "Diversion",
     "Facility",
     "FerryRoute",
     "HoldingArea",

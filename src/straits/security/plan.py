@@ -116,7 +116,10 @@ def hourly_inputs(scenario: Scenario, segs: Segments, exposure: LorryExposure
     exposed = standing + moving
     half = per_segment(lambda p: p.attempts.lorry_half_saturation)
     opportunity = np.ones((hours, len(TARGETS)))
-    opportunity[:, LORRIES] = exposed / (exposed + half)
+    # Saturation counts every lorry on the roads, parked ones too: a secure park takes its
+    # lorries out of reach without pushing attempts onto moving lorries (no displacement
+    # to the most dangerous attempts without evidence for it; docs/security.md, Harm).
+    opportunity[:, LORRIES] = exposed / (exposure.stationary + moving + half)
     attempt = per_segment(levers.daily_rates) * timing[:, None] * opportunity
 
     moving_share = np.divide(moving, exposed, out=np.zeros(hours), where=exposed > 0)

@@ -16,6 +16,7 @@ from straits.engine.holding import area_km
 from straits.engine.records import DirectionRecords
 from straits.metrics.kpis import delay_minutes
 from straits.pipeline import RunResult
+from straits.scenario.schema import FerryRoute
 
 KM_PER_MILE = 1.609344
 SOUTHBOUND = "southbound"
@@ -121,13 +122,14 @@ def max_wait_hours(result: RunResult) -> float:
 
 def dover_busiest_day_lorries(result: RunResult) -> float:
     """F3.4, F1.3: most lorries through the Port of Dover in a calendar day,
-    both directions (sailings out of Dover plus sailings into Dover)."""
+    both directions (sailings out of Dover plus sailings into Dover, on every
+    ferry route: Calais and Dunkirk)."""
     days = int(np.ceil(result.records.horizon_minutes / 1440.0))
     total = np.zeros(days)
+    ferries = [i for i, route in enumerate(_kent(result).layout.routes)
+               if isinstance(result.scenario.routes[route], FerryRoute)]
     for name, dr in result.records.directions.items():
-        port = "dover" if name == SOUTHBOUND else "calais"
-        t = dr.layout.terminals.index(port)
-        mine = dr.crossed & (dr.terminal == t)
+        mine = dr.crossed & np.isin(dr.terminal, ferries)
         moment = dr.departure_minutes[mine] if name == SOUTHBOUND else dr.exit_minutes[mine]
         day = np.minimum((moment // 1440).astype(np.int64), days - 1)
         total += np.bincount(day, minlength=days)[:days]

@@ -36,6 +36,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from straits import __version__
 from straits.engine.budget import WorkBudget
+from straits.optimisation.spec import builtin_studies, load_study
 from straits.report import RunData, render_compare, render_report
 from straits.report.charts import (
     compare_delay_figure,
@@ -55,11 +56,16 @@ from straits.web.checking import (
 )
 from straits.web.jobs import FINISHED, Job, JobQueue, figures_json
 from straits.web.levers import Levers
+from straits.web.studies import StudyJob, StudyQueue
 
+StudyId = Annotated[str, PathParam(pattern=r"^s[0-9]{1,9}$", max_length=10)]
 RunId = Annotated[str, PathParam(pattern=r"^r[0-9]{1,9}$", max_length=10)]
 QueryRunId = Annotated[str, Query(pattern=r"^r[0-9]{1,9}$", max_length=10)]
 _STATIC_TYPES = {"app.js": "text/javascript", "app.css": "text/css",
                  "plotly.min.js": "text/javascript"}
+
+
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 class Settings(BaseModel):
@@ -81,9 +87,16 @@ class Settings(BaseModel):
     check_seconds: float = Field(10.0, gt=0, le=600, description=(
         "Time limit for reading and checking one scenario."))
     check_workers: int = Field(2, ge=1, le=32)
-    allowed_hosts: list[str] = Field(["127.0.0.1", "localhost", "::1"], description=(
+    allowed_hosts: list[str] = Field(list(LOOPBACK_HOSTS), description=(
         "Host names this server answers to ('*': any); others are refused (DNS rebinding)."))
     store: Path | None = Field(None, description="Results store for runs; None: memory only.")
+    max_study_trials: int = Field(48, ge=1, le=10_000, description=(
+        "Most plans one optimisation study may try."))
+    max_study_replications: int = Field(3, ge=1, le=1000, description=(
+        "Most replications per plan in a study's search."))
+    study_folder: Path | None = Field(None, description=(
+        "Where studies keep their outputs (None: straits-studies/ next to the store, or a "
+        "temporary folder without one)."))
 
     def budget(self) -> WorkBudget:
         return WorkBudget(max_lorries=self.max_lorries, max_lorry_passes=self.max_lorry_passes)
@@ -118,6 +131,7 @@ class ScenarioInfo(ScenarioSummary):
     strike_targets: list[str]
     holding_plans: dict[str, str]
     security: dict[str, Any] | None
+    hauliers_respond: bool = False  # the behaviour rule is on
     yaml: str
 
 
@@ -131,6 +145,36 @@ class RunRequest(BaseModel):
     replications: int = Field(1, ge=1, le=1000)
     seed: int = Field(1, ge=0, le=2**31 - 1)
     label: str | None = Field(None, max_length=80)
+
+
+class StudyRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    study: str = Field(max_length=60, description="A built-in study name "
+                       "(GET /api/studies/builtin).")
+    trials: int = Field(8, ge=1, le=100_000, description="Plans to try (capped by the server).")
+    replications: int = Field(1, ge=1, le=10_000, description="Replications per plan in the "
+                              "search (capped by the server).")
+    seed: int = Field(0, ge=0, le=2**31 - 1)
+
+
+class StudyState(BaseModel):
+    id: str
+    study: str
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    done: int
+    total: int
+    replications: int
+    seed: int
+    elapsed_seconds: float
+    error: str | None
+    x: str
+    y: str
+    front: list[dict[str, Any]] = Field(description=(
+        "Plans on the front so far; 'constraints' is 'awaiting re-run' until the plan was "
+        "re-run on fresh seeds, then 'holds', 'FAILS' or 'not re-run'."))
+    recommended: str | None
+    report: str | None
 
 
 class Kpi(BaseModel):
@@ -197,6 +241,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     jobs = JobQueue(keep=settings.keep_runs, store=settings.store,
                     retained_bytes=settings.max_retained_mb * 1024**2)
     checker = Checker(settings.check_workers, settings.check_seconds)
+    studies = StudyQueue(settings.store, settings.study_folder)
     static = _static_files()
 
     @asynccontextmanager
@@ -210,6 +255,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.jobs = jobs
     app.state.settings = settings
     app.state.checker = checker
+    app.state.studies = studies
     Responses = dict[int | str, dict[str, Any]]  # OpenAPI documentation of error replies
     bad: Responses = {
         400: {"model": Errors, "description": "The body is not valid JSON or form data."},
@@ -362,6 +408,45 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return HTMLResponse(render_compare(run_a, run_b),
                             headers=_download(f"compare-{a}-{b}.html"))
 
+    @app.get("/api/studies/builtin")
+    def list_builtin_studies() -> list[str]:
+        return builtin_studies()
+
+    @app.post("/api/studies", status_code=202, responses=bad)
+    async def submit_study(request: StudyRequest) -> StudyState:
+        """Start a built-in optimisation study (one at a time, in a worker thread)."""
+        _check_study(request, settings)
+        loaded = await run_in_threadpool(load_study, request.study)
+        job = studies.submit(loaded, request.trials, request.replications, request.seed)
+        return _study_state(job)
+
+    @app.get("/api/studies")
+    def list_studies() -> list[StudyState]:
+        return [_study_state(j) for j in studies.all()]
+
+    @app.get("/api/studies/{study_id}", responses=missing)
+    def get_study(study_id: StudyId) -> StudyState:
+        return _study_state(_study(studies, study_id))
+
+    @app.delete("/api/studies/{study_id}", responses={
+        **missing, 409: {"model": Errors, "description": "The study has finished already."}})
+    def cancel_study(study_id: StudyId) -> StudyState:
+        """Cancel a queued study, or stop a running one after its current batch."""
+        job = _study(studies, study_id)
+        if not studies.cancel(job):
+            raise HTTPException(409, f"study {study_id} is {job.status}; only a queued or "
+                                     "running study can be cancelled")
+        return _study_state(job)
+
+    @app.get("/api/studies/{study_id}/report.html", responses={**html, **missing, **not_yet})
+    def study_report(study_id: StudyId) -> HTMLResponse:
+        job = _study(studies, study_id)
+        if job.status != "done" or job.folder is None:
+            raise HTTPException(409, f"study {study_id} is {job.status}; its report comes "
+                                     "when it is done")
+        text = (job.folder / "report.html").read_text("utf-8")
+        return HTMLResponse(text, headers=_download(f"{job.id}-{job.name}-report.html"))
+
     return app
 
 
@@ -374,7 +459,8 @@ def _host_refusal(request: Request, allowed: set[str]) -> JSONResponse | None:
     if "*" in allowed or host in allowed:
         return None
     return _errors(400, "host", f"this server does not answer to host {host[:60]!r}; "
-                                "open it as http://127.0.0.1 (or start it with that host allowed)")
+                                "open it as http://127.0.0.1 (or start the server with "
+                                "--allow-host NAME)")
 
 
 def _origin_refusal(request: Request) -> JSONResponse | None:
@@ -524,3 +610,35 @@ def _status(job: Job, jobs: JobQueue, with_kpis: bool = True) -> RunStatus:
 def _download(filename: str) -> dict[str, str]:
     safe = re.sub(r"[^A-Za-z0-9._-]", "_", filename)
     return {"Content-Disposition": f'attachment; filename="{safe}"'}
+
+
+def _check_study(request: StudyRequest, settings: Settings) -> None:
+    """A study's work is bounded like a run's: known study, capped trials and replications."""
+    if request.study not in builtin_studies():
+        raise ScenarioError("study", f"unknown study {request.study!r}; built-ins are "
+                                     f"{builtin_studies()}")
+    if request.trials > settings.max_study_trials:
+        raise ScenarioError("trials", f"this server tries at most {settings.max_study_trials} "
+                                      "plans per study; ask for fewer")
+    if request.replications > settings.max_study_replications:
+        raise ScenarioError("replications", f"this server runs at most "
+                            f"{settings.max_study_replications} replications per plan in a "
+                            "study; ask for fewer")
+
+
+def _study(studies: StudyQueue, study_id: str) -> StudyJob:
+    job = studies.get(study_id)
+    if job is None:
+        raise HTTPException(404, f"no study {study_id!r} in this session")
+    return job
+
+
+def _study_state(job: StudyJob) -> StudyState:
+    end = job.finished or datetime.now().timestamp()
+    return StudyState(id=job.id, study=job.name, status=job.status, done=job.done,
+                      total=job.trials, replications=job.replications, seed=job.seed,
+                      elapsed_seconds=round(end - (job.started or end), 2), error=job.error,
+                      x=job.axes[0], y=job.axes[1], front=job.front,
+                      recommended=job.recommended,
+                      report=(f"/api/studies/{job.id}/report.html" if job.status == "done"
+                              else None))

@@ -126,7 +126,8 @@ def scenario_info(sc: Scenario) -> dict[str, Any]:
     return {**scenario_summary(sc), "terminals": terminals,
             "strike_targets": sorted(set(sc.terminals) | set(sc.routes)),
             "holding_plans": holding_plan_descriptions(),
-            "security": security_lever_values(sc), "yaml": scenario_to_yaml(sc)}
+            "security": security_lever_values(sc), "hauliers_respond": sc.behaviour_on,
+            "yaml": scenario_to_yaml(sc)}
 
 
 def scenario_summary(sc: Scenario) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from straits.scenario import (
     builtin_names,
     load_scenario,
     scenario_from_mapping,
+    with_horizon,
 )
 from straits.scenario.distributions import ServiceTime
 from straits.scenario.units import format_minutes
@@ -67,22 +68,21 @@ class Levers(Strict):
     holding_plan: Name = Field("as-scenario", description="'as-scenario' or a built-in "
                                "scenario whose Kent holding plan to use (see /api/scenarios/…).")
     security: SecurityLevers | None = None
+    hauliers_respond: bool | None = Field(None, description="Switch the behaviour rule on or "
+                                          "off (None: as the scenario has it).")
 
 
 def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
     """The scenario with the levers applied, validated by the same schema."""
+    if levers.horizon_days is not None:
+        try:  # a shorter run keeps only the disruptions and security dates inside it
+            scenario = with_horizon(scenario, round(levers.horizon_days * 1440.0, 6),
+                                    source="levers")
+        except ScenarioError as exc:
+            raise ScenarioError(_lever_field(exc.field, len(scenario.disruptions)),
+                                exc.message) from None
     data = copy.deepcopy(scenario.model_dump(mode="json"))
     strikes_from = len(data["disruptions"])
-    if levers.horizon_days is not None:
-        horizon = round(levers.horizon_days * 1440.0, 6)
-        data["horizon"] = format_minutes(horizon)
-        # a shorter run keeps only the disruptions that start inside it
-        data["disruptions"] = [d for d, model in zip(data["disruptions"], scenario.disruptions,
-                                                     strict=True)
-                               if scenario.start_minutes(model) < horizon]
-        strikes_from = len(data["disruptions"])
-        if scenario.security is not None:  # its dated changes and reports likewise
-            _cut_security(data["security"], scenario, horizon)
     for i, lever in enumerate(levers.stages):
         _apply_stage(data, lever, f"levers.stages[{i}]")
     for i, strike in enumerate(levers.strikes):
@@ -95,6 +95,8 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         data["holding"]["southbound"] = copy.deepcopy(plans[levers.holding_plan][1])
     if levers.security is not None:
         _apply_security(data, levers.security)
+    if levers.hauliers_respond is not None:  # the rule's parameters stay the scenario's
+        data.setdefault("behaviour", {})["enabled"] = levers.hauliers_respond
     try:
         return scenario_from_mapping(data, source="levers")
     except ScenarioError as exc:
@@ -102,18 +104,6 @@ def apply_levers(scenario: Scenario, levers: Levers) -> Scenario:
         if field.startswith("holding.southbound") and levers.holding_plan != "as-scenario":
             field = "levers.holding_plan"
         raise ScenarioError(field, exc.message) from None
-
-
-def _cut_security(security: dict[str, Any], scenario: Scenario, horizon: float) -> None:
-    """Keep the security changes and report periods that begin within ``horizon`` minutes."""
-    assert scenario.security is not None
-    security["changes"] = [c for c, model in zip(security["changes"], scenario.security.changes,
-                                                  strict=True)
-                           if scenario.minutes_after_start(model.start) < horizon]
-    security["report_periods"] = [p for p, model in zip(security["report_periods"],
-                                                        scenario.security.report_periods,
-                                                        strict=True)
-                                  if scenario.minutes_after_start(model.start) < horizon]
 
 
 def _apply_stage(data: dict[str, Any], lever: StageLever, field: str) -> None:

@@ -114,6 +114,7 @@ function fillForm(info) {
   $("strike-start").value = info.start.slice(0, 16);
   const plan = $("holding-plan");
   plan.replaceChildren(...Object.entries(info.holding_plans).map(([k, v]) => new Option(`${k}: ${v}`, k)));
+  $("hauliers-respond").checked = info.hauliers_respond;
   $("security-levers").hidden = !info.security;
   if (info.security) {
     for (const site of ["lorries", "port", "tunnel"]) $(`police-${site}`).value = info.security.police[site] ?? "";
@@ -161,6 +162,9 @@ function buildRequest() {
       target: $("strike-target").value, start: $("strike-start").value,
       duration_hours: number("strike-hours"), capacity_fraction: number("strike-fraction"),
     });
+  }
+  if ($("hauliers-respond").checked !== state.info.hauliers_respond) {
+    levers.hauliers_respond = $("hauliers-respond").checked;
   }
   if (state.info.security) {
     const security = { police: {}, fence_km: {} };
@@ -373,6 +377,79 @@ async function compareRuns() {
   link.hidden = false;
 }
 
+// --- optimisation studies -------------------------------------------------------------------
+
+const study = { id: null, timer: null };
+
+async function loadStudies() {
+  const names = await api("/api/studies/builtin");
+  $("study-select").replaceChildren(...names.map((n) => new Option(n, n)));
+}
+
+async function submitStudy(event) {
+  event.preventDefault();
+  $("study-error").textContent = "";
+  const body = { study: $("study-select").value, trials: Number($("study-trials").value),
+                 replications: Number($("study-replications").value), seed: Number($("study-seed").value) };
+  try {
+    const started = await api("/api/studies", { method: "POST", headers: { "Content-Type": "application/json" },
+                                                body: JSON.stringify(body) });
+    study.id = started.id;
+    await pollStudy();
+  } catch (error) {
+    $("study-error").textContent = (error.errors || []).map((e) => (e.field ? `${e.field}: ` : "") + e.message).join("; ") || error.message;
+  }
+}
+
+async function cancelStudy() {
+  if (study.id) await api(`/api/studies/${study.id}`, { method: "DELETE" }).catch(() => null);
+}
+
+async function pollStudy() {
+  clearTimeout(study.timer);
+  const s = await api(`/api/studies/${study.id}`);
+  const running = s.status === "queued" || s.status === "running";
+  $("study-status").textContent = `${s.id} ${s.study}: ${s.status}, ${s.done} of ${s.total} plans tried` +
+    (s.recommended ? `; recommended: ${s.recommended}` : s.status === "done" ? "; none recommended (no plan held on fresh seeds)" : "") +
+    (s.error ? ` (${s.error})` : "");
+  $("study-cancel").hidden = !running;
+  $("study-report").hidden = !s.report;
+  if (s.report) $("study-report").href = s.report;
+  await drawFront(s);
+  if (running) study.timer = setTimeout(pollStudy, 1000);
+}
+
+function planText(row) {
+  return Object.entries(row).map(([k, v]) => `${k}: ${typeof v === "number" ? v.toPrecision(4) : v}`).join("<br>");
+}
+
+async function drawFront(s) {
+  const rows = s.front;
+  const trace = { x: rows.map((r) => r[s.x]), y: rows.map((r) => r[s.y]), mode: "markers", type: "scatter",
+                  text: rows.map(planText), hoverinfo: "text",
+                  marker: { size: 11, color: rows.map((r) => (r.constraints === "holds" ? "#2ca02c" : r.constraints === "FAILS" ? "#d62728" : "#1f77b4")) } };
+  await Plotly.react($("chart-study"), [trace], { title: `${s.study}: front so far (${rows.length} plans)`,
+    xaxis: { title: { text: s.x } }, yaxis: { title: { text: s.y } }, template: "plotly_white", height: 380 }, PLOTLY_CONFIG);
+  const columns = rows.length ? Object.keys(rows[0]) : [];
+  const table = document.createElement("table");
+  table.className = "kpi";
+  table.append(...[columns, ...rows.map((r) => columns.map((c) => r[c]))].map((cells, i) => {
+    const tr = document.createElement("tr");
+    cells.forEach((cell) => {
+      const td = document.createElement(i === 0 ? "th" : "td");
+      td.textContent = typeof cell === "number" ? cell.toPrecision(4) : String(cell ?? "");
+      if (cell === "FAILS") td.className = "FAILS";
+      if (cell === "awaiting re-run") td.className = "awaiting";
+      tr.append(td);
+    });
+    return tr;
+  }));
+  $("study-front").replaceChildren(table);
+}
+
+$("study-form").addEventListener("submit", submitStudy);
+$("study-cancel").addEventListener("click", cancelStudy);
+loadStudies();
 $("scenario-select").addEventListener("change", chooseBuiltin);
 $("scenario-file").addEventListener("change", uploadScenario);
 $("run-form").addEventListener("submit", submitRun);

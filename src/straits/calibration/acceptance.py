@@ -1,0 +1,206 @@
+"""What a calibration concludes: the best candidate, the accepted set and its spread,
+and the fitted corridor written back as YAML with its provenance.
+
+The accepted set is ABC-style: every evaluated candidate whose predictions all
+fall in their targets' pass bands. Its prior-phase members are a rejection
+sample of the approximate posterior; search-phase members crowd near the best,
+so the set is read for its *range* (which values the targets allow, and the
+spread of predictions that range implies), not as a density.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+from straits import __version__
+from straits.calibration.evaluation import Evaluator
+from straits.calibration.search import TrialResult
+from straits.calibration.spec import Spec, value_node
+from straits.calibration.uncertainty import RESULT_FILE
+
+SPREAD_KPIS = (
+    "directions.southbound.delay_minutes.mean",
+    "directions.southbound.queue_peak_km",
+    "stack_or_brock.days_active",
+)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The outcome of a calibration, as written to ``calibration.json``."""
+
+    spec: Spec
+    trials: list[TrialResult]
+    best: TrialResult
+    accepted: list[TrialResult]
+    ranges: dict[str, tuple[Any, Any]]  # path -> accepted min, max (scenario values)
+    spread: dict[str, dict[str, dict[str, float | None]]]  # scenario -> kpi -> min/median/max/best
+
+
+def best_trial(trials: list[TrialResult]) -> TrialResult:
+    """The lowest score among the most-replicated trials (ties: the earliest).
+
+    A score from the refined replications is the more trustworthy; a lucky
+    candidate scored on few replications does not beat it.
+    """
+    most = max(t.replications for t in trials)
+    return min((t for t in trials if t.replications == most), key=lambda t: (t.score, t.number))
+
+
+def summarise(spec: Spec, trials: list[TrialResult], evaluator: Evaluator | None) -> Summary:
+    """Best, accepted set, accepted ranges and (with an evaluator) the KPI spread."""
+    best = best_trial(trials)
+    accepted = [t for t in trials if t.accepted and t.replications == best.replications]
+    ranges = {p.path: (min(t.values[p.path] for t in accepted), max(t.values[p.path]
+                                                                     for t in accepted))
+              for p in spec.parameters} if accepted else {}
+    spread = _spread(evaluator, best, accepted) if evaluator is not None and accepted else {}
+    return Summary(spec, trials, best, accepted, _ordered(spec, ranges), spread)
+
+
+def _ordered(spec: Spec, ranges: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
+    # durations compare as text ('100s' < '95s'): order them by their minutes
+    out = {}
+    for p in spec.parameters:
+        if p.path in ranges:
+            low, high = sorted(ranges[p.path], key=p.search_value)
+            out[p.path] = (low, high)
+    return out
+
+
+def _spread(evaluator: Evaluator, best: TrialResult, accepted: list[TrialResult]
+            ) -> dict[str, dict[str, dict[str, float | None]]]:
+    """Min, median and max over the accepted candidates of each scenario's KPIs."""
+    values: dict[str, dict[str, list[float]]] = {}
+    best_values: dict[str, dict[str, float]] = {}
+    for trial in [best, *accepted]:
+        experiment = evaluator.experiment(trial.values, trial.replications)
+        for scenario, kpis in evaluator.statistics(experiment).items():
+            chosen = {k: s.mean for k, s in kpis.items()
+                      if k in SPREAD_KPIS or k.startswith("target.")}
+            if trial is best:
+                best_values[scenario] = chosen
+            else:
+                for k, mean in chosen.items():
+                    values.setdefault(scenario, {}).setdefault(k, []).append(mean)
+    return {scenario: {k: {"min": float(np.min(v)), "median": float(np.median(v)),
+                           "max": float(np.max(v)), "best": best_values[scenario].get(k)}
+                       for k, v in kpis.items()}
+            for scenario, kpis in values.items()}
+
+
+def summary_json(summary: Summary, command: str) -> dict[str, Any]:
+    spec, best = summary.spec, summary.best
+    return {
+        "spec": spec.name, "source": spec.source, "seed": spec.seed, "command": command,
+        "straits_version": __version__, "created": _today(),
+        "trials": len(summary.trials),
+        "parameters": [{"path": p.path, "low": p.low, "high": p.high, "kind": p.kind,
+                        "prior": p.prior, "corridor_value": p.corridor_value}
+                       for p in spec.parameters],
+        "best": _trial_json(best),
+        "accepted_ranges": {k: list(v) for k, v in summary.ranges.items()},
+        "accepted": [_trial_json(t) for t in summary.accepted],
+        "spread": summary.spread,
+    }
+
+
+def _trial_json(t: TrialResult) -> dict[str, Any]:
+    return {"trial": t.number, "phase": t.phase, "score": t.score,
+            "replications": t.replications, "experiment_id": t.experiment_id,
+            "values": t.values,
+            "fits": {k: {"mean": f.mean, "std": f.std, "band": [f.band_low, f.band_high],
+                         "distance": f.distance, "passed": f.passed}
+                     for k, f in t.fits.items()}}
+
+
+def write_results(folder: Path, summary: Summary, command: str) -> list[Path]:
+    """``calibration.json``, the fitted corridor YAML and ``fit.md`` in ``folder``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    result = folder / RESULT_FILE
+    result.write_text(json.dumps(summary_json(summary, command), indent=2) + "\n",
+                      encoding="utf-8")
+    corridor = folder / f"{summary.spec.corridor.name}.calibrated.yaml"
+    corridor.write_text(fitted_corridor(summary, command), encoding="utf-8")
+    table = folder / "fit.md"
+    table.write_text(fit_markdown(summary), encoding="utf-8")
+    return [result, corridor, table]
+
+
+def fitted_corridor(summary: Summary, command: str) -> str:
+    """The corridor file with the best values in place, each line saying where it came from."""
+    spec, best = summary.spec, summary.best
+    text = spec.corridor_text
+    root = yaml.compose(text)
+    edits = []
+    for p in spec.parameters:
+        node = value_node(root, p.path)
+        assert node is not None  # every free path was found in the corridor when read
+        low, high = summary.ranges.get(p.path, ("-", "-"))
+        note = (f"# calibrated: {p.path} = {best.values[p.path]} (was {p.corridor_value}; "
+                f"accepted {low} to {high}; prior {p.prior} on {_bound(p, p.low)} to "
+                f"{_bound(p, p.high)})")
+        edits.append((node.start_mark.index, node.end_mark.index, node.start_mark.line,
+                      _scalar(best.values[p.path]), note))
+    for start, end, _, value, _ in sorted(edits, reverse=True):
+        text = text[:start] + value + text[end:]
+    lines = text.split("\n")
+    for _, _, line, _, note in sorted(edits, key=lambda e: e[2], reverse=True):
+        indent = len(lines[line]) - len(lines[line].lstrip(" "))
+        lines.insert(line, " " * indent + note)
+    return _header(summary, command) + "\n".join(lines)
+
+
+def _header(summary: Summary, command: str) -> str:
+    spec, best = summary.spec, summary.best
+    rows = [f"#   {k}: mean {f.mean:.4g} in band {f.band_low:.4g}-{f.band_high:.4g}, "
+            f"distance {f.distance:+.2f} ({'pass' if f.passed else 'FAIL'})"
+            for k, f in best.fits.items()]
+    return "\n".join([
+        f"# Calibrated by `{command}` (straits {__version__}, {_today()}).",
+        f"# Spec {spec.name!r} ({spec.source}), seed {spec.seed}: {len(summary.trials)} trials, "
+        f"{len(summary.accepted)} accepted (every target in its band).",
+        f"# Best: trial {best.number}, score {best.score:.3f} (weighted mean squared distance; "
+        f"1 = band edge), {best.replications} replications per scenario. Per target:",
+        *rows, "", ""])
+
+
+def fit_markdown(summary: Summary) -> str:
+    """The per-target fit table and the accepted ranges, as Markdown."""
+    best = summary.best
+    lines = ["| target | model mean | pass band | distance | result | accepted range of the "
+             "mean |", "|---|---|---|---|---|---|"]
+    for key, f in best.fits.items():
+        accepted = [t.fits[key].mean for t in summary.accepted]
+        spread = f"{_n(min(accepted))}–{_n(max(accepted))}" if accepted else "—"
+        lines.append(f"| {key} | {_n(f.mean)} | {_n(f.band_low)}–{_n(f.band_high)} "
+                     f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
+    lines += ["", "| parameter | corridor | best | accepted range |", "|---|---|---|---|"]
+    for p in summary.spec.parameters:
+        low, high = summary.ranges.get(p.path, ("—", "—"))
+        lines.append(f"| `{p.path}` | {p.corridor_value} | {best.values[p.path]} "
+                     f"| {low} to {high} |")
+    return "\n".join(lines) + "\n"
+
+
+def _scalar(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _bound(p: Any, x: float) -> Any:
+    return p.scenario_value(x)
+
+
+def _n(value: float) -> str:
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+
+
+def _today() -> str:
+    return datetime.now(UTC).date().isoformat()

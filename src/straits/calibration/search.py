@@ -1,0 +1,220 @@
+"""The noise-aware search: optuna trials over the free parameters, kept in SQLite.
+
+* Trials ``0 .. startup-1`` are draws from the prior (a scrambled Halton sequence
+  through each prior's quantiles); later trials come from TPE (multivariate, constant
+  liar for batches). With ``sampler: prior`` every trial is a prior draw: plain
+  ABC rejection sampling.
+* Each trial's sampler is seeded from the spec's seed and the trial number, and
+  trials are asked in fixed batches, so the sequence of candidates depends on
+  the spec alone, never on the number of workers, and a resumed study proposes
+  what the uninterrupted one would have.
+* Every candidate is scored with ``replications`` replications; one that passes
+  every target or scores near the best so far is re-scored with
+  ``refine_replications`` (the same seeds plus more), so the best and the accepted
+  set rest on tighter means.
+* Trials live in ``study.sqlite3``: a killed calibration resumes, finishing the
+  trials it had started (their replications are in the results store) and never
+  repeating a finished one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import optuna
+from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+from scipy.stats import qmc
+
+from straits.calibration.evaluation import Evaluation, Evaluator
+from straits.calibration.objective import Fit, accepted, score
+from straits.calibration.spec import Spec
+from straits.scenario import ScenarioError
+
+STUDY_FILE = "study.sqlite3"
+NEAR_BEST_FACTOR = 2.0  # refine when score <= 2 x best + NEAR_BEST_SLACK
+NEAR_BEST_SLACK = 0.25  # a quarter of a tolerance, squared: the noise of a few replications
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+warnings.filterwarnings("ignore", category=optuna.exceptions.ExperimentalWarning)
+
+
+@dataclass(frozen=True)
+class TrialResult:
+    """A finished trial: the candidate, its score and every target's fit."""
+
+    number: int
+    values: dict[str, Any]  # path -> scenario value
+    score: float
+    fits: dict[str, Fit]
+    replications: int
+    experiment_id: str
+    phase: str  # "prior" or "search"
+
+    @property
+    def accepted(self) -> bool:
+        return accepted(list(self.fits.values()))
+
+
+def spec_digest(spec: Spec) -> str:
+    """What the trials' scores depend on: a study may only be resumed with the same."""
+    content = {
+        "parameters": [[p.path, p.low, p.high, p.prior, p.mean, p.sd] for p in spec.parameters],
+        "targets": spec.weights, "replications": spec.replications,
+        "refine": spec.refine_replications, "startup": spec.startup_trials,
+        "batch": spec.batch, "sampler": spec.sampler, "seed": spec.seed,
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def open_study(folder: Path, spec: Spec, name: str = "calibration") -> optuna.Study:
+    """The study in ``folder`` (created, or resumed if it was made from the same spec)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    storage = optuna.storages.RDBStorage(f"sqlite:///{(folder / STUDY_FILE).resolve()}")
+    study = optuna.create_study(study_name=name, storage=storage, direction="minimize",
+                                load_if_exists=True)
+    digest = study.user_attrs.get("spec_digest")
+    if digest is None:
+        study.set_user_attr("spec_digest", spec_digest(spec))
+        study.set_user_attr("spec", spec.text)
+    elif digest != spec_digest(spec):
+        raise ScenarioError("--out", f"{str(folder)!r} holds a calibration of a different spec "
+                                     f"(or other parameters, targets, replications or seed); "
+                                     "choose a new folder to start afresh")
+    return study
+
+
+def distributions(spec: Spec) -> dict[str, BaseDistribution]:
+    """The search space: whole numbers as integers, durations in minutes."""
+    return {p.path: IntDistribution(int(p.low), int(p.high)) if p.kind == "integer"
+            else FloatDistribution(p.low, p.high, log=p.prior == "log-uniform")
+            for p in spec.parameters}
+
+
+def prior_draws(spec: Spec, count: int) -> list[dict[str, float]]:
+    """The first ``count`` draws from the priors: a scrambled Halton sequence seeded by
+    the spec (its prefix does not depend on ``count``, so raising --trials keeps them)."""
+    if count == 0:
+        return []
+    sampler = qmc.Halton(d=len(spec.parameters), seed=np.random.default_rng(spec.seed))
+    return [{p.path: p.from_unit(u) for p, u in zip(spec.parameters, row, strict=True)}
+            for row in sampler.random(count)]
+
+
+def run_search(spec: Spec, folder: Path, evaluator: Evaluator, trials: int,
+               on_trial: Callable[[TrialResult], None] | None = None) -> list[TrialResult]:
+    """Run the study in ``folder`` until ``trials`` are finished; return every finished trial."""
+    study = open_study(folder, spec)
+    draws = prior_draws(spec, trials if spec.sampler == "prior" else spec.startup_trials)
+    space = distributions(spec)
+    unfinished = sorted((t for t in study.get_trials(deepcopy=False)
+                         if t.state in (TrialState.RUNNING, TrialState.WAITING)),
+                        key=lambda t: t.number)
+    pending = []
+    for t in unfinished:  # started before a kill: keep the candidates they had
+        study.sampler = _sampler(spec, t.number, len(draws))
+        trial = optuna.Trial(study, t._trial_id) if t.state == TrialState.RUNNING \
+            else study.ask()
+        pending.append(_suggest(trial, space))  # values a kill cut short are drawn again
+    while True:
+        started = len(study.get_trials(deepcopy=False))
+        first = pending[0].number if pending else started  # the batch a kill cut short
+        end = min((first // spec.batch + 1) * spec.batch, trials)  # batches never shift
+        for number in range(started, end):
+            if number < len(draws):
+                study.enqueue_trial(_search_values(spec, draws[number]))
+            study.sampler = _sampler(spec, number, len(draws))
+            pending.append(study.ask(space))
+        if not pending:
+            break
+        _finish(spec, study, evaluator, pending, draws, on_trial)
+        pending = []
+    return finished_trials(study)
+
+
+def _sampler(spec: Spec, number: int, prior_draws: int) -> optuna.samplers.BaseSampler:
+    """Trial ``number``'s sampler, seeded by the spec's seed and the number alone."""
+    seed = _trial_seed(spec.seed, number)
+    if number < prior_draws:  # the enqueued prior draw fixes every value
+        return optuna.samplers.RandomSampler(seed=seed)
+    return optuna.samplers.TPESampler(seed=seed, n_startup_trials=0, multivariate=True,
+                                      constant_liar=True)
+
+
+def _suggest(trial: optuna.Trial, space: dict[str, BaseDistribution]) -> optuna.Trial:
+    """Make sure every parameter has its value (kept if it has one already)."""
+    for path, d in space.items():
+        if isinstance(d, IntDistribution):
+            trial.suggest_int(path, d.low, d.high)
+        else:
+            assert isinstance(d, FloatDistribution)  # the only other kind the space holds
+            trial.suggest_float(path, d.low, d.high, log=d.log)
+    return trial
+
+
+def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[optuna.Trial],
+            draws: list[dict[str, float]], on_trial: Callable[[TrialResult], None] | None) -> None:
+    """Score a batch, refine the promising ones, and tell the study (in trial order)."""
+    batch = sorted(batch, key=lambda t: t.number)
+    candidates = [_scenario_values(spec, t.params) for t in batch]
+    first = evaluator.evaluate(candidates, spec.replications)
+    scores = [score(list(e.fits.values()), spec.weights) for e in first]
+    done = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
+            if t.value is not None]
+    best = min(done + scores)
+    final: list[Evaluation] = list(first)
+    near = NEAR_BEST_FACTOR * best + NEAR_BEST_SLACK
+    refine = [i for i, (e, s) in enumerate(zip(first, scores, strict=True))
+              if spec.refine_replications > spec.replications
+              and (accepted(list(e.fits.values())) or s <= near)]
+    if refine:
+        refined = evaluator.evaluate([candidates[i] for i in refine], spec.refine_replications)
+        for i, e in zip(refine, refined, strict=True):
+            final[i] = e
+    for trial, e in zip(batch, final, strict=True):
+        fits = list(e.fits.values())
+        phase = "prior" if trial.number < len(draws) else "search"
+        result = TrialResult(trial.number, e.values, score(fits, spec.weights), e.fits,
+                             e.replications, e.experiment_id, phase)
+        trial.set_user_attr("result", _to_json(result))
+        study.tell(trial, result.score)
+        if on_trial is not None:
+            on_trial(result)
+
+
+def finished_trials(study: optuna.Study) -> list[TrialResult]:
+    return [_from_json(t.number, t.user_attrs["result"])
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
+
+
+def _trial_seed(seed: int, number: int) -> int:
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+
+
+def _search_values(spec: Spec, draw: dict[str, float]) -> dict[str, float]:
+    return {p.path: int(draw[p.path]) if p.kind == "integer" else draw[p.path]
+            for p in spec.parameters}
+
+
+def _scenario_values(spec: Spec, params: dict[str, Any]) -> dict[str, Any]:
+    return {p.path: p.scenario_value(params[p.path]) for p in spec.parameters}
+
+
+def _to_json(r: TrialResult) -> dict[str, Any]:
+    return {"values": r.values, "score": r.score, "replications": r.replications,
+            "experiment_id": r.experiment_id, "phase": r.phase,
+            "fits": {k: [f.mean, f.std, f.replications, f.band_low, f.band_high, f.distance,
+                         f.passed] for k, f in r.fits.items()}}
+
+
+def _from_json(number: int, data: dict[str, Any]) -> TrialResult:
+    fits = {k: Fit(k, *v) for k, v in data["fits"].items()}
+    return TrialResult(number, data["values"], data["score"], fits, data["replications"],
+                       data["experiment_id"], data["phase"])

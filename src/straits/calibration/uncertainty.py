@@ -1,0 +1,85 @@
+"""Parameter uncertainty in ensembles: corridor values drawn from a calibration's
+accepted set, as well as random seeds.
+
+The ensemble gets one point per drawn vector (the scenario with that vector's
+values), every point with the same seeds, and its statistics pool every run of
+every point: the spread then holds what we do not know about the corridor as
+well as the randomness of one day.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from straits.experiments.ensemble import Experiment, make_point
+from straits.experiments.statistics import KpiStatistics, describe
+from straits.experiments.store import ResultsStore
+from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
+from straits.scenario import Scenario, ScenarioError, scenario_hash
+
+RESULT_FILE = "calibration.json"  # written by straits.calibration.acceptance
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A calibration's accepted vectors and the corridor values they replace."""
+
+    vectors: list[dict[str, Any]]
+    corridor_values: dict[str, Any]
+
+
+def load_accepted(path: Path) -> Accepted:
+    """The accepted set of a calibration (its ``--out`` folder or its JSON file)."""
+    file = path / RESULT_FILE if path.is_dir() else path
+    flag = "--parameter-uncertainty"
+    if not file.is_file():
+        raise ScenarioError(flag, f"no {RESULT_FILE} at {str(file)!r}; give a `straits "
+                                  "calibrate --out` folder")
+    try:
+        data = json.loads(file.read_text(encoding="utf-8"))
+        accepted = Accepted([t["values"] for t in data["accepted"]],
+                            {p["path"]: p["corridor_value"] for p in data["parameters"]})
+    except (ValueError, KeyError, TypeError):
+        raise ScenarioError(flag, f"{str(file)!r} is not a calibration result") from None
+    if not accepted.vectors:
+        raise ScenarioError(flag, f"{str(file)!r} accepted no parameter vector; calibrate "
+                                  "with more trials or wider bounds")
+    return accepted
+
+
+def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str) -> list[dict[str, Any]]:
+    """``count`` vectors drawn without replacement (all of them if fewer), seeded by ``key``."""
+    rng = np.random.default_rng(int(key, 16))
+    chosen = rng.permutation(len(vectors))[:count]
+    return [vectors[i] for i in sorted(chosen)]
+
+
+def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
+                       replications: int) -> Experiment:
+    """An ensemble over ``vectors`` accepted vectors: one point each, common seeds.
+
+    A value the scenario sets itself (an event's own, not the corridor's) is kept.
+    """
+    key = scenario_hash(scenario)
+    mapping = scenario_mapping(scenario)
+    inherited = [path for path, value in accepted.corridor_values.items()
+                 if read_path(mapping, path) == value]
+    points = []
+    for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key)):
+        own = {path: v[path] for path in inherited}
+        points.append(make_point(i, apply_overrides(mapping, own), own))
+    return Experiment("ensemble", scenario, points, replications, key,
+                      {"parameter_uncertainty": len(points)})
+
+
+def pooled_statistics(store: ResultsStore, experiment: Experiment) -> list[KpiStatistics]:
+    """Statistics of every KPI over all runs of all points (the mixture)."""
+    pooled: dict[str, list[float]] = {}
+    for row in store.kpi_values(experiment.experiment_id).to_pylist():  # by point, then KPI
+        pooled.setdefault(row["kpi"], []).extend(row["values"])
+    return [describe(kpi, np.asarray(values)) for kpi, values in sorted(pooled.items())]

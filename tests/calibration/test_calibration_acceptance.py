@@ -1,0 +1,71 @@
+"""The conclusions of a calibration: best trial, accepted set, the fitted corridor file."""
+
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from straits.calibration.acceptance import best_trial, fitted_corridor, summarise, write_results
+from straits.calibration.objective import fit
+from straits.calibration.search import TrialResult
+from straits.calibration.spec import load_spec
+from straits.experiments.sweep import read_path, scenario_mapping
+from straits.scenario import scenario_from_text
+
+DOVER = "terminals.dover.stages.french_border.booths"
+
+
+def _trial(spec, number, values, means, replications=10, phase="search"):
+    fits = {t.key: fit(t, means.get(t.key, sum(t.band) / 2), 1.0, replications)
+            for t in spec.targets}
+    score = sum(f.distance ** 2 for f in fits.values()) / len(fits)
+    return TrialResult(number, values, score, fits, replications, f"cal-{number}", phase)
+
+
+def _trials():
+    spec = load_spec()
+    base = {p.path: p.corridor_value for p in spec.parameters}
+    return spec, [
+        _trial(spec, 0, {**base, DOVER: 6}, {"strike-stack-days": 40.0}),  # fails a band
+        _trial(spec, 1, {**base, DOVER: 8}, {"checks-2min": 7.5}),
+        _trial(spec, 2, base, {}),
+        _trial(spec, 3, {**base, DOVER: 9}, {}, replications=5),  # lucky on fewer runs
+    ]
+
+
+def test_best_is_the_lowest_score_among_the_most_replicated_and_accepted_all_pass():
+    spec, trials = _trials()
+    assert trials[3].score == trials[2].score  # as good, but on 5 replications only
+    assert best_trial(trials).number == 2
+    summary = summarise(spec, trials, None)
+    assert [t.number for t in summary.accepted] == [1, 2]
+    assert summary.ranges[DOVER] == (7, 8)
+
+
+def test_fitted_corridor_is_the_corridor_file_with_the_best_values_and_their_provenance():
+    spec, trials = _trials()
+    best = {**trials[2].values, DOVER: 8, "terminals.dover.stages.french_border.service_time.cv":
+            0.65}
+    trials[2] = _trial(spec, 2, best, {})
+    text = fitted_corridor(summarise(spec, trials, None), "straits calibrate")
+    fitted = scenario_mapping(scenario_from_text(text))
+    for path, value in best.items():
+        assert read_path(fitted, path) == value
+    original = yaml.safe_load(spec.corridor_text)
+    assert yaml.safe_load(text)["demand"] == original["demand"]  # nothing else moved
+    assert "# F1.1: ~10,800/day" in text  # the corridor's own comments are kept
+    assert f"# calibrated: {DOVER} = 8 (was 7; accepted 8 to 8" in text
+    assert text.startswith("# Calibrated by `straits calibrate`")
+    assert "strike-stack-days: mean 30" in text
+
+
+def test_results_folder_holds_json_corridor_and_table(tmp_path):
+    spec, trials = _trials()
+    written = write_results(tmp_path, summarise(spec, trials, None), "straits calibrate")
+    assert [p.name for p in written] == ["calibration.json", "corridor-2015.calibrated.yaml",
+                                         "fit.md"]
+    data = json.loads(written[0].read_text())
+    assert data["best"]["trial"] == 2 and len(data["accepted"]) == 2
+    assert data["accepted_ranges"][DOVER] == [7, 8]
+    assert "| checks-2min |" in written[2].read_text()

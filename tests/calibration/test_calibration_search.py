@@ -1,0 +1,153 @@
+"""The search on a toy with a known answer: recovery, resume after a kill, workers."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import optuna
+import pytest
+
+from straits.calibration.acceptance import best_trial, summarise
+from straits.calibration.search import (
+    STUDY_FILE,
+    _sampler,
+    distributions,
+    finished_trials,
+    open_study,
+    prior_draws,
+)
+from straits.experiments.executors import make_executor
+from straits.scenario import ScenarioError
+from tests.calibration.toy import (
+    TOY_SPEC,
+    TRUE_BOOTHS,
+    calibrate_toy,
+    toy_spec,
+)
+
+BOOTHS = "terminals.dover.stages.french_border.booths"
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory) -> list:
+    """The toy calibration run once, uninterrupted, on one worker."""
+    folder = tmp_path_factory.mktemp("clean")
+    return calibrate_toy(folder, toy_spec(folder))
+
+
+def test_toy_calibration_recovers_the_true_booth_count(tmp_path, clean):
+    spec = toy_spec(tmp_path)
+    trials = clean
+    assert len(trials) == spec.trials
+    summary = summarise(spec, trials, None)
+    assert summary.best.values[BOOTHS] == TRUE_BOOTHS
+    assert summary.best.replications == spec.refine_replications  # refined near the best
+    accepted = {t.values[BOOTHS] for t in summary.accepted}
+    assert TRUE_BOOTHS in accepted
+    assert accepted <= {TRUE_BOOTHS - 1, TRUE_BOOTHS, TRUE_BOOTHS + 1}  # neighbours differ
+
+
+def test_prior_sampler_is_abc_rejection_and_keeps_only_what_fits(tmp_path):
+    spec = toy_spec(tmp_path, TOY_SPEC.replace("trials: 10", "trials: 12") + "sampler: prior\n")
+    trials = calibrate_toy(tmp_path, spec)
+    assert {t.phase for t in trials} == {"prior"}
+    drawn = [t.values[BOOTHS] for t in trials]
+    assert len(set(drawn)) >= 5 and TRUE_BOOTHS in drawn
+    summary = summarise(spec, trials, None)
+    assert summary.accepted == [t for t in trials if t.values[BOOTHS] == TRUE_BOOTHS]
+
+
+def _trial_values(trials):
+    return [(t.number, t.values, t.score, t.replications) for t in trials]
+
+
+def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path, clean):
+    spec = toy_spec(tmp_path)
+    one = clean
+    executor = make_executor(2)
+    try:
+        two = calibrate_toy(tmp_path / "two", spec, executor)
+    finally:
+        executor.close()
+    assert _trial_values(one) == _trial_values(two)
+    assert best_trial(one).values == best_trial(two).values
+
+
+_RUN_TOY = """
+import sys
+from pathlib import Path
+from tests.calibration.toy import calibrate_toy, toy_spec
+folder = Path(sys.argv[1])
+calibrate_toy(folder, toy_spec(folder))
+"""
+
+
+def _complete(folder: Path) -> int:
+    """Finished trials in the study (read with sqlite3: a reader must not create the schema)."""
+    try:
+        with sqlite3.connect(f"file:{folder / STUDY_FILE}?mode=ro", uri=True) as db:
+            return db.execute("SELECT count(*) FROM trials WHERE state = 'COMPLETE'").fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def test_killed_calibration_resumes_without_repeating_finished_trials(tmp_path, clean):
+    killed = tmp_path / "killed"
+    killed.mkdir()
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    process = subprocess.Popen([sys.executable, "-c", _RUN_TOY, str(killed)], env=env, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while _complete(killed) < 3 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling the study, not waiting for a fixed time
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = {t.number: t for t in finished_trials(optuna.load_study(
+        study_name="calibration", storage=f"sqlite:///{killed / STUDY_FILE}"))}
+    assert 3 <= len(before) < toy_spec(tmp_path).trials, "the kill came too late to test resume"
+
+    ran_now: list[int] = []
+    spec = toy_spec(killed)
+    resumed = calibrate_toy(killed, spec, on_trial=lambda r: ran_now.append(r.number))
+    assert not set(ran_now) & set(before)  # no finished trial evaluated again
+    assert sorted(ran_now) == [n for n in range(spec.trials) if n not in before]
+    kept = [t for t in resumed if t.number in before]
+    assert _trial_values(kept) == _trial_values([before[t.number] for t in kept])
+    assert _trial_values(resumed) == _trial_values(clean)  # as if never interrupted
+
+
+@pytest.mark.parametrize("field", ["trials", "seed"])
+def test_a_study_resumes_only_with_the_spec_it_was_made_from(tmp_path, field):
+    spec = toy_spec(tmp_path, TOY_SPEC.replace("trials: 10", "trials: 2"))
+    calibrate_toy(tmp_path, spec)
+    changed = TOY_SPEC.replace("seed: 7", "seed: 8") if field == "seed" else TOY_SPEC
+    if field == "trials":  # more trials is a resume, not a different study
+        assert len(calibrate_toy(tmp_path, toy_spec(tmp_path, changed))) == 10
+        return
+    with pytest.raises(ScenarioError, match="different spec"):
+        calibrate_toy(tmp_path, toy_spec(tmp_path, changed))
+
+
+@pytest.mark.parametrize("cut", ["waiting prior draw", "asked, no values yet",
+                                 "whole batch asked, not scored"])
+def test_a_trial_cut_short_is_finished_as_the_uninterrupted_run_would(tmp_path, clean, cut):
+    folder = tmp_path / "cut"
+    folder.mkdir()
+    first = 2 if cut == "waiting prior draw" else 4  # prior draws are trials 0-3
+    calibrate_toy(folder, toy_spec(folder, TOY_SPEC.replace("trials: 10", f"trials: {first}")))
+    study = open_study(folder, toy_spec(folder))
+    if cut == "waiting prior draw":
+        study.enqueue_trial({BOOTHS: int(prior_draws(toy_spec(folder), 4)[2][BOOTHS])})
+    elif cut == "asked, no values yet":
+        study.ask()
+    else:
+        for number in (4, 5) if cut.startswith("whole") else (4,):
+            study.sampler = _sampler(toy_spec(folder), number, 4)
+            study.ask(distributions(toy_spec(folder)))
+    assert _trial_values(calibrate_toy(folder, toy_spec(folder))) == _trial_values(clean)

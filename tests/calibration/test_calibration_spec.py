@@ -1,0 +1,94 @@
+"""Calibration specs: the shipped one loads; bad ones stop before any work, naming the field."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from straits.calibration.spec import builtin_specs, load_spec
+from straits.cli import app
+from straits.validation.targets import TARGETS
+
+runner = CliRunner()
+GOOD = """\
+name: small
+parameters:
+  - path: terminals.dover.stages.french_border.booths
+    low: 5
+    high: 10
+  - path: terminals.calais.stages.uk_border.service_time.mean
+    low: 90s
+    high: 150s
+    prior: normal
+    mean: 2min
+    sd: 20s
+targets: [checks-2min, checks-plus1]
+weights: {checks-plus1: 2}
+"""
+
+
+def test_shipped_spec_frees_the_hand_fitted_values_and_fits_every_target():
+    spec = load_spec()
+    assert "corridor-2015" in builtin_specs()
+    paths = {p.path for p in spec.parameters}
+    assert {"terminals.dover.stages.french_border.booths",
+            "terminals.calais.stages.uk_border.booths",
+            "terminals.dover.buffer_lorries"} <= paths
+    assert [t.key for t in spec.targets] == [t.key for t in TARGETS]
+    for p in spec.parameters:  # the shipped corridor lies inside the search space
+        assert p.low <= p.search_value(p.corridor_value) <= p.high
+
+
+def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
+    path = tmp_path / "small.yaml"
+    path.write_text(GOOD)
+    spec = load_spec(path)
+    booths, mean = spec.parameters
+    assert (booths.kind, booths.low, booths.high) == ("integer", 5, 10)
+    assert (mean.kind, mean.low, mean.high, mean.mean, mean.sd) == ("duration", 1.5, 2.5, 2.0,
+                                                                     pytest.approx(1 / 3))
+    assert mean.scenario_value(1.75) == "105s"
+    assert mean.from_unit(0.5) == pytest.approx(2.0)  # symmetric bounds: the median
+    assert [t.key for t in spec.targets] == ["checks-2min", "checks-plus1"]
+    assert spec.weights == {"checks-2min": 1.0, "checks-plus1": 2.0}
+
+
+@pytest.mark.parametrize(("change", "field", "hint"), [
+    (("terminals.dover.stages.french_border.booths", "terminals.dovr.buffer_lorries"),
+     "parameters[0].path", "valid choices: dover"),
+    (("    low: 5\n    high: 10", "    low: 10\n    high: 5"), "parameters[0].low",
+     "must be below"),
+    (("checks-plus1]", "checks-plus9]"), "targets[1]", "unknown target 'checks-plus9'"),
+    (("    low: 90s", "    low: 1.5"), "parameters[1].low", "give '90s' or '3min'"),
+    (("{checks-plus1: 2}", "{rwcs-peak-queue: 2}"), "weights.rwcs-peak-queue",
+     "not one of the spec's targets"),
+    (("    sd: 20s\n", ""), "parameters[1].prior", "needs mean and sd"),
+    (("replications", "replicates"), "replicates", "Extra inputs"),
+])
+def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
+    path = tmp_path / "bad.yaml"
+    text = GOOD + "replications: 3\n"
+    assert change[0] in text
+    path.write_text(text.replace(change[0], change[1], 1))
+    result = runner.invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: {field}:" in result.stderr and hint in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_unknown_builtin_spec_exits_2():
+    result = runner.invoke(app, ["calibrate", "corridor-1999"])
+    assert result.exit_code == 2
+    assert "unknown calibration spec 'corridor-1999'" in result.stderr
+
+
+def test_the_spec_in_docs_is_valid(tmp_path):
+    text = (Path(__file__).resolve().parents[2] / "docs" / "calibration.md").read_text()
+    example = text.split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "docs.yaml"
+    path.write_text(example)
+    spec = load_spec(path)
+    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}

@@ -1,0 +1,63 @@
+"""Ensembles over a calibration's accepted set: reproducible draws, pooled statistics."""
+
+from __future__ import annotations
+
+import json
+
+from typer.testing import CliRunner
+
+from straits.calibration.acceptance import summarise, write_results
+from straits.calibration.uncertainty import draw_vectors, load_accepted, uncertain_ensemble
+from straits.cli import app
+from straits.experiments.sweep import read_path, scenario_mapping
+from tests.calibration.test_calibration_acceptance import DOVER, _trials
+from tests.conftest import scenario_with
+
+runner = CliRunner()
+
+
+def _calibration(folder):
+    spec, trials = _trials()
+    write_results(folder, summarise(spec, trials, None), "straits calibrate")
+    return folder
+
+
+def test_draws_are_reproducible_and_without_replacement():
+    vectors = [{"a": i} for i in range(10)]
+    first = draw_vectors(vectors, 4, "00ff00ff00ff00ff")
+    assert first == draw_vectors(vectors, 4, "00ff00ff00ff00ff")
+    assert len({v["a"] for v in first}) == 4
+    assert draw_vectors(vectors, 40, "00ff00ff00ff00ff") == vectors
+
+
+def test_a_value_the_scenario_sets_itself_is_kept(tmp_path):
+    accepted = load_accepted(_calibration(tmp_path))
+    own = scenario_with({"terminals.dover.stages.1.booths": 12}, horizon="1d")
+    experiment = uncertain_ensemble(own, accepted, 5, 2)
+    assert len(experiment.points) == 2  # both accepted vectors
+    for point in experiment.points:
+        assert DOVER not in point.parameters
+        assert read_path(scenario_mapping(point.scenario), DOVER) == 12
+
+
+def test_ensemble_with_parameter_uncertainty_pools_every_vector_and_replication(tmp_path):
+    folder = _calibration(tmp_path / "cal")
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text("extends: baseline\nname: short\nhorizon: 1d\n")
+    args = ["ensemble", str(scenario), "-n", "2", "--workers", "1", "--store",
+            str(tmp_path / "s.duckdb"), "--json", "--parameter-uncertainty", str(folder),
+            "--kpi", "directions.southbound.delay_minutes.mean"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.stderr
+    data = json.loads(first.stdout)
+    assert sorted(v[DOVER] for v in data["parameter_vectors"]) == [7, 8]  # trials 2 and 1
+    assert data["kpis"]["directions.southbound.delay_minutes.mean"]["n"] == 4
+    again = json.loads(runner.invoke(app, args).stdout)
+    assert again["kpis"] == data["kpis"] and again["run"]["replications_run"] == 0
+
+
+def test_parameter_uncertainty_without_a_calibration_exits_2(tmp_path):
+    result = runner.invoke(app, ["ensemble", "baseline", "--parameter-uncertainty",
+                                 str(tmp_path)])
+    assert result.exit_code == 2
+    assert "--parameter-uncertainty: no calibration.json" in result.stderr
