@@ -65,8 +65,10 @@ _GATE_WAKE = 5
 class ClassInput(NamedTuple):
     """Vehicle classes sharing the direction (:mod:`straits.engine.passengers`).
 
-    Empty arrays (the default) mean lorries only: class 0, one unit each, the
-    terminals' own stages. Otherwise every vehicle has a class, a size in
+    ``None`` in its place (the default) means lorries only: the loop is then
+    compiled without the class code (numba prunes ``classes is None`` branches on
+    an argument typed None), so lorry-only runs pay nothing for it. Otherwise
+    every vehicle has a class, a size in
     deck units (decimetres of lane) that its gate buffer and deck count, and
     a path of global stages per (terminal, class); departures say which
     classes may board them (a bit per class). Each class has its own room
@@ -83,10 +85,6 @@ class ClassInput(NamedTuple):
     path_stage: np.ndarray  # global stages, flattened
     departure_accepts: np.ndarray  # (D,) int64 bit mask of classes
     buffer_units: np.ndarray  # (T * C,) int64: room inside for each class's vehicles
-
-
-_EMPTY = np.zeros(0, dtype=np.int64)
-LORRIES_ONLY = ClassInput(_EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY, _EMPTY)
 
 
 _NONE = np.empty(0)
@@ -140,7 +138,7 @@ class DirectionInput(NamedTuple):
     where_uniform: np.ndarray = _NONE  # (n,) picks the diversion
     diversion_cumulative: np.ndarray = _NONE  # (K,) cumulative shares of the diversions
     rejoin_minutes: np.ndarray = _NONE  # (n,) a turned-back lorry's time to come back; empty: never
-    classes: ClassInput = LORRIES_ONLY  # passenger classes; lorry-only by default
+    classes: ClassInput | None = None  # passenger classes; None: lorries only
 
 
 class DirectionOutput(NamedTuple):
@@ -184,8 +182,9 @@ def _pop(q, head, count, next_in_queue):
 
 
 @njit(cache=True)
-def simulate_direction(d):
-    """Run one direction to the horizon; ``d`` is a :class:`DirectionInput`."""
+def simulate_direction(d, classes):
+    """Run one direction to the horizon; ``d`` is a :class:`DirectionInput` and
+    ``classes`` its ``classes`` (an argument, so that None prunes the class code)."""
     # each field read once, by name: plain locals in the loop, safe when fields are added
     arrival_minutes = d.arrival_minutes
     choice_uniform = d.choice_uniform
@@ -225,10 +224,6 @@ def simulate_direction(d):
     holding = d.holding
     n = arrival_minutes.shape[0]
     n_terminals = share_cumulative.shape[0]
-    (vehicle_class, units, fixed_terminal, path_offset, path_length, path_stage, accepts,
-     class_room) = _class_arrays(d.classes, n, n_stages, stage_offset, booths_initial.shape[0],
-                           departure_minutes.shape[0], buffer_lorries)
-    n_classes = path_offset.shape[0] // n_terminals
     serves = holding.serves
     fifo = holding.fifo
     area_capacity = holding.capacity_lorries
@@ -246,9 +241,28 @@ def simulate_direction(d):
     forecast_minutes = holding.forecast_minutes
     expected_per_minute = holding.expected_lorries_per_minute
     n_global = booths_initial.shape[0]
-    s_max = 0
-    for p in range(path_length.shape[0]):
-        s_max = max(s_max, path_length[p])
+    stage_terminal = np.empty(n_global, dtype=np.int64)
+    for terminal in range(n_terminals):
+        for s in range(n_stages[terminal]):
+            stage_terminal[stage_offset[terminal] + s] = terminal
+    if classes is None:
+        n_classes = 1
+        s_max = 0
+        for terminal in range(n_terminals):
+            s_max = max(s_max, n_stages[terminal])
+    else:
+        vehicle_class = classes.vehicle_class
+        units = classes.units
+        fixed_terminal = classes.fixed_terminal
+        path_offset = classes.path_offset
+        path_length = classes.path_length
+        path_stage = classes.path_stage
+        accepts = classes.departure_accepts
+        class_room = classes.buffer_units
+        n_classes = path_offset.shape[0] // n_terminals
+        s_max = 0
+        for p in range(path_length.shape[0]):
+            s_max = max(s_max, path_length[p])
 
     lorry_terminal = np.full(n, -1, dtype=np.int64)
     turned_back = np.zeros(n, dtype=np.bool_)
@@ -264,7 +278,6 @@ def simulate_direction(d):
     switched = np.zeros(n, dtype=np.bool_)
     rejoined = np.zeros(n, dtype=np.bool_)
 
-    step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
 
     # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes per terminal and
     # class T+G..T+G+T*C-1, the shared fifo holding queue last
@@ -282,8 +295,15 @@ def simulate_direction(d):
     speed_ptr = speed_change_offset[:-1].copy()
     dep_ptr = departure_offset[:-1].copy()
     inside = np.zeros(n_terminals, dtype=np.int64)  # the lorries' units inside
-    space = np.zeros(n_terminals * n_classes, dtype=np.int64)  # other classes' units inside
-    buffer_lorries = class_room[::n_classes].copy()  # contiguous: read in the hot paths
+    if classes is None:
+        step = None  # a lorry's stage is its global stage less its terminal's first
+        gate = None
+    else:
+        step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
+        space = np.zeros(n_terminals * n_classes, dtype=np.int64)  # other classes' units
+        buffer_lorries = class_room[::n_classes].copy()  # contiguous: read in hot paths
+        gate = (space, class_room, units, vehicle_class, n_classes, path_offset, path_stage,
+                step)
     in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
     # holding: controllers' state, what it means at the gates, the decision log
@@ -417,10 +437,15 @@ def simulate_direction(d):
             lorry = done_lorry[0]
             g = in_stage[lorry]
             heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
-            terminal = lorry_terminal[lorry]
-            path = terminal * n_classes + vehicle_class[lorry]
-            first = path_stage[path_offset[path]]
-            s = step[lorry]
+            if classes is None:
+                terminal = stage_terminal[g]
+                first = stage_offset[terminal]
+                s = g - first
+            else:
+                terminal = lorry_terminal[lorry]
+                path = terminal * n_classes + vehicle_class[lorry]
+                first = path_stage[path_offset[path]]
+                s = step[lorry]
             busy[g] -= 1
             stage_end[lorry, s] = now
             if turning_back[lorry]:
@@ -430,15 +455,21 @@ def simulate_direction(d):
                     back_size = heap_push(back_minutes, back_seq, back_lorry, back_size,
                                           now + rejoin_minutes[lorry], seq, lorry)
                     seq += 1
-                if vehicle_class[lorry] == 0:
+                if classes is None:
+                    inside[terminal] -= 1
+                elif vehicle_class[lorry] == 0:
                     inside[terminal] -= units[lorry]
                 else:
                     space[path] -= units[lorry]
-                _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
-                       buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
-                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+                _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                       gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
                 touched = (g, first)
                 firsts_at = terminal
+            elif classes is None:
+                last = s + 1 == n_stages[terminal]
+                _push(lanes + terminal if last else n_terminals + g + 1, lorry, head, tail,
+                      count, next_in_queue)
+                touched = (g, -1 if last else g + 1)
             else:
                 last = s + 1 == path_length[path]
                 if last:
@@ -460,7 +491,7 @@ def simulate_direction(d):
                 k = dep_ptr[terminal]
                 dep_ptr[terminal] += 1
                 room = departure_capacity[k]
-                if n_classes == 1:
+                if classes is None:
                     while room > 0 and count[lanes + terminal] > 0:
                         lorry = _pop(lanes + terminal, head, count, next_in_queue)
                         departure_index[lorry] = k
@@ -490,16 +521,20 @@ def simulate_direction(d):
                     gate_entry[lorry] = np.nan
                     stage_start[lorry, :] = np.nan
                     stage_end[lorry, :] = np.nan
-                    step[lorry] = 0
-                else:
+                    if classes is not None:
+                        step[lorry] = 0
+                elif classes is not None:
                     terminal = fixed_terminal[lorry]
+                else:
+                    terminal = -1
+                is_lorry = True if classes is None else vehicle_class[lorry] == 0
                 if terminal < 0:
                     terminal = _choose_terminal(
                         lorry, now, rule, captive_share, choice_uniform, captive_uniform,
                         share_cumulative, free_flow_minutes, count, inside, departure_minutes,
                         departure_capacity, dep_ptr, departure_offset,
                     )
-                if behaviour_on and back != REJOIN and vehicle_class[lorry] == 0:
+                if behaviour_on and back != REJOIN and is_lorry:
                     if now >= next_publication:
                         next_publication = publish(
                             published, now, behaviour_parameters[PUBLISHED_EVERY], count,
@@ -531,7 +566,7 @@ def simulate_direction(d):
                     switched[lorry] = terminal != planned
                 corridor_arrival[lorry] = now
                 lorry_terminal[lorry] = terminal
-                if vehicle_class[lorry] == 0 and shared_open and fifo_terminal[terminal] and (
+                if is_lorry and shared_open and fifo_terminal[terminal] and (
                         count[shared] > 0 or not _gate_has_room(
                             terminal, now, count, near_lorries, inside, buffer_lorries,
                             gate_open_from)):
@@ -540,10 +575,12 @@ def simulate_direction(d):
                     held_by_terminal[terminal] += 1
                 else:
                     _push(terminal, lorry, head, tail, count, next_in_queue)
-            first = path_stage[path_offset[terminal * n_classes]]
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
-                   buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
-                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+            if classes is None:
+                first = stage_offset[terminal]
+            else:
+                first = path_stage[path_offset[terminal * n_classes]]
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
             touched = (first, -1)
             firsts_at = terminal
 
@@ -553,19 +590,19 @@ def simulate_direction(d):
                 departure_offset, departure_minutes,
             )
 
-        if firsts_at >= 0 and n_classes > 1:
+        if classes is not None and firsts_at >= 0:
             # the other classes' first stages at a gate that moved
             heap_size, seq = _start_firsts(
                 firsts_at, now, n_terminals, n_classes, path_offset, path_length,
-                path_stage, step, head, count, next_in_queue, busy, booths_now,
-                speed_ptr, speed_change_offset, speed_change_minutes,
+                path_stage, step, stage_offset, stage_terminal, head, count, next_in_queue,
+                busy, booths_now, speed_ptr, speed_change_offset, speed_change_minutes,
                 base_service_minutes, speed_multiplier, speed_added_minutes,
                 turn_back_share, turn_back_uniform, turning_back, rejoined, stage_start,
                 in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
         for g in touched:
             if g >= 0:
                 heap_size, seq = _start_service(
-                    g, now, n_terminals, step, head, count,
+                    g, now, n_terminals, step, stage_offset, stage_terminal, head, count,
                     next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                     speed_change_minutes, base_service_minutes, speed_multiplier,
                     speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
@@ -585,15 +622,14 @@ def simulate_direction(d):
             released_minutes[lorry] = now
             held_by_terminal[terminal] -= 1
             _push(terminal, lorry, head, tail, count, next_in_queue)
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
-                   buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
-                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
             gate_moved[terminal] = True
         for terminal in range(n_terminals):
             if kind in (_DECISION, _GATE_WAKE):
-                _admit(terminal, now, head, tail, count, next_in_queue, inside, space,
-                       buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from, units,
-                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+                _admit(terminal, now, head, tail, count, next_in_queue, inside,
+                       buffer_lorries, gate_entry, n_terminals, stage_offset, metering_gap,
+                       gate_open_from, gate)
                 gate_moved[terminal] = True
             if (metering_gap[terminal] > 0 and count[terminal] > 0
                     and inside[terminal] < buffer_lorries[terminal]
@@ -605,21 +641,26 @@ def simulate_direction(d):
                 seq += 1
             if gate_moved[terminal]:
                 gate_moved[terminal] = False
+                if classes is None:
+                    first = stage_offset[terminal]
+                else:
+                    first = path_stage[path_offset[terminal * n_classes]]
                 heap_size, seq = _start_service(
-                    path_stage[path_offset[terminal * n_classes]], now, n_terminals, step,
-                    head, count, next_in_queue, busy, booths_now, speed_ptr,
-                    speed_change_offset, speed_change_minutes, base_service_minutes,
-                    speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
-                    turning_back, rejoined, stage_start, in_stage, done_minutes, done_seq,
-                    done_lorry, heap_size, seq)
-                if n_classes > 1:
+                    first, now, n_terminals, step, stage_offset, stage_terminal, head, count,
+                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                    speed_change_minutes, base_service_minutes, speed_multiplier,
+                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                    rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                    heap_size, seq)
+                if classes is not None:
                     heap_size, seq = _start_firsts(
                         terminal, now, n_terminals, n_classes, path_offset, path_length,
-                        path_stage, step, head, count, next_in_queue, busy, booths_now,
-                        speed_ptr, speed_change_offset, speed_change_minutes,
-                        base_service_minutes, speed_multiplier, speed_added_minutes,
-                        turn_back_share, turn_back_uniform, turning_back, rejoined, stage_start,
-                        in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+                        path_stage, step, stage_offset, stage_terminal, head, count,
+                        next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
+                        speed_change_minutes, base_service_minutes, speed_multiplier,
+                        speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
+                        rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
+                        heap_size, seq)
 
     return (lorry_terminal, turned_back, gate_entry, stage_start, stage_end, departure_index,
             departure_load, held_minutes, released_minutes, log_minutes[:log_size],
@@ -628,17 +669,18 @@ def simulate_direction(d):
 
 
 @njit(cache=True)
-def _start_service(g, now, n_terminals, step, head, count,
+def _start_service(g, now, n_terminals, step, stage_offset, stage_terminal, head, count,
                    next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                    speed_change_minutes, base_service_minutes, speed_multiplier,
                    speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
                    rejoined, stage_start, in_stage, done_minutes, done_seq, done_lorry,
                    heap_size, seq):
-    """Start service at global stage ``g`` while lorries wait and booths are free."""
+    """Start service at global stage ``g`` while lorries wait and booths are free
+    (``step``: each vehicle's place on its path; None: lorries only)."""
     q = n_terminals + g
     while count[q] > 0 and busy[g] < booths_now[g]:
         lorry = _pop(q, head, count, next_in_queue)
-        s = step[lorry]
+        s = g - stage_offset[stage_terminal[g]] if step is None else step[lorry]
         k = speed_ptr[g]
         while k + 1 < speed_change_offset[g + 1] and speed_change_minutes[k + 1] <= now:
             k += 1
@@ -666,33 +708,34 @@ def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, g
 
 
 @njit(cache=True)
-def _admit(terminal, now, head, tail, count, next_in_queue, inside, space, buffer_lorries,
-           room, gate_entry, metering_gap, gate_open_from, units, vehicle_class, n_classes,
-           path_offset, path_stage, step, n_terminals):
-    """Let vehicles through ``terminal``'s gate, in order, while the one in front
-    fits in its class's room inside (lorries: ``inside``/``buffer_lorries``; other
-    classes: ``space``/``room``) and, where metering is in force, one per gap."""
-    if n_classes == 1:  # lorries only: one unit each, their own stages
-        first_queue = n_terminals + path_stage[path_offset[terminal]]
+def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+           gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate):
+    """Let lorries through ``terminal``'s gate, in order, while there is room inside
+    and, where metering is in force, one per metering gap (``gate``: the classes'
+    state, see :func:`_admit_classes`; None: lorries only, one unit each)."""
+    if gate is None:
+        first_stage_queue = n_terminals + stage_offset[terminal]
         while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
                and now >= gate_open_from[terminal]):
             lorry = _pop(terminal, head, count, next_in_queue)
             gate_entry[lorry] = now
             inside[terminal] += 1
-            _push(first_queue, lorry, head, tail, count, next_in_queue)
+            _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
             if metering_gap[terminal] > 0:
                 gate_open_from[terminal] = now + metering_gap[terminal]
-        return
-    _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
-                   buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
-                   vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+    else:
+        space, room, units, vehicle_class, n_classes, path_offset, path_stage, step = gate
+        _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
+                       buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
+                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
 
 
 @njit(cache=True)
 def _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
                    buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
                    vehicle_class, n_classes, path_offset, path_stage, step, n_terminals):
-    """The gate with vehicle classes: each fits in its own class's room."""
+    """The gate with vehicle classes: each fits in its own class's room (lorries:
+    ``inside``/``buffer_lorries``; other classes: ``space``/``room``)."""
     while count[terminal] > 0 and now >= gate_open_from[terminal]:
         front = head[terminal]
         c = vehicle_class[front]
@@ -779,36 +822,24 @@ def _choose_terminal(
 
 def run_direction(direction: DirectionInput) -> DirectionOutput:
     """Typed entry point: the compiled loop takes the input tuple as it is."""
-    return DirectionOutput(*simulate_direction(direction))
-
-
-@njit(cache=True)
-def _class_arrays(classes, n, n_stages, stage_offset, n_global, n_departures, buffer_lorries):
-    """The class arrays, or lorry-only ones: class 0, one unit, the terminals' stages."""
-    if classes.vehicle_class.shape[0] == n and classes.path_offset.shape[0] > 0:
-        return (classes.vehicle_class, classes.units, classes.fixed_terminal,
-                classes.path_offset, classes.path_length, classes.path_stage,
-                classes.departure_accepts, classes.buffer_units)
-    return (np.zeros(n, dtype=np.int64), np.ones(n, dtype=np.int64),
-            np.full(n, -1, dtype=np.int64), stage_offset.copy(), n_stages.copy(),
-            np.arange(n_global, dtype=np.int64), np.ones(n_departures, dtype=np.int64),
-            buffer_lorries.copy())
+    return DirectionOutput(*simulate_direction(direction, direction.classes))
 
 
 @njit(cache=True)
 def _start_firsts(terminal, now, n_terminals, n_classes, path_offset, path_length,
-                  path_stage, step, head, count, next_in_queue, busy, booths_now, speed_ptr,
-                  speed_change_offset, speed_change_minutes, base_service_minutes,
-                  speed_multiplier, speed_added_minutes, turn_back_share, turn_back_uniform,
-                  turning_back, rejoined, stage_start, in_stage, done_minutes, done_seq,
-                  done_lorry, heap_size, seq):
+                  path_stage, step, stage_offset, stage_terminal, head, count, next_in_queue,
+                  busy, booths_now, speed_ptr, speed_change_offset, speed_change_minutes,
+                  base_service_minutes, speed_multiplier, speed_added_minutes, turn_back_share,
+                  turn_back_uniform, turning_back, rejoined, stage_start, in_stage, done_minutes,
+                  done_seq, done_lorry, heap_size, seq):
     """Start service at the first stage of every passenger class's path at a terminal
     (the lorries' own first stage is started by the caller)."""
     for c in range(1, n_classes):
         p = terminal * n_classes + c
         if path_length[p] > 0:
             heap_size, seq = _start_service(
-                path_stage[path_offset[p]], now, n_terminals, step, head, count,
+                path_stage[path_offset[p]], now, n_terminals, step, stage_offset,
+                stage_terminal, head, count,
                 next_in_queue, busy, booths_now, speed_ptr, speed_change_offset,
                 speed_change_minutes, base_service_minutes, speed_multiplier,
                 speed_added_minutes, turn_back_share, turn_back_uniform, turning_back,
