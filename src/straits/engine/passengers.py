@@ -112,8 +112,8 @@ def draw_passengers(scenario: Scenario, direction: str, terminals: list[str],
 
 def _step_service(scenario: Scenario, terminal: str, step: ClassStage, people: np.ndarray,
                   rng: np.random.Generator) -> np.ndarray:
-    """Service minutes per vehicle: per vehicle or the sum over its people, plus the
-    first-time registration of those not yet registered."""
+    """Service minutes per vehicle: per vehicle or the sum over its people (and the
+    vehicle's overhead), plus the first-time registration of those not yet registered."""
     spec = step.service_time
     if step.shared_with_hgv:
         spec = next(s.service_time for s in scenario.terminals[terminal].stages
@@ -123,6 +123,8 @@ def _step_service(scenario: Scenario, terminal: str, step: ClassStage, people: n
         each = spec.sample(rng, int(people.sum()))
         starts = np.concatenate([[0], np.cumsum(people)[:-1]])
         service = np.add.reduceat(each, starts) if each.size else np.zeros(people.shape[0])
+        if step.vehicle_overhead is not None:
+            service = service + step.vehicle_overhead.sample(rng, people.shape[0])
     else:
         service = spec.sample(rng, people.shape[0])
     if step.registration is not None:

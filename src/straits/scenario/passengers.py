@@ -61,17 +61,23 @@ class Registration(StrictModel):
 class ClassStage(StrictModel):
     """One step of a class's path: its own bank (``booths``, ``service_time``) or a
     lorry stage it shares (``shared_with_hgv``). ``per_person``: the service time
-    is drawn for each person and added up (a coach of 50 at passport control)."""
+    is drawn for each person and added up (a coach of 50 at passport control);
+    ``vehicle_overhead`` then adds a time per vehicle (pulling up, passports handed
+    over and back), so a car of four is not four cars."""
 
     name: Name
     shared_with_hgv: bool = False
     booths: Annotated[int | None, Field(ge=0, le=500)] = None
     service_time: ServiceTime | None = None
     per_person: bool = False
+    vehicle_overhead: ServiceTime | None = None
     registration: Registration | None = None
 
     @model_validator(mode="after")
     def _own_or_shared(self) -> ClassStage:
+        if self.vehicle_overhead is not None and not self.per_person:
+            raise ValueError("vehicle_overhead adds to per-person times: set per_person: "
+                             "true, or fold it into service_time")
         if self.shared_with_hgv and self.booths is not None:
             raise ValueError("a shared stage uses the lorry stage's booths: drop booths")
         if not self.shared_with_hgv and (self.booths is None or self.service_time is None):
