@@ -128,3 +128,15 @@ def test_people_and_vehicles_are_conserved():
             assert np.all(cr.crossed <= inside)
             assert np.all(cr.departure_minutes[cr.crossed] >= cr.gate_entry_minutes[cr.crossed])
             assert cr.people.shape == cr.arrival_minutes.shape and cr.people.min() >= 1
+
+
+def test_a_per_person_stage_adds_each_persons_time_to_the_vehicles_own():
+    from straits.engine.passengers import _step_service
+    from straits.scenario.passengers import ClassStage
+
+    step = ClassStage(name="passports", booths=1, per_person=True,
+                      service_time={"distribution": "deterministic", "value": "10s"},
+                      vehicle_overhead={"distribution": "deterministic", "value": "30s"})
+    people = np.array([1, 4, 50])
+    minutes = _step_service(None, "dover", step, people, np.random.default_rng(1))  # type: ignore[arg-type]
+    assert np.allclose(minutes * 60, 30 + 10 * people)

@@ -63,6 +63,11 @@ def _write(tmp_path, body: str):
     ("passengers:\n  classes:\n    car:\n      stages:\n        dover:\n"
      "          - {name: passport, shared_with_hgv: true}\n", "passport"),
     ("terminals:\n  dover: {passenger_lane_metres: 0}\n", "passenger_lane_metres"),
+    ("passengers:\n  classes:\n    coach:\n      stages:\n        dover:\n"
+     "          - {name: coach_french_border, booths: 3, service_time: "
+     "{distribution: deterministic, value: 20s}, vehicle_overhead: "
+     "{distribution: deterministic, value: 30s}}\n", "stages.dover"),
+    ("behaviour: {enabled: true}\n", "behaviour.enabled"),
 ])
 def test_bad_passenger_input_exits_2_naming_the_field(tmp_path, body, field):
     result = runner.invoke(app, ["run", str(_write(tmp_path, body))])
