@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from straits.metrics.timeseries import STEP_MINUTES
 from straits.pipeline import simulate
@@ -136,3 +137,23 @@ def test_change_is_better_or_worse_by_the_kpi_direction():
     assert change_class(row(100, "higher"), row(120, "higher")) == "better"
     assert change_class(row(100, None), row(120, None)) == "changed"
     assert change_class(row(100, "lower"), row(103, "lower")) == ""
+
+
+def test_passenger_classes_are_in_the_kpi_table_and_on_the_map():
+    from straits.report.corridor_map import map_figure
+    from straits.report.sources import simulate_run
+    from straits.scenario import load_scenario, scenario_from_mapping
+
+    data = load_scenario("dover-summer-2023").model_dump(mode="json", exclude_none=True)
+    data["horizon"] = "12h"
+    data["terminals"]["dover"]["passenger_lane_metres"] = 600  # cars back out onto the road
+    run = simulate_run(scenario_from_mapping(data), [1])
+    cars = run.summary["classes"]["southbound"]["car"]
+    rows = {(r.section, r.label): r for r in kpi_rows(run)}
+    assert rows[("cars (southbound)", "passenger-hours of delay")].mean == pytest.approx(
+        cars["passenger_hours_delayed"])
+    km = cars["queue_peak_km"]["dover"]
+    assert km > 0 and rows[("cars (southbound)", "peak queue on the road to dover")].mean == km
+    hover = next(t for t in map_figure(run).data if t.name == "inside the terminals").hovertext
+    assert any(text.startswith("dover:") and f"cars: peak queue {km:.1f} km" in text
+               for text in hover)

@@ -97,7 +97,8 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
     fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="inside the terminals",
                              marker={"color": "rgba(31, 119, 180, 0.45)", "sizemode": "area"},
                              hoverinfo="text"))
-    frames = [_frame(geometry, queues, terminals, capacity, k) for k in steps]
+    by_class = class_queue_text(run)
+    frames = [_frame(geometry, queues, terminals, capacity, k, by_class) for k in steps]
     chosen = _chosen_step(run, series, steps, at)
     total = _total_queue(series)
     labels = [_stamp(run.start, series.minutes[k]) for k in steps]
@@ -119,9 +120,30 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
     return fig
 
 
+def class_queue_text(run: RunData) -> dict[str, str]:
+    """Per terminal, the passenger classes' peak queues on the road to it (mean over the
+    replications), for the terminal's hover text; empty for lorry-only runs."""
+    peaks: dict[tuple[str, str], list[float]] = {}
+    for rep in run.replications:
+        for by_class in (rep.summary.get("classes") or {}).values():
+            for name, kpis in by_class.items():
+                if name == "hgv":
+                    continue
+                for terminal, km in (kpis.get("queue_peak_km") or {}).items():
+                    peaks.setdefault((terminal, name), []).append(float(km))
+    text: dict[str, list[str]] = {}
+    for (terminal, name), values in peaks.items():
+        if max(values) > 0:
+            text.setdefault(terminal, []).append(
+                f"{name}s: peak queue {np.mean(values):.1f} km")
+    return {terminal: "; ".join(parts) for terminal, parts in text.items()}
+
+
 def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[PlaceSeries],
-           capacity: dict[str, int], k: int) -> list[dict[str, Any]]:
-    """One trace update per queue place, then the terminal markers, at time index ``k``."""
+           capacity: dict[str, int], k: int, by_class: dict[str, str]
+           ) -> list[dict[str, Any]]:
+    """One trace update per queue place, then the terminal markers, at time index ``k``
+    (with the passenger classes' peak queues, ``by_class``, in their hover text)."""
     traces = []
     for place in queues:
         area = geometry["areas"][place.place]
@@ -149,7 +171,8 @@ def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[
         xs.append(lon)
         ys.append(lat)
         sizes.append(round(4 + 0.4 * math.sqrt(max(inside, 0.0)) * 4, 2))
-        texts.append(f"{terminal.place}: {inside:,.0f} lorries inside the terminal")
+        extra = f" ({by_class[terminal.place]})" if terminal.place in by_class else ""
+        texts.append(f"{terminal.place}: {inside:,.0f} lorries inside the terminal{extra}")
     traces.append({"x": xs, "y": ys, "hovertext": texts, "marker.size": sizes})
     return traces
 

@@ -89,6 +89,15 @@ _BEHAVIOUR_KPIS: dict[tuple[str, ...], tuple[str, str, Better]] = {
                                                  "min", "lower"),
     ("diversion_cost_gbp",): ("cost of diversions", "£", "lower"),
 }
+_CLASS_KPIS: dict[tuple[str, ...], tuple[str, str, Better]] = {
+    ("arrived",): ("arrived", "vehicles", None),
+    ("crossed",): ("crossed", "vehicles", "higher"),
+    ("people",): ("people carried", "people", None),
+    ("delay_minutes", "mean"): ("delay, mean", "min", "lower"),
+    ("delay_minutes", "p95"): ("delay, 95th percentile", "min", "lower"),
+    ("delay_minutes", "max"): ("delay, longest", "min", "lower"),
+    ("passenger_hours_delayed",): ("passenger-hours of delay", "h", "lower"),
+}
 _HOLDING_KPIS: dict[str, tuple[str, str, Better]] = {
     "peak_lorries": ("peak queue", "lorries", "lower"),
     "peak_km": ("peak queue length", "km", "lower"),
@@ -113,6 +122,12 @@ def _flatten(summary: dict[str, Any]) -> dict[tuple, float]:
         for route, r in d.get("routes", {}).items():
             for key in _ROUTE_KPIS:
                 flat[("routes", direction, route, key)] = r.get(key)
+    for direction, by_class in (summary.get("classes") or {}).items():
+        for name, c in by_class.items():
+            for path in _CLASS_KPIS:
+                flat[("classes", direction, name, *path)] = _at(c, path)
+            for terminal, km in (c.get("queue_peak_km") or {}).items():
+                flat[("classes", direction, name, "queue_peak_km", terminal)] = km
     for area, h in summary.get("holding", {}).items():
         for key in _HOLDING_KPIS:
             flat[("holding", area, h.get("direction", "?"), key)] = h.get(key)
@@ -163,12 +178,25 @@ def _describe(key: tuple) -> tuple[str, str, str, Better]:
     if head == "routes":
         label, unit, better = _ROUTE_KPIS[key[3]]
         return f"{key[1]} routes", f"{key[2]}: {label}", unit, better
+    if head == "classes":
+        if key[3] == "queue_peak_km":
+            return (_class_section(key), f"peak queue on the road to {key[4]}", "km",
+                    "lower")
+        label, unit, better = _CLASS_KPIS[key[3:]]
+        return _class_section(key), label, unit, better
     if head == "holding":
         label, unit, better = _HOLDING_KPIS[key[3]]
         return f"holding areas ({key[2]})", f"{key[1]}: {label}", unit, better
     label = " · ".join(str(p).replace("_", " ") for p in key[1:])
     better = "lower" if any(w in label for w in ("harm", "death", "died", "injur")) else None
     return "security", label, "", better
+
+
+_CLASS_NAMES = {"hgv": "lorries among all classes", "car": "cars", "coach": "coaches"}
+
+
+def _class_section(key: tuple) -> str:
+    return f"{_CLASS_NAMES.get(key[2], key[2])} ({key[1]})"
 
 
 SELF_DESCRIBED = ("min", "km")  # values that print their own unit (h:mm, km with miles)
