@@ -445,7 +445,7 @@ def simulate_direction(d, classes):
                 terminal = lorry_terminal[lorry]
                 path = terminal * n_classes + vehicle_class[lorry]
                 first = path_stage[path_offset[path]]
-                s = step[lorry]
+                s = step[lorry]  # type: ignore[index]  # not None with classes
             busy[g] -= 1
             stage_end[lorry, s] = now
             if turning_back[lorry]:
@@ -477,7 +477,7 @@ def simulate_direction(d, classes):
                           tail, count, next_in_queue)
                     touched = (g, -1)
                 else:
-                    step[lorry] = s + 1
+                    step[lorry] = s + 1  # type: ignore[index]
                     after = path_stage[path_offset[path] + s + 1]
                     _push(n_terminals + after, lorry, head, tail, count, next_in_queue)
                     touched = (g, after)
@@ -522,7 +522,7 @@ def simulate_direction(d, classes):
                     stage_start[lorry, :] = np.nan
                     stage_end[lorry, :] = np.nan
                     if classes is not None:
-                        step[lorry] = 0
+                        step[lorry] = 0  # type: ignore[index]
                 elif classes is not None:
                     terminal = fixed_terminal[lorry]
                 else:
