@@ -297,13 +297,10 @@ def simulate_direction(d, classes):
     inside = np.zeros(n_terminals, dtype=np.int64)  # the lorries' units inside
     if classes is None:
         step = None  # a lorry's stage is its global stage less its terminal's first
-        gate = None
     else:
         step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
         space = np.zeros(n_terminals * n_classes, dtype=np.int64)  # other classes' units
         buffer_lorries = class_room[::n_classes].copy()  # contiguous: read in hot paths
-        gate = (space, class_room, units, vehicle_class, n_classes, path_offset, path_stage,
-                step)
     in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
     # holding: controllers' state, what it means at the gates, the decision log
@@ -402,7 +399,8 @@ def simulate_direction(d, classes):
             break
         if kind == _COMPLETION and done_lorry[0] < 0:
             kind = _GATE_WAKE
-        firsts_at = -1
+        firsts_at = -1  # a gate that let vehicles in: their classes' first stages start
+        admitted = 0  # bit per class let in (classes only)
 
         if kind == _GATE_WAKE:
             terminal = -1 - done_lorry[0]
@@ -461,9 +459,19 @@ def simulate_direction(d, classes):
                     inside[terminal] -= units[lorry]
                 else:
                     space[path] -= units[lorry]
-                _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                       gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
-                touched = (g, first)
+                if classes is None:
+                    _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                           gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                           gate_open_from)
+                    touched = (g, first)
+                else:
+                    admitted = _admit_classes(
+                        terminal, now, head, tail, count, next_in_queue, inside, space,
+                        buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from,
+                        units, vehicle_class, n_classes, path_offset, path_stage, step,
+                        n_terminals)
+                    touched = (g, path_stage[path_offset[terminal * n_classes]]
+                               if admitted & 1 else -1)
                 firsts_at = terminal
             elif classes is None:
                 last = s + 1 == n_stages[terminal]
@@ -576,12 +584,17 @@ def simulate_direction(d, classes):
                 else:
                     _push(terminal, lorry, head, tail, count, next_in_queue)
             if classes is None:
-                first = stage_offset[terminal]
+                _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                       gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                       gate_open_from)
+                touched = (stage_offset[terminal], -1)
             else:
-                first = path_stage[path_offset[terminal * n_classes]]
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
-            touched = (first, -1)
+                admitted = _admit_classes(
+                    terminal, now, head, tail, count, next_in_queue, inside, space, buffer_lorries,
+                    class_room, gate_entry, metering_gap, gate_open_from, units, vehicle_class,
+                    n_classes, path_offset, path_stage, step, n_terminals)
+                touched = (path_stage[path_offset[terminal * n_classes]] if admitted & 1
+                           else -1, -1)
             firsts_at = terminal
 
         if kind in (_BOOTH_CHANGE, _DEPARTURE):
@@ -591,14 +604,18 @@ def simulate_direction(d, classes):
             )
 
         if classes is not None and firsts_at >= 0:
-            # the other classes' first stages at a gate that moved
-            heap_size, seq = _start_firsts(
-                firsts_at, now, n_terminals, n_classes, path_offset, path_length,
-                path_stage, step, stage_offset, stage_terminal, head, count, next_in_queue,
-                busy, booths_now, speed_ptr, speed_change_offset, speed_change_minutes,
-                base_service_minutes, speed_multiplier, speed_added_minutes,
-                turn_back_share, turn_back_uniform, turning_back, rejoined, stage_start,
-                in_stage, done_minutes, done_seq, done_lorry, heap_size, seq)
+            # the first stages of the other classes let in at that gate (inline: a call
+            # per arrival with every array costs more than the work)
+            for c in range(1, n_classes):
+                if (admitted >> c) & 1:
+                    heap_size, seq = _start_service(
+                        path_stage[path_offset[firsts_at * n_classes + c]], now, n_terminals,
+                        step, stage_offset, stage_terminal, head, count, next_in_queue, busy,
+                        booths_now, speed_ptr, speed_change_offset, speed_change_minutes,
+                        base_service_minutes, speed_multiplier, speed_added_minutes,
+                        turn_back_share, turn_back_uniform, turning_back, rejoined,
+                        stage_start, in_stage, done_minutes, done_seq, done_lorry, heap_size,
+                        seq)
         for g in touched:
             if g >= 0:
                 heap_size, seq = _start_service(
@@ -622,14 +639,28 @@ def simulate_direction(d, classes):
             released_minutes[lorry] = now
             held_by_terminal[terminal] -= 1
             _push(terminal, lorry, head, tail, count, next_in_queue)
-            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-                   gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate)
+            if classes is None:
+                _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                       gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                       gate_open_from)
+            else:
+                _admit_classes(
+                    terminal, now, head, tail, count, next_in_queue, inside, space, buffer_lorries,
+                    class_room, gate_entry, metering_gap, gate_open_from, units, vehicle_class,
+                    n_classes, path_offset, path_stage, step, n_terminals)
             gate_moved[terminal] = True
         for terminal in range(n_terminals):
             if kind in (_DECISION, _GATE_WAKE):
-                _admit(terminal, now, head, tail, count, next_in_queue, inside,
-                       buffer_lorries, gate_entry, n_terminals, stage_offset, metering_gap,
-                       gate_open_from, gate)
+                if classes is None:
+                    _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                           gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                           gate_open_from)
+                else:
+                    _admit_classes(
+                        terminal, now, head, tail, count, next_in_queue, inside, space,
+                        buffer_lorries, class_room, gate_entry, metering_gap, gate_open_from,
+                        units, vehicle_class, n_classes, path_offset, path_stage, step,
+                        n_terminals)
                 gate_moved[terminal] = True
             if (metering_gap[terminal] > 0 and count[terminal] > 0
                     and inside[terminal] < buffer_lorries[terminal]
@@ -709,25 +740,18 @@ def _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries, g
 
 @njit(cache=True)
 def _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
-           gate_entry, n_terminals, stage_offset, metering_gap, gate_open_from, gate):
+           gate_entry, first_stage_queue, metering_gap, gate_open_from):
     """Let lorries through ``terminal``'s gate, in order, while there is room inside
-    and, where metering is in force, one per metering gap (``gate``: the classes'
-    state, see :func:`_admit_classes`; None: lorries only, one unit each)."""
-    if gate is None:
-        first_stage_queue = n_terminals + stage_offset[terminal]
-        while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
-               and now >= gate_open_from[terminal]):
-            lorry = _pop(terminal, head, count, next_in_queue)
-            gate_entry[lorry] = now
-            inside[terminal] += 1
-            _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
-            if metering_gap[terminal] > 0:
-                gate_open_from[terminal] = now + metering_gap[terminal]
-    else:
-        space, room, units, vehicle_class, n_classes, path_offset, path_stage, step = gate
-        _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
-                       buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
-                       vehicle_class, n_classes, path_offset, path_stage, step, n_terminals)
+    and, where metering is in force, one per metering gap (lorries only; with
+    classes, :func:`_admit_classes`)."""
+    while (count[terminal] > 0 and inside[terminal] < buffer_lorries[terminal]
+           and now >= gate_open_from[terminal]):
+        lorry = _pop(terminal, head, count, next_in_queue)
+        gate_entry[lorry] = now
+        inside[terminal] += 1
+        _push(first_stage_queue, lorry, head, tail, count, next_in_queue)
+        if metering_gap[terminal] > 0:
+            gate_open_from[terminal] = now + metering_gap[terminal]
 
 
 @njit(cache=True)
@@ -735,7 +759,9 @@ def _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, spac
                    buffer_lorries, room, gate_entry, metering_gap, gate_open_from, units,
                    vehicle_class, n_classes, path_offset, path_stage, step, n_terminals):
     """The gate with vehicle classes: each fits in its own class's room (lorries:
-    ``inside``/``buffer_lorries``; other classes: ``space``/``room``)."""
+    ``inside``/``buffer_lorries``; other classes: ``space``/``room``). Returns a bit
+    per class let in."""
+    admitted = 0
     while count[terminal] > 0 and now >= gate_open_from[terminal]:
         front = head[terminal]
         c = vehicle_class[front]
@@ -750,10 +776,12 @@ def _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, spac
         lorry = _pop(terminal, head, count, next_in_queue)
         gate_entry[lorry] = now
         step[lorry] = 0
-        first = path_stage[path_offset[terminal * n_classes + vehicle_class[lorry]]]
+        first = path_stage[path_offset[terminal * n_classes + c]]
         _push(n_terminals + first, lorry, head, tail, count, next_in_queue)
+        admitted |= 1 << c
         if metering_gap[terminal] > 0:
             gate_open_from[terminal] = now + metering_gap[terminal]
+    return admitted
 
 
 @njit(cache=True)
