@@ -553,7 +553,8 @@ def _run_check(request: RunRequest, settings: Settings) -> RunCheck:
 def _check_queue_room(queue: WorkQueue[Any], limit: int, what: str) -> None:
     waiting = queue.waiting()
     if waiting >= limit:
-        raise HTTPException(429, f"{waiting} {what} are waiting already; try again later")
+        raise HTTPException(429, f"{what} waiting already: {waiting}, the most this server "
+                                 "queues; try again later")
 
 
 def _lookup(queue: WorkQueue[JobT], job_id: str, what: str) -> JobT:
@@ -632,11 +633,10 @@ def _check_study(request: StudyRequest, settings: Settings) -> None:
 
 
 def _check_study_work(loaded: LoadedStudy, replications: int, settings: Settings) -> None:
-    """Each plan is a run of the study's scenario: its largest run (search, front or
-    fresh-seed re-run) must fit the work budget like a dashboard run."""
-    budget = loaded.study.budget
-    most = max(replications, budget.front_replications, budget.rerun_replications)
-    check_work(loaded.base, most, settings.budget())
+    """Each plan is a run of the study's scenario (and each reference one of its own): the
+    largest (search, front or fresh-seed re-run) must fit the work budget like a run."""
+    for scenario in loaded.scenarios:
+        check_work(scenario, loaded.study.budget.largest_run(replications), settings.budget())
 
 
 def _study_state(job: StudyJob) -> StudyState:
