@@ -78,7 +78,7 @@ def test_map_draws_each_area_in_proportion_to_how_full_it_is(queued_run):
     for place in series.queues("southbound"):
         if place.place not in capacity:
             continue
-        trace = next(t for t in fig.data if t.legendgroup == place.place and t.showlegend)
+        trace = next(t for t in fig.data if t.name == place.place)
         drawn = path_km(list(zip(trace.x, trace.y, strict=True)))[-1] if trace.x else 0.0
         full = path_km(geometry[place.place]["path"])[-1]
         share = min(place.lorries[0, k] / capacity[place.place], 1.0)

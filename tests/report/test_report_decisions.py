@@ -91,38 +91,39 @@ def test_the_map_lists_each_decision_and_shows_the_state_at_the_slider(decided_r
     for _, text in expected_texts(decided_run.start):
         assert text in outline.hovertext
     slider = fig.layout.sliders[0]
-    traces = {name: i for i, name in enumerate(_dynamic_names(fig, slider))}
+    set_up_line, in_force_line = range(len(slider.steps[0].args[2]))[-2:]  # AREA's, last
     start = decided_run.start
-    for hours, label, set_up_drawn, in_force_drawn in (
-            (CALL_HOURS - 1, "stood down", False, False),
-            (CALL_HOURS + 1, "called, being set up", True, False),
-            (CALL_HOURS + SET_UP_HOURS + 1, "in force", False, True),
-            (CALL_HOURS + SET_UP_HOURS + IN_FORCE_HOURS + 1, "stood down", False, False)):
-        step = next(s for s in slider.steps
-                    if s.label == f"{start + timedelta(hours=hours):%a %d %b %Y %H:%M}")
-        restyle = step.args[0]
-        names = restyle["name"]
-        assert f"{AREA} ({label})" in names
-        assert bool(restyle["x"][traces[f"{AREA}: being set up"]]) == set_up_drawn
-        assert bool(restyle["x"][traces[f"{AREA}: in force"]]) == in_force_drawn
-    ready_at = start + timedelta(hours=CALL_HOURS + SET_UP_HOURS)
-    step = next(s for s in slider.steps
-                if s.label == f"{ready_at + timedelta(hours=1):%a %d %b %Y %H:%M}")
-    hover = step.args[0]["hovertext"][traces[f"{AREA}: in force"]][0]
+    for hours, set_up_drawn, in_force_drawn in (
+            (CALL_HOURS - 1, False, False),
+            (CALL_HOURS + 1, True, False),
+            (CALL_HOURS + SET_UP_HOURS + 1, False, True),
+            (CALL_HOURS + SET_UP_HOURS + IN_FORCE_HOURS + 1, False, False)):
+        restyle = step_at(slider, start + timedelta(hours=hours)).args[0]
+        assert bool(restyle["x"][set_up_line]) == set_up_drawn
+        assert bool(restyle["x"][in_force_line]) == in_force_drawn
+        legend = {restyle["name"][i] for i in (set_up_line, in_force_line)
+                  if restyle["x"][i]}  # plotly lists a trace only while it has points
+        expected = {f"{AREA}: being set up"} if set_up_drawn else set()
+        assert legend == expected | ({f"{AREA}: in force"} if in_force_drawn else set())
     called_at = start + timedelta(hours=CALL_HOURS)
-    assert hover == (f"{AREA}: in force since {ready_at:%a %d %b %Y %H:%M} (set-up done); "
-                     f"called {called_at:%a %d %b %Y %H:%M} (scheduled)")
+    ready_at = called_at + timedelta(hours=SET_UP_HOURS)
+    restyle = step_at(slider, ready_at + timedelta(hours=1)).args[0]
+    assert restyle["hovertext"][in_force_line][0] == (
+        f"{AREA}: in force since {ready_at:%a %d %b %Y %H:%M} (set-up done); "
+        f"called {called_at:%a %d %b %Y %H:%M} (scheduled)")
+    restyle = step_at(slider, called_at + timedelta(hours=1)).args[0]
+    assert restyle["hovertext"][set_up_line][0] == (
+        f"{AREA}: called since {called_at:%a %d %b %Y %H:%M} (scheduled)")
 
 
-def _dynamic_names(fig, slider) -> list[str]:
-    """The names of the traces the slider restyles, in its order."""
-    return [fig.data[i].name for i in slider.steps[0].args[2]]
+def step_at(slider, moment: datetime):
+    return next(s for s in slider.steps if s.label == f"{moment:%a %d %b %Y %H:%M}")
 
 
 def test_an_ensemble_map_counts_the_runs_with_the_area_in_force(decided):
     run = run_from_results([simulate(decided, seed) for seed in (1, 2)])
     fig = map_figure(run, at=run.start + timedelta(hours=CALL_HOURS + SET_UP_HOURS + 1))
-    assert f"{AREA} (in force in 2 of 2 runs)" in [t.name for t in fig.data]
+    assert f"{AREA}: in force in 2 of 2 runs" in [t.name for t in fig.data]
 
 
 def test_a_run_without_decisions_marks_none(decided):
@@ -130,8 +131,7 @@ def test_a_run_without_decisions_marks_none(decided):
     assert "holding_decisions" not in run.summary
     assert marks(charts.queue_figure(run)) == []
     fig = map_figure(run)
-    assert not [t for t in fig.data if "decisions" in (t.name or "") or ": in force" in (
-        t.name or "")]
+    assert not [t for t in fig.data if "decisions" in (t.name or "") or ":" in (t.name or "")]
 
 
 def test_the_page_and_an_out_folder_carry_the_decisions(decided, decided_run, tmp_path):

@@ -8,7 +8,7 @@ along its road, clipped at the edge of the map. Areas the geometry does not
 know are listed under the map, not guessed. An area with a ``decision`` is
 outlined (dotted, every logged decision on hover) and, while called or in
 force, drawn thin along its whole road (dashed while it is being set up), its
-state in the legend and on hover at the slider's time.
+state named in the legend and on hover at the slider's time.
 """
 
 from __future__ import annotations
@@ -118,9 +118,9 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
                              marker={"color": "rgba(31, 119, 180, 0.45)", "sizemode": "area"},
                              hoverinfo="text"))
     for place in decided:
-        for dash, what in (("dash", "being set up"), ("solid", "in force")):
-            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=f"{place.place}: {what}",
-                                     legendgroup=place.place, showlegend=False,
+        for dash in ("dash", "solid"):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=place.place,
+                                     legendgroup=place.place, showlegend=True,
                                      line={"color": colours[place.place], "width": 2.5,
                                            "dash": dash},
                                      opacity=0.8, hoverinfo="text"))
@@ -189,46 +189,48 @@ def _outline(fig: go.Figure, run: RunData, geometry: dict[str, Any], place: Plac
 class AreaState:
     """What the map says of an area with a decision at one moment."""
 
-    label: str  # after the area's name in the legend
     text: str  # hover line
-    called: bool  # draw the setting-up line
-    in_force: bool  # draw the in-force line
+    being_set_up: str  # legend entry of the dashed line ("": not drawn)
+    in_force: str  # legend entry of the thin solid line ("": not drawn)
 
 
 def area_states(run: RunData, decisions: list[list[Decision]], area: str,
                 minutes: float) -> AreaState:
-    """The area's state at ``minutes``: since when and why for one run, how many runs
-    had it called or in force for an ensemble."""
+    """The area's state at ``minutes``: since when and why for one run, in how many runs
+    it is in force or being set up for an ensemble."""
     latest = [area_state(log, area, minutes) for log in decisions]
     states = [d.decision if d is not None else STOOD_DOWN for d in latest]
     if run.is_ensemble:
+        runs = len(states)
         n_in, n_called = states.count(IN_FORCE), states.count(CALLED)
-        label = f"in force in {n_in} of {len(states)} runs" + (
-            f", being set up in {n_called}" if n_called else "")
-        return AreaState(label, label, n_called > 0, n_in > 0)
+        set_up = f"being set up in {n_called} of {runs} runs" if n_called else ""
+        in_force = f"in force in {n_in} of {runs} runs" if n_in else ""
+        text = ", ".join(t for t in (in_force, set_up) if t) or f"stood down in all {runs} runs"
+        return AreaState(text, set_up, in_force)
     now = latest[0]
     if now is None:
-        return AreaState(STOOD_DOWN, "not called yet", False, False)
-    since = f"{now.decision} since {when(run.start, now.minutes)} ({now.reason})"
+        return AreaState("not called yet", "", "")
+    text = f"{now.decision} since {when(run.start, now.minutes)} ({now.reason})"
     if now.decision == IN_FORCE:
         call = next((d for d in reversed(decisions[0]) if d.area == area
                      and d.decision == CALLED and d.minutes <= now.minutes), None)
         if call is not None:
-            since += f"; called {when(run.start, call.minutes)} ({call.reason})"
-    label = "called, being set up" if now.decision == CALLED else now.decision
-    return AreaState(label, since, now.decision == CALLED, now.decision == IN_FORCE)
+            text += f"; called {when(run.start, call.minutes)} ({call.reason})"
+    return AreaState(text, "being set up" if now.decision == CALLED else "",
+                     IN_FORCE if now.decision == IN_FORCE else "")
 
 
 def _state_frame(geometry: dict[str, Any], states: dict[str, AreaState]) -> list[dict[str, Any]]:
-    """The setting-up and in-force lines of each area with a decision."""
+    """The dashed (being set up) and thin solid (in force) lines of each area with a
+    decision, named in the legend while drawn."""
     traces = []
     for place, state in states.items():
         path = _area_path(geometry, place)
         text = f"{place}: {state.text}"
-        for drawn, what in ((state.called, "being set up"), (state.in_force, "in force")):
-            line = path if drawn else []
+        for label in (state.being_set_up, state.in_force):
+            line = path if label else []
             traces.append({"x": [p[0] for p in line], "y": [p[1] for p in line],
-                           "hovertext": [text] * len(line), "name": f"{place}: {what}"})
+                           "hovertext": [text] * len(line), "name": f"{place}: {label}"})
     return traces
 
 
@@ -255,8 +257,7 @@ def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[
         if state is not None:
             text += f"<br>{state.text}"
         traces.append({"x": [p[0] for p in line], "y": [p[1] for p in line],
-                       "hovertext": [text] * len(line),
-                       "name": f"{place.place} ({state.label})" if state else place.place})
+                       "hovertext": [text] * len(line), "name": place.place})
     xs, ys, sizes, texts = [], [], [], []
     for terminal in terminals:
         lon, lat = geometry["places"][_TERMINAL_PLACES[terminal.place]]
