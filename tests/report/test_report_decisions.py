@@ -132,12 +132,22 @@ def test_a_run_without_decisions_marks_none(decided):
     assert marks(charts.queue_figure(run)) == []
     fig = map_figure(run)
     assert not [t for t in fig.data if "decisions" in (t.name or "") or ":" in (t.name or "")]
+    html = render_report(run)
+    assert "No holding area of this scenario has a decision" in html
+    assert "<details id='decisions'>" not in html
 
 
 def test_the_page_and_an_out_folder_carry_the_decisions(decided, decided_run, tmp_path):
-    html = unescape(render_report(decided_run))
+    html = render_report(decided_run)
     for _, text in expected_texts(decided_run.start):
-        assert text in html
+        assert text in unescape(html)  # in the charts' data
+    table = html.split("<details id='decisions'>")[1].split("</table>")[0]
+    rows = table.split("<tr>")[2:]  # after the header
+    assert len(rows) == len(EXPECTED)
+    for row, (hours, decision, reason) in zip(rows, EXPECTED, strict=True):
+        moment = decided_run.start + timedelta(hours=hours)
+        assert row == (f"<td>{moment:%a %d %b %Y %H:%M}</td><td>southbound</td><td>{AREA}</td>"
+                       f"<td>{decision}</td><td>{reason}</td></tr>")
     write_outputs(tmp_path / "run", simulate(decided, 1), force=False)
     loaded = load_out_folder(tmp_path / "run")
     assert marks(charts.queue_figure(loaded)) == marks(charts.queue_figure(decided_run))

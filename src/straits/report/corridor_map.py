@@ -32,6 +32,7 @@ from straits.report.series import (
     PlaceSeries,
     Series,
     area_state,
+    decided_areas,
     decision_text,
     place_colours,
     run_decisions,
@@ -103,7 +104,7 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
     colours = place_colours(series)
     steps = _step_indices(series, max_steps)
     decisions = run_decisions(run)
-    decided = [p for p in queues if p.place in _decided_areas(run)]
+    decided = [p for p in queues if p.place in decided_areas(run)]
     for place in decided:
         _outline(fig, run, geometry, place, decisions[0])
     first = len(fig.data)
@@ -158,11 +159,6 @@ MAX_OUTLINE_DECISIONS = 12
 def _area_path(geometry: dict[str, Any], place: str) -> list[list[float]]:
     area = geometry["areas"][place]
     return offset_path(area["path"], area["offset_km"]) if area.get("offset_km") else area["path"]
-
-
-def _decided_areas(run: RunData) -> set[str]:
-    plans = (run.scenario.holding.southbound, run.scenario.holding.northbound)
-    return {a.name for plan in plans for a in plan.areas if a.decision is not None}
 
 
 def _outline(fig: go.Figure, run: RunData, geometry: dict[str, Any], place: PlaceSeries,

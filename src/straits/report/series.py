@@ -101,6 +101,12 @@ class Decision:
     reason: str
 
 
+def decided_areas(run: RunData) -> set[str]:
+    """The holding areas whose plan has a ``decision`` (the rest are always in force)."""
+    plans = (run.scenario.holding.southbound, run.scenario.holding.northbound)
+    return {a.name for plan in plans for a in plan.areas if a.decision is not None}
+
+
 def run_decisions(run: RunData) -> list[list[Decision]]:
     """Each replication's decisions in time order (none where the plan has no decision,
     or the source kept no log: the results store)."""
