@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from straits.engine import holding
 from straits.report.sources import RunData
 from straits.scenario.clock import at, clock_times
 
@@ -87,7 +88,9 @@ def place_colours(series: Series) -> dict[str, str]:
     return {p.place: PALETTE[i % len(PALETTE)] for i, p in enumerate(series.queues())}
 
 
-CALLED, IN_FORCE, STOOD_DOWN = "called", "in force", "stood down"
+# as the summary names the controllers' states
+CALLED, IN_FORCE, STOOD_DOWN = (holding.STATE_NAMES[k] for k in (
+    holding.CALLED, holding.IN_FORCE, holding.STOOD_DOWN))
 
 
 @dataclass(frozen=True)
