@@ -1,8 +1,10 @@
-"""Imports flow one way (docs/architecture.md): no room imports a room above it, no cycles."""
+"""Imports flow one way (docs/architecture.md): no room imports a room above it, no cycles;
+and all SQL lives in the one store API (experiments/store.py)."""
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "straits"
@@ -140,3 +142,60 @@ def test_the_checks_see_a_wrong_import():
     graph[metrics].add(engine)
     assert f"{engine} imports {metrics}" in _upward(graph)
     assert any({engine, metrics} <= c for c in _cycles(graph))
+
+
+# --- one store API: SQL text only in experiments/store.py ---------------------------------------
+STORE = SRC / "experiments" / "store.py"
+SQL = re.compile(r"\bSELECT\b[\s\S]*\bFROM\b|\bINSERT\s+INTO\b|\bUPDATE\s+\w+\s+SET\b"
+                 r"|\bDELETE\s+FROM\b|\b(CREATE|DROP|ALTER)\s+(OR\s+REPLACE\s+)?(TEMP\w*\s+)?"
+                 r"(TABLE|VIEW|SEQUENCE|INDEX|MACRO)\b|\bPRAGMA\s+\w+")
+
+
+def _strings(tree: ast.AST) -> list[tuple[int, str]]:
+    """(line, text) of every string in the code: f-strings whole (placeholders as ``{}``);
+    docstrings and ``help=`` texts left out (prose, e.g. an example query for the user)."""
+    skipped: set[int] = set()
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list) and body and isinstance(body[0], ast.Expr) \
+                and isinstance(body[0].value, ast.Constant):
+            skipped.add(id(body[0].value))
+        if isinstance(node, ast.keyword) and node.arg == "help":
+            skipped.update(id(n) for n in ast.walk(node.value))
+        if isinstance(node, ast.JoinedStr):
+            skipped.update(id(v) for v in node.values)
+    found = []
+    for node in ast.walk(tree):
+        if id(node) in skipped:
+            continue
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            found.append((node.lineno, node.value))
+        elif isinstance(node, ast.JoinedStr):
+            found.append((node.lineno, "".join(v.value if isinstance(v, ast.Constant) else "{}"
+                                               for v in node.values)))
+    return found
+
+
+def _sql(source: str) -> list[tuple[int, str]]:
+    """The strings of a module's source that are SQL."""
+    return [(line, text) for line, text in _strings(ast.parse(source)) if SQL.search(text)]
+
+
+def test_sql_lives_only_in_the_store():
+    wrong = [f"{path.relative_to(SRC)}:{line}: {text[:60]!r}"
+             for path in sorted(MODULES.values()) if path != STORE
+             for line, text in _sql(path.read_text(encoding="utf-8"))]
+    assert not wrong, ("SQL outside experiments/store.py; add a ResultsStore method:\n"
+                       + "\n".join(wrong))
+
+
+def test_the_sql_check_sees_sql():
+    """The rule can fail: it finds the store's own SQL and a query split over an f-string,
+    and passes over prose (docstrings, help texts)."""
+    store = {text for _, text in _sql(STORE.read_text(encoding="utf-8"))}
+    assert any(t.startswith("INSERT INTO web_runs") for t in store)
+    assert any("CREATE TABLE IF NOT EXISTS runs" in t for t in store)
+    planted = ('def f(con, table):\n    """SELECT a FROM b, as prose."""\n'
+               '    typer.Option(help="e.g. \\"SELECT kpi FROM kpis\\"")\n'
+               '    con.execute(f"SELECT count(*) "\n                f"FROM {table}")\n')
+    assert _sql(planted) == [(4, "SELECT count(*) FROM {}")]

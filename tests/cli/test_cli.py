@@ -135,12 +135,16 @@ BUDGET_COMMANDS = {
 }
 
 
-@pytest.mark.parametrize("command", [*BUDGET_COMMANDS, "validate"])
+@pytest.mark.parametrize("command", [*BUDGET_COMMANDS, "validate", "optimise", "calibrate"])
 def test_work_over_the_machine_budget_is_refused_before_any_simulation(
         tmp_path, short_file, monkeypatch, command):
     """The web's work estimate guards the command line too (against the machine's
-    budget): one line naming the field, exit 2, and nothing simulated."""
+    budget): one line naming the field, exit 2, nothing simulated and nothing written
+    (`report` and `compare`: tests/report/test_report_cli.py)."""
+    import straits.calibration.search
     import straits.experiments.ensemble
+    import straits.experiments.tasks
+    import straits.optimisation.study
     import straits.pipeline
     import straits.validation
     from straits.engine.budget import WorkBudget
@@ -152,11 +156,19 @@ def test_work_over_the_machine_budget_is_refused_before_any_simulation(
         raise AssertionError("simulated before the budget check")
 
     for module, name in ((straits.pipeline, "simulate"),
+                         (straits.experiments.tasks, "simulate"),
                          (straits.experiments.ensemble, "run_experiment"),
-                         (straits.validation, "run_scenario")):
+                         (straits.validation, "run_scenario"),
+                         (straits.optimisation.study, "run_study"),
+                         (straits.calibration.search, "run_search")):
         monkeypatch.setattr(module, name, simulated)
+    out = ["--out", str(tmp_path / "out")]
     if command == "validate":
         args = ["validate", "-n", "1"]
+    elif command == "optimise":
+        args = ["optimise", "calais-2015-measures", *out, "--store", str(tmp_path / "s.duckdb")]
+    elif command == "calibrate":
+        args = ["calibrate", *out]
     else:
         args = [command, str(short_file), *BUDGET_COMMANDS[command],
                 *([] if command == "run" else ["--store", str(tmp_path / "s.duckdb")])]
@@ -166,6 +178,8 @@ def test_work_over_the_machine_budget_is_refused_before_any_simulation(
     assert len(lines) == 1, result.stderr
     assert "lorries_per_day" in lines[0] and "lorries per replication" in lines[0]
     assert "budget is 100" in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert list(tmp_path.iterdir()) == [short_file]
 
 
 def test_the_kpi_probe_is_a_valid_scenario():

@@ -7,6 +7,7 @@ import numpy as np
 from straits.engine.kernels import fifo_multi_server
 from straits.experiments.seeds import replication_seed
 from straits.optimisation.search import Plan
+from tests.theory import mmc_mean_wait_minutes
 
 BOOTHS = "terminals.dover.stages.check_in.booths"
 RATE_PER_MINUTE = 2.0
@@ -15,16 +16,8 @@ LORRIES = 20_000
 
 
 def erlang_c_wait_minutes(booths: int) -> float:
-    """Mean wait in queue of M/M/c (Erlang C via the stable Erlang B recursion)."""
-    load = RATE_PER_MINUTE * MEAN_SERVICE_MINUTES
-    if booths <= load:
-        return float("inf")
-    blocking = 1.0
-    for k in range(1, booths + 1):
-        blocking = load * blocking / (k + load * blocking)
-    rho = load / booths
-    waiting = blocking / (1.0 - rho * (1.0 - blocking))
-    return waiting / (booths / MEAN_SERVICE_MINUTES - RATE_PER_MINUTE)
+    """Mean wait in queue at the toy stage (M/M/c, Erlang C)."""
+    return mmc_mean_wait_minutes(booths, RATE_PER_MINUTE, MEAN_SERVICE_MINUTES)
 
 
 def toy_study_yaml(target_minutes: float, trials: int = 24, extra: str = "") -> str:

@@ -93,3 +93,39 @@ def test_an_unwritable_output_is_refused_before_any_run(tmp_path, monkeypatch):
         assert result.exit_code == 2, result.output
         assert "--output: cannot write in" in result.stderr
         assert "Permission denied" in result.stderr
+
+
+SHORT = "extends: corridor-2015\nname: {name}\nstart: 2015-06-08T00:00\nhorizon: 1d\n"
+
+
+@pytest.mark.parametrize("command", ["report", "compare"])
+def test_work_over_the_machine_budget_is_refused_before_any_simulation(tmp_path, monkeypatch,
+                                                                         command):
+    """A scenario run now is checked against the machine's work budget like `straits run`:
+    with compare, B over the budget is refused before A (within it) runs."""
+    import straits.report.sources
+    from straits.engine.budget import WorkBudget, estimate_work
+    from straits.scenario import load_scenario
+
+    light, heavy = tmp_path / "light.yaml", tmp_path / "heavy.yaml"
+    light.write_text(SHORT.format(name="light"))
+    heavy.write_text(SHORT.format(name="heavy")
+                     + "demand:\n  southbound: {lorries_per_day: 60000}\n")
+    limit = 2 * estimate_work(load_scenario(str(light))).lorries
+    assert estimate_work(load_scenario(str(heavy))).lorries > limit
+    monkeypatch.setattr(WorkBudget, "for_machine", classmethod(
+        lambda cls: WorkBudget(max_lorries=limit)))
+
+    def simulated(*args, **kwargs):
+        raise AssertionError("simulated before the budget check")
+
+    monkeypatch.setattr(straits.report.sources, "simulate", simulated)
+    target = tmp_path / "out.html"
+    runs = [str(heavy)] if command == "report" else [str(light), str(heavy)]
+    result = runner.invoke(app, [command, *runs, "-o", str(target)])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "demand.southbound.lorries_per_day" in lines[0] and "budget is" in lines[0]
+    assert "Traceback" not in result.output + result.stderr
+    assert sorted(tmp_path.iterdir()) == sorted([heavy, light])  # nothing written

@@ -11,6 +11,7 @@ from straits.experiments.ensemble import ensemble, run_experiment
 from straits.experiments.executors import InlineExecutor
 from straits.experiments.store import ResultsStore
 from straits.pipeline import simulate
+from straits.report import render_report
 from straits.report.kpi_table import kpi_rows
 from straits.report.sources import SourceError, load_out_folder, load_run, run_from_results
 
@@ -76,6 +77,7 @@ def test_an_ensemble_in_the_results_store_reports_like_the_runs_it_holds(tmp_pat
     stored_kpis = {(r.section, r.label): r.values for r in kpi_rows(run)}
     memory_kpis = {(r.section, r.label): r.values for r in kpi_rows(direct)}
     assert stored_kpis == memory_kpis and len(stored_kpis) > 50
+    assert "keeps no decision log" in render_report(run)  # the store keeps none
     for stored, memory in zip(run.replications, direct.replications, strict=True):
         assert stored.delays_minutes is None and stored.departures is None
         queue = stored.holding.filter(pc.equal(stored.holding["kind"], "holding_area"))

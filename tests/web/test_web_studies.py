@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
 import straits.web.app as web_app
 import straits.web.studies as web_studies
+from straits.engine.budget import estimate_work
 from straits.optimisation.spec import study_from_text
 from straits.web import Settings, create_app
 from straits.web.studies import AWAITING_RERUN, STUDY_FINISHED
@@ -40,14 +44,21 @@ budget: {trials: 4, batch: 2, replications: 1, front_replications: 1,
 LOCAL = "http://127.0.0.1"
 
 
-@pytest.fixture
-def studies(tmp_path, monkeypatch) -> Iterator[TestClient]:
+@contextmanager
+def toy_dashboard(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                  **limits: Any) -> Iterator[TestClient]:
     """The dashboard with the toy study as its only built-in study."""
     monkeypatch.setattr(web_app, "builtin_studies", lambda: ["toy-web"])
     monkeypatch.setattr(web_app, "load_study", lambda name: study_from_text(TOY, name))
     settings = Settings(store=tmp_path / "store.duckdb", study_folder=tmp_path / "studies",
-                        max_study_trials=6, max_study_replications=2)
+                        **{"max_study_trials": 6, "max_study_replications": 2, **limits})
     with TestClient(create_app(settings), base_url=LOCAL) as client:
+        yield client
+
+
+@pytest.fixture
+def studies(tmp_path, monkeypatch) -> Iterator[TestClient]:
+    with toy_dashboard(tmp_path, monkeypatch) as client:
         yield client
 
 
@@ -99,6 +110,45 @@ def test_bad_studies_are_refused_naming_the_field(studies, body, field):
     errors = response.json()["errors"]
     assert len(errors) == 1 and errors[0]["field"] == field, errors
     assert studies.get("/api/studies").json() == []  # nothing was started
+
+
+def test_a_study_whose_largest_run_breaks_the_work_budget_is_refused(tmp_path, monkeypatch):
+    """The toy's search runs 1 replication per plan, its fresh-seed re-run 2: a budget
+    that holds one replication of the toy scenario, not two, refuses the study."""
+    toy = study_from_text(TOY, "toy-web")
+    lorries = estimate_work(toy.base).lorries
+    assert toy.study.budget.rerun_replications == 2
+    with toy_dashboard(tmp_path, monkeypatch, max_lorry_passes=1.5 * lorries) as client:
+        response = client.post("/api/studies", json={"study": "toy-web", "trials": 2,
+                                                     "replications": 1})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["errors"]
+        assert error["field"] == "replications" and "the budget is" in error["message"]
+        assert client.get("/api/studies").json() == []  # nothing was started
+
+
+def test_waiting_studies_are_capped(tmp_path, monkeypatch):
+    release = threading.Event()
+    live = web_studies.live_front
+
+    def held(search):
+        release.wait(30)
+        return live(search)
+
+    monkeypatch.setattr(web_studies, "live_front", held)
+    body = {"study": "toy-web", "trials": 2}
+    with toy_dashboard(tmp_path, monkeypatch, max_queued_studies=1) as client:
+        first = client.post("/api/studies", json=body).json()["id"]
+        poll_finished(client, f"/api/studies/{first}", ("running",))
+        second = client.post("/api/studies", json=body)
+        assert second.status_code == 202 and second.json()["status"] == "queued"
+        third = client.post("/api/studies", json=body)
+        assert third.status_code == 429 and "studies waiting already: 1" in third.text
+        assert len(client.get("/api/studies").json()) == 2
+        for study in (second.json()["id"], first):
+            assert client.delete(f"/api/studies/{study}").status_code == 200
+        release.set()
+        assert wait_finished(client, first)["status"] == "cancelled"
 
 
 def test_a_running_study_stops_after_its_batch_and_a_queued_one_at_once(studies,

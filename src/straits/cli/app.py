@@ -99,9 +99,14 @@ def check_writable(path: Path, flag: str) -> None:
 def check_budget(scenarios: list[Scenario], replications: int) -> None:
     """Refuse, before any simulation, work this machine cannot hold: the same estimate
     as the web's, against a budget of half the machine's memory per replication
-    (docs/experiments.md). Raises :class:`ScenarioError` naming the field to change."""
+    (docs/experiments.md). Raises :class:`ScenarioError` naming the scenario and the field
+    to change."""
     from straits.engine.budget import WorkBudget, check_work
 
     budget = WorkBudget.for_machine()
     for scenario in scenarios:
-        check_work(scenario, replications, budget)
+        try:
+            check_work(scenario, replications, budget)
+        except ScenarioError as exc:
+            raise ScenarioError(exc.field, exc.message, source=exc.source or scenario.name
+                                ) from None

@@ -15,7 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from straits.calibration import DEFAULT_SPEC
-from straits.cli.app import BadInput, app, console, errors, fail
+from straits.cli.app import BadInput, app, check_budget, console, errors, fail
 from straits.cli.experiments import DaskLocal, DaskScheduler, Where, Workers
 from straits.cli.format import count_text
 from straits.cli.results import AsJson, store_guarded
@@ -63,8 +63,11 @@ def calibrate_command(
     def action() -> None:
         from straits.calibration.spec import load_spec
         from straits.experiments.executors import WorkerLost
+        from straits.scenario import load_scenario
 
         chosen = _with_flags(load_spec(spec), trials, replications, seed)
+        names = dict.fromkeys(t.scenario for t in chosen.targets)
+        check_budget([load_scenario(n) for n in names], chosen.refine_replications)
         folder = out or Path(f"calibration-{chosen.name}")
         if folder.exists() and not folder.is_dir():
             raise BadInput(f"--out: {str(folder)!r} is a file; give a folder")

@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import typer
 from rich.table import Table
 
-from straits.cli.app import app, console, errors, fail, guarded
+from straits.cli.app import app, check_budget, console, errors, fail, guarded
 from straits.cli.experiments import DaskLocal, DaskScheduler, StorePath, Where, Workers
 
 
@@ -43,6 +43,7 @@ def optimise_command(
         from straits.pipeline import simulate
 
         loaded = load_study(study)
+        check_budget(loaded.scenarios, loaded.study.budget.largest_run(replications))
         known = set(flatten_kpis(simulate(probe_scenario(loaded.base), 0).summary))
         check_kpis(loaded, known, study)
         folder = out or Path(f"optimise-{loaded.study.name}")

@@ -11,11 +11,21 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from straits.cli.app import BadInput, app, check_writable, console, errors, guarded, styled
+from straits.cli.app import (
+    BadInput,
+    app,
+    check_budget,
+    check_writable,
+    console,
+    errors,
+    guarded,
+    styled,
+)
 from straits.files import atomic_path
 
 if TYPE_CHECKING:  # plotly and the engine load when a command runs
     from straits.report import RunData
+    from straits.report.sources import RunSource
 
 RUN_HELP = ("An --out folder written by `straits run`, an experiment id from `straits results "
             "list`, or a scenario (built-in name or YAML path) to run now.")
@@ -46,7 +56,7 @@ def report(
 
     def action() -> None:
         _check_output(output, force)
-        data = _load(run, seed, replications, store, point)
+        data = _load(_checked([run], replications, store)[0], seed, replications, point)
         _write(output, render_report(data, _map_time(at, data.start, data.summary)))
         console.print(f"report written to {output}")
 
@@ -76,8 +86,9 @@ def compare(
         if axis not in AXES:
             raise BadInput(f"--axis: {axis!r} is not one of {', '.join(AXES)}")
         _check_output(output, force)
-        run_a = _load(a, seed, replications, store, 0)
-        run_b = _load(b, seed, replications, store, 0)
+        source_a, source_b = _checked([a, b], replications, store)
+        run_a = _load(source_a, seed, replications, 0)
+        run_b = _load(source_b, seed, replications, 0)
         if run_a.label == run_b.label:
             run_a, run_b = _relabel(run_a, "A"), _relabel(run_b, "B")
         for warning in comparison_warnings(run_a, run_b):
@@ -151,13 +162,26 @@ def _host_name(name: str) -> str:
     return name
 
 
-def _load(reference: str, seed: int, replications: int, store: Path | None,
-          point: int) -> RunData:
-    from straits.report import SourceError, load_run
+def _checked(references: list[str], replications: int, store: Path | None
+             ) -> list[RunSource]:
+    """What each reference names; the scenarios to run now must all fit the machine's
+    work budget (:func:`check_budget`) before any of them runs."""
+    from straits.report import SourceError
+    from straits.report.sources import find_run
 
     try:
-        return load_run(reference, seeds=range(seed, seed + replications), store=store,
-                        point=point)
+        sources = [find_run(reference, store) for reference in references]
+    except SourceError as exc:
+        raise BadInput(f"RUN: {exc}") from None
+    check_budget([s.scenario for s in sources if s.scenario is not None], replications)
+    return sources
+
+
+def _load(source: RunSource, seed: int, replications: int, point: int) -> RunData:
+    from straits.report import SourceError
+
+    try:
+        return source.load(seeds=range(seed, seed + replications), point=point)
     except SourceError as exc:
         raise BadInput(f"RUN: {exc}") from None
 

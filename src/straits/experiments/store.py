@@ -13,11 +13,13 @@ transaction, so a crash loses only unfinished work and a rerun skips what is
 already there. Series files are written (atomically) before their run row, so a
 committed run always has its series; an orphan file is simply rewritten.
 
-All SQL lives here, behind methods; the ``timeseries`` views are temporary (made
-on every open from the files beside the database), so a copied or moved store
-reads its own files and never the original's. Every statistic is aggregated in
-replication order, so results are byte-identical whatever the worker count or
-the order in which replications finished, and after a resume.
+All SQL of the project lives here, behind methods (the dashboard's run queue,
+table ``web_runs``, too: see :mod:`straits.web.ledger`); the ``timeseries`` views
+are temporary (made on every open from the files beside the database), so a
+copied or moved store reads its own files and never the original's. Every
+statistic is aggregated in replication order, so results are byte-identical
+whatever the worker count or the order in which replications finished, and
+after a resume.
 """
 
 from __future__ import annotations
@@ -90,6 +92,22 @@ CREATE TABLE IF NOT EXISTS kpis (
 );
 """
 
+# The dashboard's run queue (straits.web.ledger): made only by a store the dashboard uses.
+_WEB_RUNS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS web_runs (
+    run_number BIGINT PRIMARY KEY,
+    label VARCHAR NOT NULL,
+    scenario_yaml VARCHAR NOT NULL,
+    seeds BIGINT[] NOT NULL,
+    status VARCHAR NOT NULL,
+    attempts INTEGER NOT NULL,
+    experiment_id VARCHAR,
+    error VARCHAR,
+    submitted_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+)
+"""
+
 _SERIES_SCHEMA = pa.schema([
     ("scenario_hash", pa.string()),
     ("seed_key", pa.string()),
@@ -126,6 +144,19 @@ class StoredExperiment:
     @property
     def start(self) -> datetime:
         return datetime.fromisoformat(self.spec["start"])
+
+
+@dataclass(frozen=True)
+class WebRun:
+    """A dashboard run as the ``web_runs`` table holds it."""
+
+    number: int
+    label: str
+    scenario_yaml: str
+    seeds: list[int]
+    status: str
+    attempts: int
+    experiment_id: str | None
 
 
 # The runs of one experiment: its points' runs, within its replications, by its version.
@@ -323,6 +354,34 @@ class ResultsStore:
             "  unnest(range(len(lorries))) * step_minutes AS minutes, "
             "  unnest(lorries) AS lorries, unnest(km) AS km FROM timeseries_wide) t "
             f'JOIN "{self._catalog}".main.runs r USING (scenario_hash, seed_key, replication)')
+
+    # --- the dashboard's run queue ----------------------------------------------------------
+    def add_web_runs_table(self) -> None:
+        self.con.execute(_WEB_RUNS_SCHEMA)
+
+    def add_web_run(self, number: int, label: str, scenario_yaml: str, seeds: list[int]) -> None:
+        """Record a newly queued dashboard run."""
+        now = _now()
+        self.con.execute("INSERT INTO web_runs VALUES (?, ?, ?, ?, 'queued', 0, NULL, NULL, ?, ?)",
+                         [number, label, scenario_yaml, seeds, now, now])
+
+    def set_web_run_status(self, number: int, status: str, attempts: int,
+                           experiment_id: str | None = None, error: str | None = None) -> None:
+        """A dashboard run's new status (its experiment id, once known, is kept)."""
+        self.con.execute("UPDATE web_runs SET status = ?, attempts = ?, experiment_id = "
+                         "coalesce(?, experiment_id), error = ?, updated_at = ? "
+                         "WHERE run_number = ?",
+                         [status, attempts, experiment_id, error, _now(), number])
+
+    def unfinished_web_runs(self) -> list[WebRun]:
+        """Dashboard runs left queued or running, in the order they came."""
+        rows = self.con.execute("SELECT run_number, label, scenario_yaml, seeds, status, "
+                                "attempts, experiment_id FROM web_runs WHERE status IN "
+                                "('queued', 'running') ORDER BY run_number").fetchall()
+        return [WebRun(*row) for row in rows]
+
+    def last_web_run_number(self) -> int:
+        return int(self._first("SELECT coalesce(max(run_number), 0) FROM web_runs")[0])
 
     # --- reading -----------------------------------------------------------------------
     def experiments(self) -> list[dict[str, Any]]:

@@ -137,6 +137,13 @@ class Budget(StrictModel):
     rerun_plans: Annotated[int, Field(ge=1, le=100)] = 5
     seed: Annotated[int, Field(ge=0)] = 0
 
+    def largest_run(self, replications: int | None = None) -> int:
+        """Replications of one plan's largest run (the search's, with ``replications``
+        overriding the study's, the front's or the fresh-seed re-run's): what a work
+        budget must allow."""
+        search = replications or self.replications
+        return max(search, self.front_replications, self.rerun_replications)
+
 
 class Reference(StrictModel):
     """A plan to show next to the optimised ones (e.g. what was actually done).
@@ -191,6 +198,11 @@ class LoadedStudy:
     def defaults(self) -> dict[str, Any]:
         """The do-nothing value at every variable's path."""
         return {v.path: read_path(self.mapping, v.path) for v in self.study.variables}
+
+    @property
+    def scenarios(self) -> list[Scenario]:
+        """Every scenario the study runs: its base (each plan edits it) and its references."""
+        return [self.base, *(scenario for _, scenario in self.references)]
 
     @property
     def running_hours(self) -> float:

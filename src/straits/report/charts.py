@@ -13,7 +13,19 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from straits.report.series import PlaceSeries, Series, place_colours, run_series, timestamps
+from straits.report.series import (
+    CALLED,
+    IN_FORCE,
+    STOOD_DOWN,
+    Decision,
+    PlaceSeries,
+    Series,
+    decision_text,
+    place_colours,
+    run_decisions,
+    run_series,
+    timestamps,
+)
 from straits.report.sources import RunData
 
 DIRECTION_TITLES = {"southbound": "Southbound: Kent (to Dover and Folkestone)",
@@ -24,10 +36,12 @@ _UNITS = {"lorries": "lorries", "km": "km of queue"}
 
 
 def queue_figure(run: RunData, unit: str = "lorries", series: Series | None = None) -> go.Figure:
-    """Queue in each holding area and on each approach road over time, per direction."""
+    """Queue in each holding area and on each approach road over time, per direction,
+    with the holding decisions marked along the time axis."""
     series = series or run_series(run)
     x = timestamps(run.start, series.minutes)
     colours = place_colours(series)
+    decisions = run_decisions(run)[0]
     directions, fig = _by_direction(0.09)
     for row, direction in enumerate(directions, start=1):
         used = [p for p in series.queues(direction) if p.used]
@@ -46,12 +60,43 @@ def queue_figure(run: RunData, unit: str = "lorries", series: Series | None = No
             fig.add_annotation(text="no queue outside the terminals", showarrow=False,
                                xref="x domain", yref="y domain", x=0.5, y=0.5,
                                row=row, col=1, font={"color": "#555"})
+        _add_decisions(fig, run, [d for d in decisions if d.direction == direction], colours,
+                       row)
         fig.update_yaxes(title_text=_UNITS[unit], rangemode="tozero", row=row, col=1)
     band = f" (mean, 5–95% band over {len(run.replications)} runs)" if run.is_ensemble else ""
     fig.update_layout(title=f"Queue outside the terminals, in {_UNITS[unit]}{band}",
                       height=620, hovermode="x unified", legend={"orientation": "h", "y": -0.08})
     shade_disruptions(fig, run)
     return fig
+
+
+DECISION_MARKS = {CALLED: ("triangle-up", "holding area called"),
+                  IN_FORCE: ("circle", "holding area in force (set up)"),
+                  STOOD_DOWN: ("triangle-down", "holding area stood down")}
+
+
+def _add_decisions(fig: go.Figure, run: RunData, decisions: list[Decision],
+                   colours: dict[str, str], row: int) -> None:
+    """A mark on the time axis for each decision (call, ready, stand-down), in the area's
+    colour, its reason on hover; an ensemble shows its first replication's, as for the
+    disruption windows."""
+    which = " (first run)" if run.is_ensemble else ""
+    for kind, (symbol, name) in DECISION_MARKS.items():
+        mine = [d for d in decisions if d.decision == kind]
+        if not mine:
+            continue
+        fig.add_trace(go.Scatter(
+            x=timestamps(run.start, np.array([d.minutes for d in mine])), y=[0] * len(mine),
+            mode="markers", name=name + which, legendgroup=f"decision {kind}",
+            showlegend=row == 1 or not _has_trace(fig, f"decision {kind}"),
+            marker={"symbol": symbol, "size": 11, "line": {"width": 1, "color": "#222"},
+                    "color": [colours.get(d.area, "#555") for d in mine]},
+            cliponaxis=False, text=[decision_text(run.start, d) for d in mine],
+            hovertemplate="%{text}<extra></extra>"), row=row, col=1)
+
+
+def _has_trace(fig: go.Figure, group: str) -> bool:
+    return any(t.legendgroup == group for t in fig.data)
 
 
 TOTAL_NAME = "total outside the terminals"

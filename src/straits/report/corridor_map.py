@@ -5,7 +5,10 @@ holding area's queue drawn along its road at a chosen time and a time slider.
 A holding area fills its road segment from the head (terminal end) back in
 proportion to how full it is; an approach road (the overflow) shows its km
 along its road, clipped at the edge of the map. Areas the geometry does not
-know are listed under the map, not guessed.
+know are listed under the map, not guessed. An area with a ``decision`` is
+outlined (dotted, every logged decision on hover) and, while called or in
+force, drawn thin along its whole road (dashed while it is being set up), its
+state named in the legend and on hover at the slider's time.
 """
 
 from __future__ import annotations
@@ -21,9 +24,22 @@ from typing import Any
 import numpy as np
 import plotly.graph_objects as go
 
-from straits.report.series import PlaceSeries, Series, place_colours, run_series
+from straits.report.series import (
+    CALLED,
+    IN_FORCE,
+    STOOD_DOWN,
+    Decision,
+    PlaceSeries,
+    Series,
+    area_state,
+    decided_areas,
+    decision_text,
+    place_colours,
+    run_decisions,
+    run_series,
+    when,
+)
 from straits.report.sources import RunData
-from straits.scenario.clock import at
 
 MAX_SLIDER_STEPS = 120
 _KM_PER_DEGREE_LAT = 110.57
@@ -87,22 +103,39 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
     capacity = _capacities(run)
     colours = place_colours(series)
     steps = _step_indices(series, max_steps)
+    decisions = run_decisions(run)
+    decided = [p for p in queues if p.place in decided_areas(run)]
+    for place in decided:
+        _outline(fig, run, geometry, place, decisions[0])
     first = len(fig.data)
     for place in queues:
         fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=place.place,
+                                 legendgroup=place.place,
                                  line={"color": colours[place.place],
                                        "width": 5 if place.kind == "overflow_road" else 8},
                                  hoverinfo="text", showlegend=True))
     terminals = [t for t in series.terminals() if t.place in _TERMINAL_PLACES]
-    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name="inside the terminals",
+    fig.add_trace(go.Scatter(x=[], y=[], mode="markers", name=TERMINALS_NAME,
                              marker={"color": "rgba(31, 119, 180, 0.45)", "sizemode": "area"},
                              hoverinfo="text"))
     by_class = class_queue_text(run)
-    frames = [_frame(geometry, queues, terminals, capacity, k, by_class) for k in steps]
+    for place in decided:
+        for dash in ("dash", "solid"):
+            fig.add_trace(go.Scatter(x=[], y=[], mode="lines", name=place.place,
+                                     legendgroup=place.place, showlegend=True,
+                                     line={"color": colours[place.place], "width": 2.5,
+                                           "dash": dash},
+                                     opacity=0.8, hoverinfo="text"))
+    frames = []
+    for k in steps:
+        states = {p.place: area_states(run, decisions, p.place, series.minutes[k])
+                  for p in decided}
+        frames.append(_frame(geometry, queues, terminals, capacity, k, states, by_class)
+                      + _state_frame(geometry, states))
     chosen = _chosen_step(run, series, steps, at)
     total = _total_queue(series)
-    labels = [_stamp(run.start, series.minutes[k]) for k in steps]
-    indices = list(range(first, first + len(queues) + 1))
+    labels = [when(run.start, series.minutes[k]) for k in steps]
+    indices = list(range(first, first + len(queues) + 1 + 2 * len(decided)))
     for i, trace in zip(indices, frames[chosen], strict=True):
         fig.data[i].update({k.replace(".", "_"): v for k, v in trace.items()})
     fig.update_layout(
@@ -118,6 +151,84 @@ def map_figure(run: RunData, series: Series | None = None, at: datetime | None =
     )
     _map_layout(fig, unknown)
     return fig
+
+
+TERMINALS_NAME = "inside the terminals"
+MAX_OUTLINE_DECISIONS = 12
+
+
+def _area_path(geometry: dict[str, Any], place: str) -> list[list[float]]:
+    area = geometry["areas"][place]
+    return offset_path(area["path"], area["offset_km"]) if area.get("offset_km") else area["path"]
+
+
+def _outline(fig: go.Figure, run: RunData, geometry: dict[str, Any], place: PlaceSeries,
+             decisions: list[Decision]) -> None:
+    """The whole road of an area with a decision, dotted, its logged decisions on hover
+    (the first run's in an ensemble)."""
+    path = _area_path(geometry, place.place)
+    mine = [decision_text(run.start, d) for d in decisions if d.area == place.place]
+    which = "first run's " if run.is_ensemble else ""
+    if not mine:
+        text = f"{place.place}: never called"
+    else:
+        more = len(mine) - MAX_OUTLINE_DECISIONS
+        shown = mine[:MAX_OUTLINE_DECISIONS] + ([f"and {more} more (holding_decisions)"]
+                                                 if more > 0 else [])
+        text = f"{place.place}, {which}decisions:<br>" + "<br>".join(shown)
+    fig.add_trace(go.Scatter(x=[p[0] for p in path], y=[p[1] for p in path], mode="lines",
+                             name=f"{place.place} (decisions)", legendgroup=place.place,
+                             showlegend=False, hoverinfo="text", hovertext=text,
+                             line={"color": "#777", "width": 1.5, "dash": "dot"}))
+
+
+@dataclass(frozen=True)
+class AreaState:
+    """What the map says of an area with a decision at one moment."""
+
+    text: str  # hover line
+    being_set_up: str  # legend entry of the dashed line ("": not drawn)
+    in_force: str  # legend entry of the thin solid line ("": not drawn)
+
+
+def area_states(run: RunData, decisions: list[list[Decision]], area: str,
+                minutes: float) -> AreaState:
+    """The area's state at ``minutes``: since when and why for one run, in how many runs
+    it is in force or being set up for an ensemble."""
+    latest = [area_state(log, area, minutes) for log in decisions]
+    states = [d.decision if d is not None else STOOD_DOWN for d in latest]
+    if run.is_ensemble:
+        runs = len(states)
+        n_in, n_called = states.count(IN_FORCE), states.count(CALLED)
+        set_up = f"being set up in {n_called} of {runs} runs" if n_called else ""
+        in_force = f"in force in {n_in} of {runs} runs" if n_in else ""
+        text = ", ".join(t for t in (in_force, set_up) if t) or f"stood down in all {runs} runs"
+        return AreaState(text, set_up, in_force)
+    now = latest[0]
+    if now is None:
+        return AreaState("not called yet", "", "")
+    text = f"{now.decision} since {when(run.start, now.minutes)} ({now.reason})"
+    if now.decision == IN_FORCE:
+        call = next((d for d in reversed(decisions[0]) if d.area == area
+                     and d.decision == CALLED and d.minutes <= now.minutes), None)
+        if call is not None:
+            text += f"; called {when(run.start, call.minutes)} ({call.reason})"
+    return AreaState(text, "being set up" if now.decision == CALLED else "",
+                     IN_FORCE if now.decision == IN_FORCE else "")
+
+
+def _state_frame(geometry: dict[str, Any], states: dict[str, AreaState]) -> list[dict[str, Any]]:
+    """The dashed (being set up) and thin solid (in force) lines of each area with a
+    decision, named in the legend while drawn."""
+    traces = []
+    for place, state in states.items():
+        path = _area_path(geometry, place)
+        text = f"{place}: {state.text}"
+        for label in (state.being_set_up, state.in_force):
+            line = path if label else []
+            traces.append({"x": [p[0] for p in line], "y": [p[1] for p in line],
+                           "hovertext": [text] * len(line), "name": f"{place}: {label}"})
+    return traces
 
 
 def class_queue_text(run: RunData) -> dict[str, str]:
@@ -140,16 +251,14 @@ def class_queue_text(run: RunData) -> dict[str, str]:
 
 
 def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[PlaceSeries],
-           capacity: dict[str, int], k: int, by_class: dict[str, str]
-           ) -> list[dict[str, Any]]:
+           capacity: dict[str, int], k: int, states: dict[str, AreaState],
+           by_class: dict[str, str]) -> list[dict[str, Any]]:
     """One trace update per queue place, then the terminal markers, at time index ``k``
     (with the passenger classes' peak queues, ``by_class``, in their hover text)."""
     traces = []
     for place in queues:
         area = geometry["areas"][place.place]
-        path = area["path"]
-        if area.get("offset_km"):
-            path = offset_path(path, area["offset_km"])
+        path = _area_path(geometry, place.place)
         lorries = float(np.nanmean(place.lorries[:, k]))
         km = float(np.nanmean(place.km[:, k]))
         length = float(path_km(path)[-1])
@@ -162,8 +271,11 @@ def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[
         beyond = " (continues beyond the map)" if km > length + 0.05 and area.get("overflow") \
             else ""
         text = f"{place.place} — {area['road']}: {lorries:,.0f} lorries, {km:.1f} km{beyond}"
+        state = states.get(place.place)
+        if state is not None:
+            text += f"<br>{state.text}"
         traces.append({"x": [p[0] for p in line], "y": [p[1] for p in line],
-                       "hovertext": [text] * len(line)})
+                       "hovertext": [text] * len(line), "name": place.place})
     xs, ys, sizes, texts = [], [], [], []
     for terminal in terminals:
         lon, lat = geometry["places"][_TERMINAL_PLACES[terminal.place]]
@@ -173,7 +285,8 @@ def _frame(geometry: dict[str, Any], queues: list[PlaceSeries], terminals: list[
         sizes.append(round(4 + 0.4 * math.sqrt(max(inside, 0.0)) * 4, 2))
         extra = f" ({by_class[terminal.place]})" if terminal.place in by_class else ""
         texts.append(f"{terminal.place}: {inside:,.0f} lorries inside the terminal{extra}")
-    traces.append({"x": xs, "y": ys, "hovertext": texts, "marker.size": sizes})
+    traces.append({"x": xs, "y": ys, "hovertext": texts, "marker.size": sizes,
+                   "name": TERMINALS_NAME})
     return traces
 
 
@@ -346,10 +459,6 @@ def _chosen_step(run: RunData, series: Series, steps: list[int], at: datetime | 
 
 def _title(label: str, lorries: float) -> str:
     return f"Corridor map at {label}: {lorries:,.0f} lorries queued outside the terminals"
-
-
-def _stamp(start: datetime, minutes: float) -> str:
-    return at(start, minutes).strftime("%a %d %b %Y %H:%M")
 
 
 def _km_per_degree_lon() -> float:

@@ -18,7 +18,7 @@ from straits import __version__
 from straits.report import charts
 from straits.report.corridor_map import map_figure
 from straits.report.kpi_table import KpiRow, change_class, format_value, kpi_rows, unit_label
-from straits.report.series import run_series
+from straits.report.series import decided_areas, run_decisions, run_series, when
 from straits.report.sources import RunData
 
 PLOTLY_CONFIG = {"displaylogo": False, "responsive": True,
@@ -77,6 +77,8 @@ def render_report(run: RunData, at: datetime | None = None) -> str:
         "<h2>Queues over time</h2>",
         _chart(figures["queue_lorries"], "queue-lorries"),
         _chart(figures["queue_km"], "queue-km"),
+        "<h2>Holding decisions</h2>",
+        _decisions(run),
         "<h2>Delay</h2>",
         _chart(figures["delay"], "delay"),
         "<h2>Throughput</h2>",
@@ -288,3 +290,26 @@ def _disruptions(run: RunData) -> str:
     return (f"<p class='meta'>Shaded grey on the time charts{note}.</p>"
             "<table><tr><th>disruption</th><th>kind</th><th>start</th><th>end</th>"
             f"<th>hours</th></tr>{rows}</table>")
+
+
+def _decisions(run: RunData) -> str:
+    """The holding decisions logged (the first replication's in an ensemble), as marked on
+    the queue charts; or why there are none."""
+    if not decided_areas(run):
+        return ("<p class='note'>No holding area of this scenario has a decision: each is in "
+                "force throughout.</p>")
+    if "holding_decisions" not in run.summary:
+        return ("<p class='note'>This source keeps no decision log (the results store); "
+                "report a <code>straits run --out</code> folder or the scenario itself.</p>")
+    decisions = run_decisions(run)[0]
+    if not decisions:
+        return "<p class='note'>No holding area was called in this run.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(when(run.start, d.minutes))}</td><td>{escape(d.direction)}</td>"
+        f"<td>{escape(d.area)}</td><td>{escape(d.decision)}</td><td>{escape(d.reason)}</td></tr>"
+        for d in decisions)
+    which = " of the first replication" if run.is_ensemble else ""
+    return (f"<details id='decisions'><summary>{len(decisions)} decisions{which}, marked on "
+            "the queue charts (▲ called, ● in force, ▼ stood down)</summary>"
+            "<table><tr><th>time</th><th>direction</th><th>area</th><th>decision</th>"
+            f"<th>reason</th></tr>{rows}</table></details>")

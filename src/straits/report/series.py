@@ -1,15 +1,19 @@
 """Holding series lined up across replications: one (replications × times) array
-per place, so charts and the map draw bands and means the same way."""
+per place, so charts and the map draw bands and means the same way; and the
+holding decisions each replication logged, so the timeline and the map show
+the same calls, set-ups and stand-downs."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
+from straits.engine import holding
 from straits.report.sources import RunData
-from straits.scenario.clock import clock_times
+from straits.scenario.clock import at, clock_times
 
 QUEUE_KINDS = ("holding_area", "overflow_road")
 PALETTE = ("#d62728", "#ff7f0e", "#8c564b", "#e377c2", "#9467bd", "#bcbd22", "#7f7f7f",
@@ -82,3 +86,62 @@ def timestamps(start: datetime, minutes: np.ndarray) -> list[str]:
 def place_colours(series: Series) -> dict[str, str]:
     """One colour per queue place, shared by the charts and the map."""
     return {p.place: PALETTE[i % len(PALETTE)] for i, p in enumerate(series.queues())}
+
+
+# as the summary names the controllers' states
+CALLED, IN_FORCE, STOOD_DOWN = (holding.STATE_NAMES[k] for k in (
+    holding.CALLED, holding.IN_FORCE, holding.STOOD_DOWN))
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One logged holding decision (``holding_decisions`` in the run's summary)."""
+
+    direction: str
+    area: str
+    minutes: float  # since the run's start
+    decision: str  # CALLED, IN_FORCE or STOOD_DOWN
+    reason: str
+
+
+def decided_areas(run: RunData) -> set[str]:
+    """The holding areas whose plan has a ``decision`` (the rest are always in force)."""
+    plans = (run.scenario.holding.southbound, run.scenario.holding.northbound)
+    return {a.name for plan in plans for a in plan.areas if a.decision is not None}
+
+
+def run_decisions(run: RunData) -> list[list[Decision]]:
+    """Each replication's decisions in time order (none where the plan has no decision,
+    or the source kept no log: the results store)."""
+    return [sorted((_decision(run.start, entry)
+                    for entry in rep.summary.get("holding_decisions") or []),
+                   key=lambda d: d.minutes)
+            for rep in run.replications]
+
+
+def _decision(start: datetime, entry: dict[str, Any]) -> Decision:
+    minutes = (datetime.fromisoformat(entry["time"]) - start).total_seconds() / 60.0
+    return Decision(entry["direction"], entry["area"], minutes, entry["decision"],
+                    entry["reason"])
+
+
+def area_state(decisions: list[Decision], area: str, minutes: float) -> Decision | None:
+    """The area's latest decision at ``minutes`` (None: never called yet, so stood down)."""
+    latest = None
+    for d in decisions:
+        if d.minutes > minutes:
+            break
+        if d.area == area:
+            latest = d
+    return latest
+
+
+def decision_text(start: datetime, decision: Decision) -> str:
+    """``stack-phase-1 called: queue threshold (Tue 14 Jul 2015 10:00)``."""
+    moment = when(start, decision.minutes)
+    return f"{decision.area} {decision.decision}: {decision.reason} ({moment})"
+
+
+def when(start: datetime, minutes: float) -> str:
+    """A moment of the run as the report writes it (``Tue 14 Jul 2015 10:00``)."""
+    return at(start, minutes).strftime("%a %d %b %Y %H:%M")

@@ -112,20 +112,46 @@ def load_out_folder(folder: Path, label: str | None = None) -> RunData:
     return RunData(label or folder.name, scenario, (replication,))
 
 
-def load_run(reference: str, seeds: Sequence[int] = (1,), store: Path | None = None,
-             point: int = 0) -> RunData:
-    """A run from an ``--out`` folder, an experiment in the results store (by id), or
-    else a scenario (built-in or YAML) run now."""
+@dataclass(frozen=True)
+class RunSource:
+    """What a run reference names, found before any work: an ``--out`` folder, an
+    experiment in the results store, or a scenario to run now (so a caller can check
+    the work of ``scenario`` before it is run)."""
+
+    reference: str
+    folder: Path | None = None
+    store: Path | None = None
+    scenario: Scenario | None = None
+
+    def load(self, seeds: Sequence[int] = (1,), point: int = 0) -> RunData:
+        if self.folder is not None:
+            return load_out_folder(self.folder)
+        if self.store is not None:
+            return load_from_store(self.store, self.reference, point)
+        assert self.scenario is not None, "find_run gives a folder, a store or a scenario"
+        return simulate_run(self.scenario, seeds)
+
+
+def find_run(reference: str, store: Path | None = None) -> RunSource:
+    """What ``reference`` names: an ``--out`` folder, an experiment in the results store
+    (by id), or else a scenario (built-in or YAML), loaded but not run."""
     path = Path(reference)
     if path.is_dir():
-        return load_out_folder(path)
+        return RunSource(reference, folder=path)
     store = store if store is not None else default_store_path()
     if _STORED_ID.match(reference):
         if not store.is_file():
             raise SourceError(f"{reference!r} looks like an experiment id but there is no "
                               f"results store at {str(store)!r}; give --store PATH")
-        return load_from_store(store, reference, point)
-    return simulate_run(load_scenario(reference), seeds)
+        return RunSource(reference, store=store)
+    return RunSource(reference, scenario=load_scenario(reference))
+
+
+def load_run(reference: str, seeds: Sequence[int] = (1,), store: Path | None = None,
+             point: int = 0) -> RunData:
+    """A run from an ``--out`` folder, an experiment in the results store (by id), or
+    else a scenario (built-in or YAML) run now."""
+    return find_run(reference, store).load(seeds, point)
 
 
 def load_from_store(store_path: Path, experiment_id: str, point: int = 0) -> RunData:

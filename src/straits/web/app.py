@@ -35,8 +35,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from straits import __version__
-from straits.engine.budget import WorkBudget
-from straits.optimisation.spec import builtin_studies, load_study
+from straits.engine.budget import WorkBudget, check_work
+from straits.optimisation.spec import LoadedStudy, builtin_studies, load_study
 from straits.report import RunData, render_compare, render_report
 from straits.report.charts import (
     compare_delay_figure,
@@ -57,6 +57,7 @@ from straits.web.checking import (
 from straits.web.jobs import FINISHED, Job, JobQueue, figures_json
 from straits.web.levers import Levers
 from straits.web.studies import StudyJob, StudyQueue
+from straits.web.work_queue import JobT, Status, WorkQueue
 
 StudyId = Annotated[str, PathParam(pattern=r"^s[0-9]{1,9}$", max_length=10)]
 RunId = Annotated[str, PathParam(pattern=r"^r[0-9]{1,9}$", max_length=10)]
@@ -94,6 +95,8 @@ class Settings(BaseModel):
         "Most plans one optimisation study may try."))
     max_study_replications: int = Field(3, ge=1, le=1000, description=(
         "Most replications per plan in a study's search."))
+    max_queued_studies: int = Field(5, ge=1, le=1000, description=(
+        "Most studies waiting for the study worker."))
     study_folder: Path | None = Field(None, description=(
         "Where studies keep their outputs (None: straits-studies/ next to the store, or a "
         "temporary folder without one)."))
@@ -161,7 +164,7 @@ class StudyRequest(BaseModel):
 class StudyState(BaseModel):
     id: str
     study: str
-    status: Literal["queued", "running", "done", "failed", "cancelled"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]  # never "stopped"
     done: int
     total: int
     replications: int
@@ -190,7 +193,7 @@ class RunStatus(BaseModel):
     id: str
     label: str
     scenario: str
-    status: Literal["queued", "running", "done", "failed", "cancelled", "stopped"]
+    status: Status
     done: int
     total: int
     ahead: int
@@ -346,10 +349,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if request.replications > settings.max_replications:
             raise ScenarioError("replications", f"this server runs at most "
                                 f"{settings.max_replications} replications at a time")
-        _check_queue_room(jobs, settings)
+        _check_queue_room(jobs, settings.max_queued_runs, "runs")
         check = _run_check(request, settings)
         scenario = await checker.call(check.field, run_scenario, check)
-        _check_queue_room(jobs, settings)
+        _check_queue_room(jobs, settings.max_queued_runs, "runs")
         seeds = list(range(request.seed, request.seed + request.replications))
         job = await run_in_threadpool(jobs.submit, request.label or scenario.name, scenario,
                                       seeds)
@@ -361,17 +364,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{run_id}", responses=missing)
     def get_run(run_id: RunId) -> RunStatus:
-        return _status(_job(jobs, run_id), jobs)
+        return _status(_lookup(jobs, run_id, "run"), jobs)
 
     @app.delete("/api/runs/{run_id}", responses={
         **missing, 409: {"model": Errors, "description": "The run has finished already."}})
     def cancel_run(run_id: RunId) -> RunStatus:
         """Cancel a queued run, or stop a running one after its current replication."""
-        job = _job(jobs, run_id)
-        if not jobs.cancel(job):
-            raise HTTPException(409, f"run {run_id} is {job.status}; only a queued or running "
-                                     "run can be cancelled")
-        return _status(job, jobs)
+        return _status(_cancel(jobs, run_id, "run"), jobs)
 
     @app.get("/api/runs/{run_id}/figures", response_model=dict[str, Any],
              responses={**missing, **not_yet})
@@ -385,7 +384,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/runs/{run_id}/scenario.yaml", responses={**yaml_file, **missing})
     def run_scenario_yaml(run_id: RunId) -> PlainTextResponse:
-        job = _job(jobs, run_id)
+        job = _lookup(jobs, run_id, "run")
         return PlainTextResponse(scenario_to_yaml(job.scenario), media_type="application/yaml",
                                  headers=_download(f"{job.id}-{job.scenario.name}.yaml"))
 
@@ -416,7 +415,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def submit_study(request: StudyRequest) -> StudyState:
         """Start a built-in optimisation study (one at a time, in a worker thread)."""
         _check_study(request, settings)
+        _check_queue_room(studies, settings.max_queued_studies, "studies")
         loaded = await run_in_threadpool(load_study, request.study)
+        await run_in_threadpool(_check_study_work, loaded, request.replications, settings)
         job = studies.submit(loaded, request.trials, request.replications, request.seed)
         return _study_state(job)
 
@@ -426,21 +427,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.get("/api/studies/{study_id}", responses=missing)
     def get_study(study_id: StudyId) -> StudyState:
-        return _study_state(_study(studies, study_id))
+        return _study_state(_lookup(studies, study_id, "study"))
 
     @app.delete("/api/studies/{study_id}", responses={
         **missing, 409: {"model": Errors, "description": "The study has finished already."}})
     def cancel_study(study_id: StudyId) -> StudyState:
         """Cancel a queued study, or stop a running one after its current batch."""
-        job = _study(studies, study_id)
-        if not studies.cancel(job):
-            raise HTTPException(409, f"study {study_id} is {job.status}; only a queued or "
-                                     "running study can be cancelled")
-        return _study_state(job)
+        return _study_state(_cancel(studies, study_id, "study"))
 
     @app.get("/api/studies/{study_id}/report.html", responses={**html, **missing, **not_yet})
     def study_report(study_id: StudyId) -> HTMLResponse:
-        job = _study(studies, study_id)
+        job = _lookup(studies, study_id, "study")
         if job.status != "done" or job.folder is None:
             raise HTTPException(409, f"study {study_id} is {job.status}; its report comes "
                                      "when it is done")
@@ -553,21 +550,30 @@ def _run_check(request: RunRequest, settings: Settings) -> RunCheck:
                     request.replications, settings.max_horizon_days, settings.budget())
 
 
-def _check_queue_room(jobs: JobQueue, settings: Settings) -> None:
-    waiting = sum(1 for j in jobs.all() if j.status == "queued")
-    if waiting >= settings.max_queued_runs:
-        raise HTTPException(429, f"{waiting} runs are waiting already; try again later")
+def _check_queue_room(queue: WorkQueue[Any], limit: int, what: str) -> None:
+    waiting = queue.waiting()
+    if waiting >= limit:
+        raise HTTPException(429, f"{what} waiting already: {waiting}, the most this server "
+                                 "queues; try again later")
 
 
-def _job(jobs: JobQueue, run_id: str) -> Job:
-    job = jobs.get(run_id)
+def _lookup(queue: WorkQueue[JobT], job_id: str, what: str) -> JobT:
+    job = queue.get(job_id)
     if job is None:
-        raise HTTPException(404, f"no run {run_id!r} in this session")
+        raise HTTPException(404, f"no {what} {job_id!r} in this session")
+    return job
+
+
+def _cancel(queue: WorkQueue[JobT], job_id: str, what: str) -> JobT:
+    job = _lookup(queue, job_id, what)
+    if not queue.cancel(job):
+        raise HTTPException(409, f"{what} {job_id} is {job.status}; only a queued or running "
+                                 f"{what} can be cancelled")
     return job
 
 
 def _finished(jobs: JobQueue, run_id: str) -> Job:
-    job = _job(jobs, run_id)
+    job = _lookup(jobs, run_id, "run")
     if job.dropped:
         where = (f"; they are in the results store as experiment {job.experiment_id} "
                  f"(`straits report {job.experiment_id}`)" if job.experiment_id else "")
@@ -626,15 +632,16 @@ def _check_study(request: StudyRequest, settings: Settings) -> None:
                             "study; ask for fewer")
 
 
-def _study(studies: StudyQueue, study_id: str) -> StudyJob:
-    job = studies.get(study_id)
-    if job is None:
-        raise HTTPException(404, f"no study {study_id!r} in this session")
-    return job
+def _check_study_work(loaded: LoadedStudy, replications: int, settings: Settings) -> None:
+    """Each plan is a run of the study's scenario (and each reference one of its own): the
+    largest (search, front or fresh-seed re-run) must fit the work budget like a run."""
+    for scenario in loaded.scenarios:
+        check_work(scenario, loaded.study.budget.largest_run(replications), settings.budget())
 
 
 def _study_state(job: StudyJob) -> StudyState:
     end = job.finished or datetime.now().timestamp()
+    assert job.status != "stopped", "a study that is asked to stop ends cancelled"
     return StudyState(id=job.id, study=job.name, status=job.status, done=job.done,
                       total=job.trials, replications=job.replications, seed=job.seed,
                       elapsed_seconds=round(end - (job.started or end), 2), error=job.error,

@@ -14,27 +14,20 @@ Studies are not persisted across server restarts (the CLI resumes a folder).
 
 from __future__ import annotations
 
-import itertools
-import logging
-import queue
 import re
 import tempfile
-import threading
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from straits.optimisation.spec import LoadedStudy
-from straits.web.jobs import failure_message
+from straits.web.work_queue import QueuedJob, Status, WorkQueue
 
 if TYPE_CHECKING:
     from straits.optimisation.search import Search
 
-StudyStatus = Literal["queued", "running", "done", "failed", "cancelled"]
-STUDY_FINISHED = ("done", "failed", "cancelled")
+STUDY_FINISHED: tuple[Status, ...] = ("done", "failed", "cancelled")
 AWAITING_RERUN = "awaiting re-run"
-log = logging.getLogger("straits.web")
 
 
 class Cancelled(Exception):
@@ -42,76 +35,37 @@ class Cancelled(Exception):
 
 
 @dataclass
-class StudyJob:
-    number: int
+class StudyJob(QueuedJob):
+    prefix = "s"
+    finished_statuses = STUDY_FINISHED
     loaded: LoadedStudy
     trials: int
     replications: int
     seed: int
-    status: StudyStatus = "queued"
     done: int = 0
-    started: float | None = None
-    finished: float | None = None
-    error: str | None = None
     axes: tuple[str, str] = ("", "")
     front: list[dict[str, Any]] = field(default_factory=list)
     recommended: str | None = None
     folder: Path | None = None
-    cancel_requested: threading.Event = field(default_factory=threading.Event)
-
-    @property
-    def id(self) -> str:
-        return f"s{self.number}"
 
     @property
     def name(self) -> str:
         return self.loaded.study.name
 
 
-class StudyQueue:
+class StudyQueue(WorkQueue[StudyJob]):
     """Studies run in submission order by one daemon thread (never on the event loop)."""
 
     def __init__(self, store: Path | None = None, folder: Path | None = None, keep: int = 20):
+        super().__init__(keep, "straits-studies")
         self._root = folder or (store.parent / "straits-studies" if store else None)
         self._store = store
-        self.keep = keep
-        self._jobs: dict[str, StudyJob] = {}
-        self._pending: queue.Queue[StudyJob] = queue.Queue()
-        self._lock = threading.Lock()
-        self._ids = itertools.count(1)
-        self._worker = threading.Thread(target=self._work, name="straits-studies",
-                                        daemon=True)
         self._worker.start()
 
     def submit(self, loaded: LoadedStudy, trials: int, replications: int, seed: int
                ) -> StudyJob:
         with self._lock:
-            job = StudyJob(next(self._ids), loaded, trials, replications, seed)
-            self._jobs[job.id] = job
-            finished = [j for j in self._jobs.values() if j.status in STUDY_FINISHED]
-            for old in finished[: max(0, len(self._jobs) - self.keep)]:
-                del self._jobs[old.id]
-        self._pending.put(job)
-        return job
-
-    def cancel(self, job: StudyJob) -> bool:
-        """Cancel a queued study, or stop a running one after its current batch."""
-        with self._lock:
-            if job.status == "queued":
-                job.status, job.finished = "cancelled", time.time()
-                return True
-            if job.status == "running":
-                job.cancel_requested.set()
-                return True
-            return False
-
-    def get(self, job_id: str) -> StudyJob | None:
-        with self._lock:
-            return self._jobs.get(job_id)
-
-    def all(self) -> list[StudyJob]:
-        with self._lock:
-            return list(self._jobs.values())
+            return self._enqueue(StudyJob(next(self._ids), loaded, trials, replications, seed))
 
     def folders(self) -> tuple[Path, Path]:
         """The studies' folder and results store (a temporary pair, made when first needed,
@@ -121,27 +75,16 @@ class StudyQueue:
         return self._root, self._store or self._root / "studies.duckdb"
 
     # --- the worker -------------------------------------------------------------------
-    def _work(self) -> None:
-        while True:
-            job = self._pending.get()
+    def _execute(self, job: StudyJob) -> None:
+        try:
+            self._run(job)
+        except Cancelled:
             with self._lock:
-                if job.status != "queued":
-                    continue
-                job.status, job.started = "running", time.time()
-            try:
-                self._run(job)
-            except Cancelled:
-                self._end(job, "cancelled", f"cancelled by the user after {job.done} of "
-                                            f"{job.trials} plans; start it again to resume")
-            except Exception as exc:
-                log.exception("study %s failed", job.id)
-                self._end(job, "failed", failure_message(exc))
-            else:
-                self._end(job, "done")
-
-    def _end(self, job: StudyJob, status: StudyStatus, error: str | None = None) -> None:
-        with self._lock:
-            job.status, job.error, job.finished = status, error, time.time()
+                self._finish(job, "cancelled", f"cancelled by the user after {job.done} of "
+                                               f"{job.trials} plans; start it again to resume")
+        else:
+            with self._lock:
+                self._finish(job, "done")
 
     def _run(self, job: StudyJob) -> None:
         # optuna and the engine load only when a study runs
@@ -161,7 +104,7 @@ class StudyQueue:
         def watch(search: Search, done: int) -> None:
             job.done = min(done, job.trials)
             job.front = finite(live_front(search))
-            if job.cancel_requested.is_set():
+            if job.stop_requested.is_set():
                 raise Cancelled
 
         try:
