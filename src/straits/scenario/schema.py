@@ -319,12 +319,16 @@ class Facility(Model):
     """A site outside the terminals (a test site, a paperwork check, an inland
     border facility) that ``share`` of a direction's lorries pass before the
     holding plan: FIFO booths open ``opening_hours`` each day, and a lorry park
-    of ``capacity_lorries`` where they wait (beyond it, on its approach road)."""
+    of ``capacity_lorries`` where they wait (beyond it, on its approach road).
+    With ``serves``, only lorries bound for those terminals pass it (``share`` of
+    them), and they keep that terminal."""
 
     name: Name
     direction: Direction
     road: Text = ""
     share: Fraction
+    serves: Annotated[list[Name] | None, Field(min_length=1, max_length=MAX_TERMINALS,
+                                               exclude_if=lambda v: v is None)] = None
     booths: Annotated[int, Field(ge=1, le=500)]
     service_time: ServiceTime
     opening_hours: Annotated[list[Annotated[int, Field(ge=0, le=24)]],
@@ -611,12 +615,21 @@ def _check_facilities(sc: Scenario) -> None:
         if names.index(facility.name) != i:
             raise ScenarioReferenceError(("facilities", i, "name"),
                                          f"facility {facility.name!r} is named twice")
+        allowed = [t for _, t in sc.terminals_for(facility.direction)]
+        for terminal in facility.serves or []:
+            if terminal not in allowed:
+                raise ScenarioReferenceError(
+                    ("facilities", i, "serves"),
+                    f"{terminal!r} is not a {facility.direction} terminal; choose from "
+                    f"{sorted(allowed)}")
     for direction in DIRECTIONS:
-        total = sum(f.share for f in sc.facilities if f.direction == direction)
-        if total > 1.0 + 1e-9:
-            raise ScenarioReferenceError(
-                ("facilities",), f"{direction} facility shares add up to {total:g}; "
-                "a lorry passes at most one facility, so keep them at most 1")
+        for terminal in [t for _, t in sc.terminals_for(direction)]:
+            total = sum(f.share for f in sc.facilities if f.direction == direction
+                        and (f.serves is None or terminal in f.serves))
+            if total > 1.0 + 1e-9:
+                raise ScenarioReferenceError(
+                    ("facilities",), f"{direction} facility shares for {terminal!r} add up to "
+                    f"{total:g}; a lorry passes at most one facility, so keep them at most 1")
     if sc.facilities and sc.behaviour_on:
         raise ScenarioReferenceError(
             ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
