@@ -40,7 +40,8 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                    ) -> DirectionRecords:
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
     arrivals = inputs.arrival_minutes
-    facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
+    facilities = pass_facilities(scenario, direction, arrivals, planned_terminals(inputs),
+                                 seed_sequence.spawn(1)[0])
     out = _run_through_facilities(inputs, facilities) if facilities else run_direction(inputs)
     dispatch = None
     if inputs.behaviour_on:  # never with facilities (the schema refuses the pair)
@@ -112,11 +113,21 @@ def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: Direction
     return kept, kept.corridor_arrival_minutes, dispatch
 
 
+def planned_terminals(inputs: DirectionInput) -> np.ndarray:
+    """Each lorry's terminal by the route shares (what a captive lorry takes)."""
+    terminal = np.searchsorted(inputs.share_cumulative, inputs.choice_uniform, side="right")
+    return np.minimum(terminal, inputs.share_cumulative.shape[0] - 1)
+
+
 def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
                             ) -> DirectionOutput:
     """Run the loop on lorries in the order they reach the corridor, and give the
-    outputs back in arrival order."""
+    outputs back in arrival order. A lorry that passed a facility for its terminal
+    keeps that terminal: it is made captive (captive lorries follow the shares)."""
     reached = facilities.reached_corridor(inputs.arrival_minutes)
+    if facilities.committed.any():
+        inputs = inputs._replace(captive_uniform=np.where(
+            facilities.committed, -1.0, inputs.captive_uniform))
     order = np.argsort(reached, kind="stable")
     permuted = inputs._replace(arrival_minutes=reached[order],
                                **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS
