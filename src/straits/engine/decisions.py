@@ -39,7 +39,7 @@ class HoldingInput(NamedTuple):
     """A direction's holding plan as arrays; areas indexed as in the plan."""
 
     serves: np.ndarray  # (A, T) bool
-    fifo: np.ndarray  # (A,) bool: part of the one shared queue
+    fifo: np.ndarray  # (A,) bool: part of the one shared queue (``fifo`` or ``alternate``)
     capacity_lorries: np.ndarray  # (A,) int64
     metering_gap_minutes: np.ndarray  # (A,) minutes between gate entries; 0: no metering
     has_decision: np.ndarray  # (A,) bool
@@ -54,6 +54,9 @@ class HoldingInput(NamedTuple):
     decision_interval_minutes: float  # inf: no decisions to take
     forecast_minutes: float  # how far ahead the queue forecast looks
     expected_lorries_per_minute: np.ndarray  # (T,) an ordinary day's mean arrivals
+    # ``alternate`` release: minutes between releases from the shared area per terminal;
+    # empty: the shared queue (if any) releases in arrival order
+    release_gap_minutes: np.ndarray = np.zeros(0)
 
 
 def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes,
@@ -70,7 +73,7 @@ def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes,
     return HoldingInput(
         serves=np.array([[t in a.serves for t in terminals] for a in areas],
                         dtype=np.bool_).reshape(len(areas), len(terminals)),
-        fifo=np.array([a.release == "fifo" for a in areas], dtype=np.bool_),
+        fifo=np.array([a.shared for a in areas], dtype=np.bool_),
         capacity_lorries=np.array([a.capacity_lorries for a in areas], dtype=np.int64),
         metering_gap_minutes=np.array(
             [60.0 / a.metering_lorries_per_hour if a.metering_lorries_per_hour else 0.0
@@ -91,7 +94,18 @@ def holding_input(plan: HoldingPlan, terminals: list[str], to_minutes,
         decision_interval_minutes=plan.decision_interval if plan.has_decisions else np.inf,
         forecast_minutes=plan.forecast_horizon,
         expected_lorries_per_minute=np.asarray(expected_lorries_per_minute, dtype=float),
+        release_gap_minutes=release_gaps(plan, terminals),
     )
+
+
+def release_gaps(plan: HoldingPlan, terminals: list[str]) -> np.ndarray:
+    """Minutes between releases per terminal from an ``alternate`` area (the schema
+    makes every such area give the same rates); empty without one."""
+    for area in plan.areas:
+        if area.release == "alternate" and area.release_lorries_per_hour:
+            rates = area.release_lorries_per_hour
+            return np.array([60.0 / rates[t] if t in rates else 0.0 for t in terminals])
+    return np.zeros(0)
 
 
 @njit(cache=True)

@@ -17,8 +17,9 @@ Holding plans enter here only where they change who moves when
 (:mod:`straits.engine.decisions`): the controllers decide at fixed intervals;
 while a ``fifo`` area is in force, lorries that find their terminal's own
 queue full (or anyone already waiting there) join one shared queue released
-in arrival order; metering spaces gate entries. A plan without decisions,
-``fifo`` areas or metering takes none of these paths.
+in arrival order, or (``alternate``) one queue per terminal inside the area,
+each released in turn no faster than its rate; metering spaces gate entries.
+A plan without decisions, shared areas or metering takes none of these paths.
 """
 
 from __future__ import annotations
@@ -240,6 +241,8 @@ def simulate_direction(d, classes):
     decision_interval = holding.decision_interval_minutes
     forecast_minutes = holding.forecast_minutes
     expected_per_minute = holding.expected_lorries_per_minute
+    release_gap = holding.release_gap_minutes
+    alternate = release_gap.shape[0] > 0
     n_global = booths_initial.shape[0]
     stage_terminal = np.empty(n_global, dtype=np.int64)
     for terminal in range(n_terminals):
@@ -280,9 +283,11 @@ def simulate_direction(d, classes):
 
 
     # queues: gates 0..T-1, stage queues T..T+G-1, boarding lanes per terminal and
-    # class T+G..T+G+T*C-1, the shared fifo holding queue last
-    n_queues = n_terminals + n_global + n_terminals * n_classes + 1
-    shared = n_queues - 1
+    # class T+G..T+G+T*C-1, the shared fifo holding queue T+G+T*C, the alternate
+    # area's lanes after it (one per terminal)
+    n_queues = 2 * n_terminals + n_global + n_terminals * n_classes + 1
+    shared = n_terminals + n_global + n_terminals * n_classes
+    lane_in_area = shared + 1
     head = np.full(n_queues, -1, dtype=np.int64)
     tail = np.full(n_queues, -1, dtype=np.int64)
     count = np.zeros(n_queues, dtype=np.int64)
@@ -297,10 +302,14 @@ def simulate_direction(d, classes):
     inside = np.zeros(n_terminals, dtype=np.int64)  # the lorries' units inside
     if classes is None:
         step = None  # a lorry's stage is its global stage less its terminal's first
+        release_gate = None
     else:
         step = np.zeros(n, dtype=np.int64)  # a vehicle's place on its class's path
         space = np.zeros(n_terminals * n_classes, dtype=np.int64)  # other classes' units
         buffer_lorries = class_room[::n_classes].copy()  # contiguous: read in hot paths
+        # the class gate's state for the alternate release (a rare path: a tuple is fine)
+        release_gate = (space, class_room, units, vehicle_class, n_classes, path_offset,
+                        path_stage, step)
     in_stage = np.full(n, -1, dtype=np.int64)  # global stage of a lorry in service
 
     # holding: controllers' state, what it means at the gates, the decision log
@@ -326,6 +335,9 @@ def simulate_direction(d, classes):
     gate_open_from = np.full(n_terminals, -np.inf)
     wake_pending = np.zeros(n_terminals, dtype=np.bool_)
     gate_moved = np.zeros(n_terminals, dtype=np.bool_)
+    release_open_from = np.full(n_terminals, -np.inf)
+    release_wake_pending = np.zeros(n_terminals, dtype=np.bool_)
+    release_turn = 0
     next_decision = 0.0 if decision_interval < np.inf else np.inf
     decisions_taken = 0
     n_decisions = int(horizon_minutes // decision_interval) + 1 if next_decision == 0.0 else 0
@@ -337,8 +349,9 @@ def simulate_direction(d, classes):
     outside = np.zeros(n_terminals, dtype=np.int64)
     forecast = np.zeros(n_terminals)
 
-    # booth completions: at most one per open booth; metering wake-ups: one per gate
-    heap_capacity = 1 + n_terminals
+    # booth completions: at most one per open booth; metering and release wake-ups: one
+    # per gate each
+    heap_capacity = 1 + 2 * n_terminals
     for g in range(n_global):
         most = booths_initial[g]
         for k in range(booth_change_offset[g], booth_change_offset[g + 1]):
@@ -405,7 +418,10 @@ def simulate_direction(d, classes):
         if kind == _GATE_WAKE:
             terminal = -1 - done_lorry[0]
             heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
-            wake_pending[terminal] = False
+            if terminal >= n_terminals:
+                release_wake_pending[terminal - n_terminals] = False
+            else:
+                wake_pending[terminal] = False
             touched = (-1, -1)
         elif kind == _DECISION:
             for terminal in range(n_terminals):
@@ -421,13 +437,15 @@ def simulate_direction(d, classes):
             was_open = shared_open
             shared_open = gate_rules(area_state, serves, fifo, area_capacity,
                                      area_metering_gap, near_lorries, metering_gap)
-            while was_open and not shared_open and count[shared] > 0:
+            if was_open and not shared_open:
                 # stood down: the shared queue's lorries join their terminals' queues
-                lorry = _pop(shared, head, count, next_in_queue)
-                terminal = lorry_terminal[lorry]
-                released_minutes[lorry] = now
-                held_by_terminal[terminal] -= 1
-                _push(terminal, lorry, head, tail, count, next_in_queue)
+                for q in range(shared, n_queues):
+                    while count[q] > 0:
+                        lorry = _pop(q, head, count, next_in_queue)
+                        terminal = lorry_terminal[lorry]
+                        released_minutes[lorry] = now
+                        held_by_terminal[terminal] -= 1
+                        _push(terminal, lorry, head, tail, count, next_in_queue)
             decisions_taken += 1
             next_decision = decisions_taken * decision_interval
             touched = (-1, -1)
@@ -574,11 +592,12 @@ def simulate_direction(d, classes):
                     switched[lorry] = terminal != planned
                 corridor_arrival[lorry] = now
                 lorry_terminal[lorry] = terminal
+                held_in = lane_in_area + terminal if alternate else shared
                 if is_lorry and shared_open and fifo_terminal[terminal] and (
-                        count[shared] > 0 or not _gate_has_room(
+                        count[held_in] > 0 or not _gate_has_room(
                             terminal, now, count, near_lorries, inside, buffer_lorries,
-                            gate_open_from)):
-                    _push(shared, lorry, head, tail, count, next_in_queue)
+                            gate_open_from) or (alternate and now < release_open_from[terminal])):
+                    _push(held_in, lorry, head, tail, count, next_in_queue)
                     held_minutes[lorry] = now
                     held_by_terminal[terminal] += 1
                 else:
@@ -628,7 +647,15 @@ def simulate_direction(d, classes):
         if not holding_live:
             continue
         # holding: release the shared queue in order while the front lorry's terminal
-        # has room; after a decision or a metering wake-up, open every gate that can open
+        # has room (alternate: each terminal's lane in turn, one lorry per release gap);
+        # after a decision or a metering wake-up, open every gate that can open
+        if alternate:
+            release_turn, heap_size, seq = _release_in_turn(
+                release_turn, now, lane_in_area, release_gap, release_open_from,
+                release_wake_pending, lorry_terminal, head, tail, count, next_in_queue,
+                near_lorries, inside, buffer_lorries, gate_open_from, released_minutes,
+                held_by_terminal, gate_entry, stage_offset, metering_gap, gate_moved,
+                done_minutes, done_seq, done_lorry, heap_size, seq, release_gate)
         while count[shared] > 0:
             lorry = head[shared]
             terminal = lorry_terminal[lorry]
@@ -727,6 +754,50 @@ def _start_service(g, now, n_terminals, step, stage_offset, stage_terminal, head
                               lorry)
         seq += 1
     return heap_size, seq
+
+
+@njit(cache=True)
+def _release_in_turn(turn, now, lane_in_area, release_gap, release_open_from,
+                     release_wake_pending, lorry_terminal, head, tail, count, next_in_queue,
+                     near_lorries, inside, buffer_lorries, gate_open_from, released_minutes,
+                     held_by_terminal, gate_entry, stage_offset, metering_gap, gate_moved,
+                     done_minutes, done_seq, done_lorry, heap_size, seq, gate):
+    """``alternate`` release: starting with the terminal whose turn it is, release the
+    front lorry of each terminal's lane whose gate has room and whose release gap has
+    passed (at most one each: the gap is positive), then wake the lanes the gap holds.
+    ``gate``: the vehicle classes' gate state (None: lorries only)."""
+    n_terminals = release_gap.shape[0]
+    for i in range(n_terminals):
+        terminal = (turn + i) % n_terminals
+        q = lane_in_area + terminal
+        if (count[q] == 0 or now < release_open_from[terminal] or not _gate_has_room(
+                terminal, now, count, near_lorries, inside, buffer_lorries, gate_open_from)):
+            continue
+        lorry = _pop(q, head, count, next_in_queue)
+        released_minutes[lorry] = now
+        held_by_terminal[terminal] -= 1
+        release_open_from[terminal] = now + release_gap[terminal]
+        turn = terminal + 1
+        _push(terminal, lorry, head, tail, count, next_in_queue)
+        if gate is None:
+            _admit(terminal, now, head, tail, count, next_in_queue, inside, buffer_lorries,
+                   gate_entry, n_terminals + stage_offset[terminal], metering_gap,
+                   gate_open_from)
+        else:
+            space, room, units, vehicle_class, n_classes, path_offset, path_stage, step = gate
+            _admit_classes(terminal, now, head, tail, count, next_in_queue, inside, space,
+                           buffer_lorries, room, gate_entry, metering_gap, gate_open_from,
+                           units, vehicle_class, n_classes, path_offset, path_stage, step,
+                           n_terminals)
+        gate_moved[terminal] = True
+    for terminal in range(n_terminals):
+        if (count[lane_in_area + terminal] > 0 and release_open_from[terminal] > now
+                and not release_wake_pending[terminal]):
+            release_wake_pending[terminal] = True
+            heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
+                                  release_open_from[terminal], seq, -1 - n_terminals - terminal)
+            seq += 1
+    return turn % n_terminals, heap_size, seq
 
 
 @njit(cache=True)

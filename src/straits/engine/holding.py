@@ -2,7 +2,7 @@
 
 A terminal's own queue is FIFO whatever road it stands on, so areas released
 in ``lanes`` do not change who leaves when; they say *where* lorries wait.
-An area released ``fifo`` is one queue for every terminal it serves (2015
+An area released ``fifo`` (or ``alternate``) is one queue for every terminal it serves (2015
 Stack), kept by the event loop. Areas with a ``decision`` are usable only while
 in force (called, set up, not yet stood down): the event loop's controllers
 log every decision, and the log says which areas existed when. The in-force
@@ -109,7 +109,7 @@ def allocate(plan: HoldingPlan, terminals: list[str], queue: np.ndarray,
     for a, area in enumerate(plan.areas):
         served = [name in area.serves for name in terminals]
         if shared is not None:
-            served.append(area.release == "fifo")
+            served.append(area.shared)
         wanting = remaining * np.array(served)[:, None]
         if usable is not None:
             wanting = wanting * usable[a][None, :]
@@ -147,7 +147,7 @@ def queue_by_area(plan: HoldingPlan, terminals: list[str], arrival_minutes: np.n
     n_terminals = len(terminals)
     queue = gate_queue(arrival_minutes, gate_entry_minutes, terminal, n_terminals, at_minutes)
     shared = None
-    if any(a.release == "fifo" for a in plan.areas):
+    if any(a.shared for a in plan.areas):
         held = held_queue(held_minutes, released_minutes, terminal, n_terminals, at_minutes)
         queue, shared = queue - held, held.sum(axis=0)
     usable = in_force(plan, log, at_minutes) if plan.has_decisions else None

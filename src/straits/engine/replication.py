@@ -42,13 +42,17 @@ def _run_direction(scenario: Scenario, direction: str, windows, seed_sequence
                    ) -> DirectionRecords:
     inputs, layout = build_direction(scenario, direction, windows, seed_sequence)
     arrivals = inputs.arrival_minutes
-    facilities = pass_facilities(scenario, direction, arrivals, seed_sequence.spawn(1)[0])
+    facilities = pass_facilities(scenario, direction, arrivals, planned_terminals(inputs),
+                                 seed_sequence.spawn(1)[0])
     classes: dict[str, ClassRecords] = {}
     if len(class_names(scenario)) > 1:
         # passenger streams: spawned after the lorries' and facilities', so theirs stay put
         draws = draw_passengers(scenario, direction, layout.terminals, windows,
                                 seed_sequence.spawn(1)[0])
-        reached = facilities.reached_corridor(arrivals) if facilities else arrivals
+        reached = arrivals
+        if facilities:
+            reached = facilities.reached_corridor(arrivals)
+            inputs = _keep_committed_terminals(inputs, facilities)
         mixed = merge_classes(scenario, direction, inputs, reached, layout.terminals,
                               layout.routes, draws, windows)
         out, classes = _split_classes(scenario, mixed, layout, inputs)
@@ -127,11 +131,29 @@ def _corridor_lorries(scenario: Scenario, inputs: DirectionInput, out: Direction
     return kept, kept.corridor_arrival_minutes, dispatch
 
 
+def planned_terminals(inputs: DirectionInput) -> np.ndarray:
+    """Each lorry's terminal by the route shares (what a captive lorry takes)."""
+    terminal = np.searchsorted(inputs.share_cumulative, inputs.choice_uniform, side="right")
+    return np.minimum(terminal, inputs.share_cumulative.shape[0] - 1)
+
+
+def _keep_committed_terminals(inputs: DirectionInput, facilities: FacilityPass
+                              ) -> DirectionInput:
+    """A lorry that passed a facility for its terminal keeps that terminal: it is made
+    captive (captive lorries follow the shares)."""
+    if not facilities.committed.any():
+        return inputs
+    return inputs._replace(captive_uniform=np.where(
+        facilities.committed, -1.0, inputs.captive_uniform))
+
+
 def _run_through_facilities(inputs: DirectionInput, facilities: FacilityPass
                             ) -> DirectionOutput:
     """Run the loop on lorries in the order they reach the corridor, and give the
-    outputs back in arrival order."""
+    outputs back in arrival order; lorries keep the terminal of the facility they
+    passed (:func:`_keep_committed_terminals`)."""
     reached = facilities.reached_corridor(inputs.arrival_minutes)
+    inputs = _keep_committed_terminals(inputs, facilities)
     order = np.argsort(reached, kind="stable")
     permuted = inputs._replace(arrival_minutes=reached[order],
                                **{k: getattr(inputs, k)[order] for k in PER_LORRY_INPUTS

@@ -94,7 +94,7 @@ def lorry_table(records: Records) -> pa.Table:
             data["facility"] = facility_names[dr.facilities.facility]
             data["facility_start_minutes"] = dr.facilities.start_minutes
             data["facility_end_minutes"] = dr.facilities.end_minutes
-        if any(a.release == "fifo" for a in dr.holding_plan.areas):
+        if any(a.shared for a in dr.holding_plan.areas):
             data["shared_queue_join_minutes"] = dr.held_minutes
             data["shared_queue_release_minutes"] = dr.released_minutes
         data["turned_back"] = dr.turned_back

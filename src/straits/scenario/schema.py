@@ -252,7 +252,10 @@ class HoldingArea(Model):
 
     ``release: lanes`` keeps one queue per terminal (Brock: tunnel traffic
     leaves at J11A); ``release: fifo`` is one queue for every terminal it serves,
-    released in arrival order (2015 Stack). ``metering_lorries_per_hour`` lets
+    released in arrival order (2015 Stack); ``release: alternate`` keeps a queue
+    per terminal inside the area and releases each, in turn, no faster than its
+    ``release_lorries_per_hour`` (police releasing port and tunnel lanes of
+    Stack in turn). ``metering_lorries_per_hour`` lets
     lorries into the terminals it serves no faster than that while the area is
     in force (Dover TAP). Without a ``decision`` the area is always in force.
     """
@@ -264,10 +267,37 @@ class HoldingArea(Model):
     lanes: Annotated[int, Field(ge=1, le=6)] = 1
     serves: Annotated[list[Name], Field(min_length=1, max_length=MAX_TERMINALS)]
     stack_or_brock: bool = False
-    release: Literal["lanes", "fifo"] = "lanes"
+    release: Literal["lanes", "fifo", "alternate"] = "lanes"
+    release_lorries_per_hour: Annotated[dict[Name, Annotated[float, Field(gt=0, le=10_000)]]
+                                        | None, Field(exclude_if=lambda v: v is None)] = None
     metering_lorries_per_hour: Annotated[float | None, Field(
         gt=0, le=10_000, exclude_if=lambda v: v is None)] = None
     decision: Annotated[AreaDecision | None, Field(exclude_if=lambda v: v is None)] = None
+
+    @property
+    def shared(self) -> bool:
+        """Part of the direction's one shared holding queue (``fifo`` or ``alternate``)."""
+        return self.release != "lanes"
+
+    @model_validator(mode="after")
+    def _rates_with_alternate(self) -> HoldingArea:
+        if self.release == "alternate":
+            rates = self.release_lorries_per_hour or {}
+            missing = sorted(set(self.serves) - set(rates))
+            if missing:
+                raise ScenarioReferenceError(
+                    ("release_lorries_per_hour",), f"give a rate for {missing} (release: "
+                    "alternate releases each terminal it serves at its rate)", relative=True)
+            extra = sorted(set(rates) - set(self.serves))
+            if extra:
+                raise ScenarioReferenceError(
+                    ("release_lorries_per_hour",), f"{extra} not served by this area; "
+                    f"choose from {sorted(self.serves)}", relative=True)
+        elif self.release_lorries_per_hour is not None:
+            raise ScenarioReferenceError(
+                ("release_lorries_per_hour",), "applies to release: alternate only; drop it "
+                "or set release: alternate", relative=True)
+        return self
 
 
 class HoldingPlan(Model):
@@ -303,12 +333,16 @@ class Facility(Model):
     """A site outside the terminals (a test site, a paperwork check, an inland
     border facility) that ``share`` of a direction's lorries pass before the
     holding plan: FIFO booths open ``opening_hours`` each day, and a lorry park
-    of ``capacity_lorries`` where they wait (beyond it, on its approach road)."""
+    of ``capacity_lorries`` where they wait (beyond it, on its approach road).
+    With ``serves``, only lorries bound for those terminals pass it (``share`` of
+    them), and they keep that terminal."""
 
     name: Name
     direction: Direction
     road: Text = ""
     share: Fraction
+    serves: Annotated[list[Name] | None, Field(min_length=1, max_length=MAX_TERMINALS,
+                                               exclude_if=lambda v: v is None)] = None
     booths: Annotated[int, Field(ge=1, le=500)]
     service_time: ServiceTime
     opening_hours: Annotated[list[Annotated[int, Field(ge=0, le=24)]],
@@ -601,12 +635,21 @@ def _check_facilities(sc: Scenario) -> None:
         if names.index(facility.name) != i:
             raise ScenarioReferenceError(("facilities", i, "name"),
                                          f"facility {facility.name!r} is named twice")
+        allowed = [t for _, t in sc.terminals_for(facility.direction)]
+        for terminal in facility.serves or []:
+            if terminal not in allowed:
+                raise ScenarioReferenceError(
+                    ("facilities", i, "serves"),
+                    f"{terminal!r} is not a {facility.direction} terminal; choose from "
+                    f"{sorted(allowed)}")
     for direction in DIRECTIONS:
-        total = sum(f.share for f in sc.facilities if f.direction == direction)
-        if total > 1.0 + 1e-9:
-            raise ScenarioReferenceError(
-                ("facilities",), f"{direction} facility shares add up to {total:g}; "
-                "a lorry passes at most one facility, so keep them at most 1")
+        for terminal in [t for _, t in sc.terminals_for(direction)]:
+            total = sum(f.share for f in sc.facilities if f.direction == direction
+                        and (f.serves is None or terminal in f.serves))
+            if total > 1.0 + 1e-9:
+                raise ScenarioReferenceError(
+                    ("facilities",), f"{direction} facility shares for {terminal!r} add up to "
+                    f"{total:g}; a lorry passes at most one facility, so keep them at most 1")
     if sc.facilities and sc.behaviour_on:
         raise ScenarioReferenceError(
             ("behaviour", "enabled"), "the behaviour rule does not yet model lorries that "
@@ -619,15 +662,26 @@ def _check_facilities(sc: Scenario) -> None:
 
 
 def _check_decisions(sc: Scenario, direction: str, plan: HoldingPlan) -> None:
-    """One shared (``fifo``) queue per direction, and calls inside the horizon."""
-    fifo = [(i, a) for i, a in enumerate(plan.areas) if a.release == "fifo"]
-    for i, area in fifo[1:]:
-        if set(area.serves) != set(fifo[0][1].serves):
+    """One shared (``fifo`` or ``alternate``) queue per direction, released by one
+    rule, and calls inside the horizon."""
+    shared = [(i, a) for i, a in enumerate(plan.areas) if a.shared]
+    for i, area in shared[1:]:
+        first = shared[0][1]
+        if area.release != first.release:
+            raise ScenarioReferenceError(
+                ("holding", direction, "areas", i, "release"),
+                f"shared areas form one queue released one way: use release: {first.release} "
+                f"as {first.name!r} does")
+        if set(area.serves) != set(first.serves):
             raise ScenarioReferenceError(
                 ("holding", direction, "areas", i, "serves"),
-                f"fifo areas form one queue: serve {sorted(fifo[0][1].serves)} "
-                f"as {fifo[0][1].name!r} does",
+                f"{area.release} areas form one queue: serve {sorted(first.serves)} "
+                f"as {first.name!r} does",
             )
+        if area.release_lorries_per_hour != first.release_lorries_per_hour:
+            raise ScenarioReferenceError(
+                ("holding", direction, "areas", i, "release_lorries_per_hour"),
+                f"alternate areas form one queue: give the rates {first.name!r} gives")
     for i, area in enumerate(plan.areas):
         for k, moment in enumerate(area.decision.call_at if area.decision else []):
             if not 0 <= sc.minutes_after_start(moment) < sc.horizon:
