@@ -140,3 +140,38 @@ def test_a_per_person_stage_adds_each_persons_time_to_the_vehicles_own():
     people = np.array([1, 4, 50])
     minutes = _step_service(None, "dover", step, people, np.random.default_rng(1))  # type: ignore[arg-type]
     assert np.allclose(minutes * 60, 30 + 10 * people)
+
+
+def test_alternate_release_with_cars_keeps_rates_and_every_vehicle():
+    """A shared ``alternate`` Stack holds lorries only: with cars on the same roads each
+    terminal's lorries still leave at most at its rate, and every car is accounted for."""
+    from straits.scenario.loading import scenario_from_mapping
+    from tests.engine.invariants import check_records
+    from tests.engine.test_alternate_release import alternating, releases_while_in_force
+
+    rates = {"dover": 120.0, "dover-dunkirk": 60.0, "folkestone": 90.0}
+    data = alternating(rates).model_dump(mode="json", exclude_none=True)
+    data["terminals"]["dover"]["passenger_lane_metres"] = 600
+    data["passengers"] = {"hgv_lane_metres": 18, "classes": {"car": {
+        "lane_metres": 6, "people_per_vehicle": {"values": [2, 4], "weights": [1, 1]},
+        "southbound": {"vehicles_per_day": 400, "hour_of_day": [1] * 24,
+                       "day_of_week": [1] * 7,
+                       "shares": {"ferry": 1.0, "tunnel": 0.0, "ferry-dunkirk": 0.0}},
+        "stages": {"dover": [{"name": "tourist_border", "booths": 4,
+                              "service_time": {"distribution": "deterministic",
+                                               "value": "60s"}}]}}}}
+    scenario = scenario_from_mapping(data)
+    records = run_replication(scenario, seed=3)
+    check_records(records, scenario)
+    dr = records.directions["southbound"]
+    counted = releases_while_in_force(dr)
+    assert counted.any()
+    for name, rate in rates.items():
+        times = np.sort(dr.released_minutes[(dr.terminal == dr.layout.terminals.index(name))
+                                            & counted])
+        assert np.all(np.diff(times) >= 60.0 / rate - 1e-9), name
+    cars = dr.classes["car"]
+    assert cars.arrival_minutes.size > 0 and cars.crossed.sum() > 0
+    inside = ~np.isnan(cars.gate_entry_minutes)
+    assert np.all(cars.crossed <= inside)
+    assert np.all(cars.departure_minutes[cars.crossed] >= cars.gate_entry_minutes[cars.crossed])
