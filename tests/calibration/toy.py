@@ -22,6 +22,7 @@ from straits.pipeline import RunResult
 from straits.scenario import Scenario
 from straits.validation.targets import Target
 from tests.conftest import scenario_with
+from tests.theory import mmc_mean_wait_minutes
 
 TRUE_BOOTHS = 7
 SERVICE_MINUTES = 2.0
@@ -29,17 +30,6 @@ RHO = 0.85  # utilisation with the true booth count
 DOVER_PER_MINUTE = RHO * TRUE_BOOTHS / SERVICE_MINUTES
 FERRY_SHARE = 0.667
 BORDER_STAGE = 1  # uk_exit, french_border, check_in
-
-
-def erlang_c_wait(booths: int, per_minute: float, service_minutes: float) -> float:
-    """M/M/c mean wait in queue (Erlang C, by the Erlang B recursion)."""
-    offered = per_minute * service_minutes
-    blocking = 1.0
-    for k in range(1, booths + 1):
-        blocking = offered * blocking / (k + offered * blocking)
-    rho = offered / booths
-    waiting = blocking / (1.0 - rho * (1.0 - blocking))
-    return waiting / (booths / service_minutes - per_minute)
 
 
 def toy_scenario(name: str = "toy-mmc", per_minute: float = DOVER_PER_MINUTE) -> Scenario:
@@ -58,7 +48,7 @@ def toy_scenario(name: str = "toy-mmc", per_minute: float = DOVER_PER_MINUTE) ->
 
 def toy_target(scenario: str, booths: int, per_minute: float, key: str) -> Target:
     """The Erlang C wait with ``booths`` booths, published as if measured."""
-    theory = erlang_c_wait(booths, per_minute, SERVICE_MINUTES)
+    theory = mmc_mean_wait_minutes(booths, per_minute, SERVICE_MINUTES)
     return Target(key=key, scenario=scenario, quantity="mean wait at Dover's French border",
                   unit="minutes", measure=border_mean_wait, published_low=theory,
                   published_high=theory, published_text="Erlang C", facts="theory",

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from scipy.stats import poisson
 
 from straits.engine.kernels import fifo_multi_server, load_departures
+from tests.theory import erlang_c
 
 LORRIES = 4_000_000
 WARMUP_FRACTION = 0.1
@@ -50,15 +51,6 @@ def poisson_arrivals(rng: np.random.Generator, rate: float, n: int) -> np.ndarra
 def queue_waits(arrivals: np.ndarray, services: np.ndarray, booths: int) -> np.ndarray:
     start, _ = fifo_multi_server(arrivals, services, booths)
     return start - arrivals
-
-
-def erlang_c(booths: int, offered_load: float) -> float:
-    """Probability of waiting in M/M/c, via the numerically stable Erlang B recursion."""
-    blocking = 1.0
-    for k in range(1, booths + 1):
-        blocking = offered_load * blocking / (k + offered_load * blocking)
-    rho = offered_load / booths
-    return blocking / (1.0 - rho * (1.0 - blocking))
 
 
 def pollaczek_khinchine(rate: float, mean_service: float, second_moment: float) -> float:

@@ -61,6 +61,7 @@ _DEPARTURE = 2
 _ARRIVAL = 3
 _DECISION = 4
 _GATE_WAKE = 5
+_RELEASE_WAKE = 6
 
 
 class ClassInput(NamedTuple):
@@ -418,8 +419,9 @@ def simulate_direction(d, classes):
         if kind == _GATE_WAKE:
             terminal = -1 - done_lorry[0]
             heap_size = heap_pop(done_minutes, done_seq, done_lorry, heap_size)
-            if terminal >= n_terminals:
+            if terminal >= n_terminals:  # a lane of an alternate area may release again
                 release_wake_pending[terminal - n_terminals] = False
+                kind = _RELEASE_WAKE  # only that lane's gate moves: no need to open every gate
             else:
                 wake_pending[terminal] = False
             touched = (-1, -1)
@@ -649,7 +651,9 @@ def simulate_direction(d, classes):
         # holding: release the shared queue in order while the front lorry's terminal
         # has room (alternate: each terminal's lane in turn, one lorry per release gap);
         # after a decision or a metering wake-up, open every gate that can open
-        if alternate:
+        if alternate and _a_lane_may_move(now, lane_in_area, release_open_from,
+                                          release_wake_pending, count, near_lorries, inside,
+                                          buffer_lorries, gate_open_from):
             release_turn, heap_size, seq = _release_in_turn(
                 release_turn, now, lane_in_area, release_gap, release_open_from,
                 release_wake_pending, lorry_terminal, head, tail, count, next_in_queue,
@@ -757,6 +761,21 @@ def _start_service(g, now, n_terminals, step, stage_offset, stage_terminal, head
 
 
 @njit(cache=True)
+def _a_lane_may_move(now, lane_in_area, release_open_from, release_wake_pending, count,
+                     near_lorries, inside, buffer_lorries, gate_open_from):
+    """Whether :func:`_release_in_turn` has anything to do: a lane with lorries whose
+    gate has room, and either its gap has passed or no wake-up is set for it. (A cheap
+    test: the lanes stay full for days while their gates wait for room.)"""
+    for terminal in range(release_open_from.shape[0]):
+        if (count[lane_in_area + terminal] > 0
+                and (now >= release_open_from[terminal] or not release_wake_pending[terminal])
+                and _gate_has_room(terminal, now, count, near_lorries, inside, buffer_lorries,
+                                   gate_open_from)):
+            return True
+    return False
+
+
+@njit(cache=True)
 def _release_in_turn(turn, now, lane_in_area, release_gap, release_open_from,
                      release_wake_pending, lorry_terminal, head, tail, count, next_in_queue,
                      near_lorries, inside, buffer_lorries, gate_open_from, released_minutes,
@@ -764,7 +783,8 @@ def _release_in_turn(turn, now, lane_in_area, release_gap, release_open_from,
                      done_minutes, done_seq, done_lorry, heap_size, seq, gate):
     """``alternate`` release: starting with the terminal whose turn it is, release the
     front lorry of each terminal's lane whose gate has room and whose release gap has
-    passed (at most one each: the gap is positive), then wake the lanes the gap holds.
+    passed (at most one each: the gap is positive), then wake the lanes that only the gap
+    holds (a lane whose gate is full is looked at again by the event that makes room).
     ``gate``: the vehicle classes' gate state (None: lorries only)."""
     n_terminals = release_gap.shape[0]
     for i in range(n_terminals):
@@ -792,7 +812,9 @@ def _release_in_turn(turn, now, lane_in_area, release_gap, release_open_from,
         gate_moved[terminal] = True
     for terminal in range(n_terminals):
         if (count[lane_in_area + terminal] > 0 and release_open_from[terminal] > now
-                and not release_wake_pending[terminal]):
+                and not release_wake_pending[terminal] and _gate_has_room(
+                    terminal, now, count, near_lorries, inside, buffer_lorries,
+                    gate_open_from)):
             release_wake_pending[terminal] = True
             heap_size = heap_push(done_minutes, done_seq, done_lorry, heap_size,
                                   release_open_from[terminal], seq, -1 - n_terminals - terminal)

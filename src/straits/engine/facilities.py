@@ -51,7 +51,7 @@ def pass_facilities(scenario: Scenario, direction: str, arrival_minutes: np.ndar
         return None
     n = arrival_minutes.shape[0]
     which_ss, *service_ss = seed.spawn(1 + len(facilities))
-    draw = np.random.default_rng(which_ss).random(n)
+    draw = np.random.default_rng(which_ss).random((n,))
     facility, committed = _which_facility(scenario, direction, facilities, draw,
                                           planned_terminal)
     start = np.full(n, np.nan)
