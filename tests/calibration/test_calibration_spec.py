@@ -66,6 +66,8 @@ def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
      "not one of the spec's targets"),
     (("    sd: 20s\n", ""), "parameters[1].prior", "needs mean and sd"),
     (("replications", "replicates"), "replicates", "Extra inputs"),
+    (("replications: 3\n", "replications: 3\nsampler: cma\n"), "sampler",
+     "'tpe', 'cmaes' or 'prior'"),
 ])
 def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     path = tmp_path / "bad.yaml"
@@ -77,6 +79,13 @@ def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     assert f"{path}: {field}:" in result.stderr and hint in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_bad_sampler_flag_exits_2_naming_it(tmp_path: Path):
+    result = runner.invoke(app, ["calibrate", "--sampler", "cma-es", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "--sampler: 'cma-es' is not a sampler; choose one of tpe, cmaes, prior" in result.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_builtin_spec_exits_2():

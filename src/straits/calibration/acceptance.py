@@ -20,16 +20,10 @@ import numpy as np
 import yaml
 
 from straits import __version__
-from straits.calibration.evaluation import Evaluator
+from straits.calibration.evaluation import SPREAD_KPIS, Evaluator
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import Spec, value_node
 from straits.calibration.uncertainty import RESULT_FILE
-
-SPREAD_KPIS = (
-    "directions.southbound.delay_minutes.mean",
-    "directions.southbound.queue_peak_km",
-    "stack_or_brock.days_active",
-)
 
 
 @dataclass(frozen=True)

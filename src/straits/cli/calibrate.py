@@ -44,6 +44,9 @@ def calibrate_command(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the search and of the "
                                                          "replications (default: the spec's).")
                     ] = None,
+    sampler: Annotated[str | None, typer.Option(
+        help="The search after the prior draws: tpe, cmaes, or prior (ABC rejection "
+             "sampling) (default: the spec's).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for the study, the results store and the outputs "
              "(default: calibration-<spec>/). Rerun with the same folder to resume.")] = None,
@@ -64,7 +67,7 @@ def calibrate_command(
         from straits.calibration.spec import load_spec
         from straits.experiments.executors import WorkerLost
 
-        chosen = _with_flags(load_spec(spec), trials, replications, seed)
+        chosen = _with_flags(load_spec(spec), trials, replications, seed, sampler)
         folder = out or Path(f"calibration-{chosen.name}")
         if folder.exists() and not folder.is_dir():
             raise BadInput(f"--out: {str(folder)!r} is a file; give a folder")
@@ -88,8 +91,15 @@ def calibrate_command(
 
 
 def _with_flags(spec: Spec, trials: int | None, replications: int | None,
-                seed: int | None) -> Spec:
+                seed: int | None, sampler: str | None) -> Spec:
+    from straits.calibration.spec import SAMPLERS
+
     changes: dict[str, Any] = {}
+    if sampler is not None:
+        if sampler not in SAMPLERS:
+            raise BadInput(f"--sampler: {sampler!r} is not a sampler; choose one of "
+                           f"{', '.join(SAMPLERS)}")
+        changes["sampler"] = sampler
     if trials is not None:
         changes["trials"] = trials
     if replications is not None:
