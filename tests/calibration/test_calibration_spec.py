@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from straits.calibration.spec import builtin_specs, load_spec
+from straits.calibration.spec import builtin_specs, inherited_paths, load_spec
 from straits.cli import app
 from straits.validation.targets import TARGETS
 
@@ -101,3 +101,15 @@ def test_the_spec_in_docs_is_valid(tmp_path):
     path.write_text(example)
     spec = load_spec(path)
     assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}
+
+
+@pytest.mark.parametrize("rule_on", [True, False])
+def test_a_scenario_inherits_the_corridor_values_it_has_unless_it_sets_or_lacks_them(rule_on):
+    mapping = {"behaviour": {"enabled": rule_on, "booked_share": 0.9},
+               "terminals": {"dover": {"buffer_lorries": 400, "booths": 3}}}
+    corridor = {"behaviour.booked_share": 0.9, "terminals.dover.buffer_lorries": 400,
+                "terminals.dover.booths": 7, "holding.southbound.areas.stack.call": 250}
+    expected = ["terminals.dover.buffer_lorries"]  # booths: its own; holding: not there
+    if rule_on:  # the rule's values matter only where the rule runs
+        expected.insert(0, "behaviour.booked_share")
+    assert inherited_paths(mapping, corridor) == expected
