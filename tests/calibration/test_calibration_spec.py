@@ -50,6 +50,8 @@ def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
     assert (mean.kind, mean.low, mean.high, mean.mean, mean.sd) == ("duration", 1.5, 2.5, 2.0,
                                                                      pytest.approx(1 / 3))
     assert mean.scenario_value(1.75) == "105s"
+    assert mean.text("105s") == "105s" and mean.text("5415s") == "1.5h"  # tables: hours
+    assert booths.text(7) == "7"
     assert mean.from_unit(0.5) == pytest.approx(2.0)  # symmetric bounds: the median
     assert [t.key for t in spec.targets] == ["checks-2min", "checks-plus1"]
     assert spec.weights == {"checks-2min": 1.0, "checks-plus1": 2.0}

@@ -178,8 +178,8 @@ def fit_markdown(summary: Summary) -> str:
                      f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
     lines += ["", "| parameter | corridor | best | accepted range |", "|---|---|---|---|"]
     for p in summary.spec.parameters:
-        low, high = summary.ranges.get(p.path, ("—", "—"))
-        lines.append(f"| `{p.path}` | {p.corridor_value} | {best.values[p.path]} "
+        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
+        lines.append(f"| `{p.path}` | {p.text(p.corridor_value)} | {p.text(best.values[p.path])} "
                      f"| {low} to {high} |")
     return "\n".join(lines) + "\n"
 

@@ -96,6 +96,13 @@ class Parameter:
             return format_minutes(round(x * 60, 1) / 60)
         return float(f"{x:.4g}")  # four significant digits: finer than any target can tell
 
+    def text(self, value: Any) -> str:
+        """A scenario value as tables show it: durations of an hour or more in hours
+        (the corridor file keeps the exact value)."""
+        if self.kind == "duration" and parse_minutes(value) >= 60:
+            return f"{parse_minutes(value) / 60:.1f}h"
+        return str(value)
+
     def search_value(self, value: Any) -> float:
         """The search value of a scenario value (the inverse of :meth:`scenario_value`)."""
         return parse_minutes(value) if self.kind == "duration" else float(value)

@@ -142,7 +142,7 @@ def _cross_validate(spec: Spec, folder: Path, results: ResultsStore, executor: E
                                spec.trials,
                                lambda name, r: status.update(_progress(f"without {name}: ", r,
                                                                        spec.trials)))
-    table = folds_markdown(folds)
+    table = folds_markdown(folds, spec)
     (folder / "cross-validation.md").write_text(table, encoding="utf-8")
     events, targets = pass_rates(folds)
     data = {"spec": spec.name, "trials_per_fold": spec.trials, "event_pass_rate": events,
@@ -195,8 +195,8 @@ def _print_fit(summary: Summary) -> None:
     for column in ("path", "corridor", "best", "accepted range"):
         values.add_column(column, overflow="fold")
     for p in summary.spec.parameters:
-        low, high = summary.ranges.get(p.path, ("—", "—"))
-        values.add_row(p.path, str(p.corridor_value), str(best.values[p.path]),
+        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
+        values.add_row(p.path, p.text(p.corridor_value), p.text(best.values[p.path]),
                        f"{low} to {high}")
     console.print(values)
     if not summary.accepted:
