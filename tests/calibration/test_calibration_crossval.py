@@ -48,5 +48,5 @@ def test_events_that_agree_predict_each_other_and_a_false_one_fails(tmp_path, se
     assert [f.fitted_on for f in folds] == [["toy-busy"], ["toy-mmc"]]
     assert folds[0].best.values == {"terminals.dover.stages.french_border.booths": second_booths}
     assert pass_rates(folds) == (expected_rate, expected_rate)
-    table = folds_markdown(folds)
+    table = folds_markdown(folds, spec)
     assert "| `toy-mmc` |" in table and f"({expected_rate:.0%})" in table

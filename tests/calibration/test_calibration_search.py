@@ -80,6 +80,22 @@ def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path
     assert best_trial(one).values == best_trial(two).values
 
 
+def test_cmaes_gives_the_same_trials_on_one_and_two_workers(tmp_path):
+    spec = toy_spec(tmp_path, TOY_SPEC + "sampler: cmaes\n")
+    one = calibrate_toy(tmp_path / "one", spec)
+    executor = make_executor(2)
+    try:
+        two = calibrate_toy(tmp_path / "two", spec, executor)
+    finally:
+        executor.close()
+    assert _trial_values(one) == _trial_values(two)
+    study = optuna.load_study(study_name="calibration",
+                              storage=f"sqlite:///{tmp_path / 'one' / STUDY_FILE}")
+    searched = [t for t in study.trials if t.number >= spec.startup_trials]
+    assert searched and all("cma:generation" in t.system_attrs for t in searched)  # CMA-ES
+    assert best_trial(one).values[BOOTHS] == TRUE_BOOTHS
+
+
 _RUN_TOY = """
 import sys
 from pathlib import Path

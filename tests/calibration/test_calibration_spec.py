@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from straits.calibration.spec import builtin_specs, load_spec
+from straits.calibration.spec import builtin_specs, inherited_paths, load_spec
 from straits.cli import app
 from straits.validation.targets import TARGETS
 
@@ -50,6 +50,8 @@ def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
     assert (mean.kind, mean.low, mean.high, mean.mean, mean.sd) == ("duration", 1.5, 2.5, 2.0,
                                                                      pytest.approx(1 / 3))
     assert mean.scenario_value(1.75) == "105s"
+    assert mean.text("105s") == "105s" and mean.text("5415s") == "1.5h"  # tables: hours
+    assert booths.text(7) == "7"
     assert mean.from_unit(0.5) == pytest.approx(2.0)  # symmetric bounds: the median
     assert [t.key for t in spec.targets] == ["checks-2min", "checks-plus1"]
     assert spec.weights == {"checks-2min": 1.0, "checks-plus1": 2.0}
@@ -66,6 +68,8 @@ def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
      "not one of the spec's targets"),
     (("    sd: 20s\n", ""), "parameters[1].prior", "needs mean and sd"),
     (("replications", "replicates"), "replicates", "Extra inputs"),
+    (("replications: 3\n", "replications: 3\nsampler: cma\n"), "sampler",
+     "'tpe', 'cmaes' or 'prior'"),
 ])
 def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     path = tmp_path / "bad.yaml"
@@ -77,6 +81,13 @@ def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     assert f"{path}: {field}:" in result.stderr and hint in result.stderr, result.stderr
     assert "Traceback" not in result.output
     assert not (tmp_path / "out").exists()  # refused before any work
+
+
+def test_bad_sampler_flag_exits_2_naming_it(tmp_path: Path):
+    result = runner.invoke(app, ["calibrate", "--sampler", "cma-es", "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2, result.output
+    assert "--sampler: 'cma-es' is not a sampler; choose one of tpe, cmaes, prior" in result.stderr
+    assert not (tmp_path / "o").exists()
 
 
 def test_unknown_builtin_spec_exits_2():
@@ -92,3 +103,15 @@ def test_the_spec_in_docs_is_valid(tmp_path):
     path.write_text(example)
     spec = load_spec(path)
     assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}
+
+
+@pytest.mark.parametrize("rule_on", [True, False])
+def test_a_scenario_inherits_the_corridor_values_it_has_unless_it_sets_or_lacks_them(rule_on):
+    mapping = {"behaviour": {"enabled": rule_on, "booked_share": 0.9},
+               "terminals": {"dover": {"buffer_lorries": 400, "booths": 3}}}
+    corridor = {"behaviour.booked_share": 0.9, "terminals.dover.buffer_lorries": 400,
+                "terminals.dover.booths": 7, "holding.southbound.areas.stack.call": 250}
+    expected = ["terminals.dover.buffer_lorries"]  # booths: its own; holding: not there
+    if rule_on:  # the rule's values matter only where the rule runs
+        expected.insert(0, "behaviour.booked_share")
+    assert inherited_paths(mapping, corridor) == expected

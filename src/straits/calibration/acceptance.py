@@ -20,16 +20,10 @@ import numpy as np
 import yaml
 
 from straits import __version__
-from straits.calibration.evaluation import Evaluator
+from straits.calibration.evaluation import SPREAD_KPIS, Evaluator
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import Spec, value_node
 from straits.calibration.uncertainty import RESULT_FILE
-
-SPREAD_KPIS = (
-    "directions.southbound.delay_minutes.mean",
-    "directions.southbound.queue_peak_km",
-    "stack_or_brock.days_active",
-)
 
 
 @dataclass(frozen=True)
@@ -184,8 +178,8 @@ def fit_markdown(summary: Summary) -> str:
                      f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
     lines += ["", "| parameter | corridor | best | accepted range |", "|---|---|---|---|"]
     for p in summary.spec.parameters:
-        low, high = summary.ranges.get(p.path, ("—", "—"))
-        lines.append(f"| `{p.path}` | {p.corridor_value} | {best.values[p.path]} "
+        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
+        lines.append(f"| `{p.path}` | {p.text(p.corridor_value)} | {p.text(best.values[p.path])} "
                      f"| {low} to {high} |")
     return "\n".join(lines) + "\n"
 

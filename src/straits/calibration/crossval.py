@@ -67,13 +67,13 @@ def pass_rates(folds: list[Fold]) -> tuple[float, float]:
             sum(f.passed for f in fits) / len(fits) if fits else 0.0)
 
 
-def folds_markdown(folds: list[Fold]) -> str:
+def folds_markdown(folds: list[Fold], spec: Spec) -> str:
     """The cross-validation table (docs/validation.md)."""
     lines = ["| left out | fitted values (best of the other events) | target | predicted "
              "| pass band | result |", "|---|---|---|---|---|---|"]
     for fold in folds:
-        values = ", ".join(f"{p.rsplit('.', 2)[-2]}.{p.rsplit('.', 1)[-1]}={v}"
-                           for p, v in fold.best.values.items())
+        values = ", ".join(f"{p.path.rsplit('.', 2)[-2]}.{p.path.rsplit('.', 1)[-1]}="
+                           f"{p.text(fold.best.values[p.path])}" for p in spec.parameters)
         for i, (key, f) in enumerate(fold.predicted.items()):
             lines.append(f"| {f'`{fold.scenario}`' if i == 0 else ''} | {values if i == 0 else ''} "
                          f"| {key} | {_n(f.mean)} | {_n(f.band_low)}–{_n(f.band_high)} "

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from straits.calibration.objective import Fit, fit
-from straits.calibration.spec import Spec
+from straits.calibration.spec import Spec, inherited_paths
 from straits.experiments.ensemble import (
     Experiment,
     make_point,
@@ -33,7 +33,7 @@ from straits.experiments.ensemble import (
 from straits.experiments.executors import Executor
 from straits.experiments.statistics import KpiStatistics, experiment_statistics
 from straits.experiments.store import ResultsStore
-from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
+from straits.experiments.sweep import apply_overrides, scenario_mapping
 from straits.experiments.tasks import Task, TaskResult
 from straits.pipeline import RunResult
 from straits.scenario import Scenario, load_scenario
@@ -41,6 +41,13 @@ from straits.validation.measures import Measure
 
 TARGET_KPI = "target."
 KIND = "calibration"
+# the run's own KPIs a calibration reads (the spread over the accepted set); the rest are
+# not stored, which keeps the coordinator's writes small
+SPREAD_KPIS = (
+    "directions.southbound.delay_minutes.mean",
+    "directions.southbound.queue_peak_km",
+    "stack_or_brock.days_active",
+)
 
 
 def seed_key(seed: int) -> str:
@@ -59,17 +66,19 @@ def measure_targets(measures: tuple[tuple[str, Measure], ...],
 
 def with_targets(result: TaskResult) -> TaskResult:
     """The result as stored: its target measures as KPI rows (so a resumed calibration
-    reads them back), and only the totals of its holding series, as calibration runs
-    are read for their numbers, not their bands."""
+    reads them back), and of the rest only what a calibration reads (the spread KPIs
+    and the totals of the holding series: calibration runs are read for their
+    numbers, not their bands)."""
     series = result.series
     totals = [i for i, kind in enumerate(series.kinds) if kind == "total"]
     series = replace(series, directions=[series.directions[i] for i in totals],
                      places=[series.places[i] for i in totals], kinds=["total"] * len(totals),
                      lorries=series.lorries[totals], km=series.km[totals])
-    names = list(result.measured)
-    values = np.fromiter(result.measured.values(), dtype=np.float64, count=len(names))
-    return replace(result, kpi_names=result.kpi_names + names,
-                   kpi_values=np.concatenate([result.kpi_values, values]), series=series)
+    kept = [i for i, name in enumerate(result.kpi_names) if name in SPREAD_KPIS]
+    names = [result.kpi_names[i] for i in kept] + list(result.measured)
+    values = np.concatenate([result.kpi_values[kept],
+                             np.fromiter(result.measured.values(), dtype=np.float64)])
+    return replace(result, kpi_names=names, kpi_values=values, series=series)
 
 
 @dataclass(frozen=True)
@@ -94,17 +103,13 @@ class Evaluator:
         supplied = scenarios or {}
         names = list(dict.fromkeys(t.scenario for t in spec.targets))
         self.mappings = {n: scenario_mapping(supplied.get(n) or load_scenario(n)) for n in names}
-        self.inherited = {n: self._inherited(m) for n, m in self.mappings.items()}
+        corridor_values = {p.path: p.corridor_value for p in spec.parameters}
+        self.inherited = {n: inherited_paths(m, corridor_values) for n, m in self.mappings.items()}
         # every target of a scenario is measured, so stored runs serve any spec or fold
         self.measures = {n: partial(measure_targets, tuple((t.key, t.measure)
                                                            for t in spec.catalogue
                                                            if t.scenario == n))
                          for n in names}
-
-    def _inherited(self, mapping: dict[str, Any]) -> list[str]:
-        """The free paths a scenario takes from the corridor (not those it sets itself)."""
-        return [p.path for p in self.spec.parameters
-                if read_path(mapping, p.path) == p.corridor_value]
 
     def experiment(self, values: dict[str, Any], replications: int,
                    names: list[str] | None = None) -> Experiment:

@@ -2,8 +2,10 @@
 
 * Trials ``0 .. startup-1`` are draws from the prior (a scrambled Halton sequence
   through each prior's quantiles); later trials come from TPE (multivariate, constant
-  liar for batches). With ``sampler: prior`` every trial is a prior draw: plain
-  ABC rejection sampling.
+  liar for batches) or, with ``sampler: cmaes``, CMA-ES (optuna's CmaEsSampler: it
+  starts at the centre of the bounds, tells a generation once its population has
+  finished, and rounds whole numbers as optuna does). With ``sampler: prior`` every
+  trial is a prior draw: plain ABC rejection sampling.
 * Each trial's sampler is seeded from the spec's seed and the trial number, and
   trials are asked in fixed batches, so the sequence of candidates depends on
   the spec alone, never on the number of workers, and a resumed study proposes
@@ -144,6 +146,9 @@ def _sampler(spec: Spec, number: int, prior_draws: int) -> optuna.samplers.BaseS
     seed = _trial_seed(spec.seed, number)
     if number < prior_draws:  # the enqueued prior draw fixes every value
         return optuna.samplers.RandomSampler(seed=seed)
+    if spec.sampler == "cmaes":  # its state lives in the study's trials, so a fresh one resumes
+        return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=0,
+                                            warn_independent_sampling=False)
     return optuna.samplers.TPESampler(seed=seed, n_startup_trials=0, multivariate=True,
                                       constant_liar=True)
 

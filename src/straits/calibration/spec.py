@@ -13,7 +13,7 @@ import math
 from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
@@ -27,6 +27,9 @@ from straits.scenario.units import format_minutes, parse_minutes
 from straits.validation.targets import TARGETS, Target
 
 _BUILTIN_PACKAGE = "straits.calibration"
+# the search after the prior draws (docs/calibration.md); prior: every trial a prior draw
+Sampler = Literal["tpe", "cmaes", "prior"]
+SAMPLERS: tuple[str, ...] = get_args(Sampler)
 
 
 class ParameterSpec(BaseModel):
@@ -57,7 +60,7 @@ class SpecModel(BaseModel):
     trials: int = Field(200, ge=1, le=100_000)
     startup_trials: int = Field(20, ge=0, le=100_000)
     batch: int = Field(4, ge=1, le=1000)
-    sampler: Literal["tpe", "prior"] = "tpe"
+    sampler: Sampler = "tpe"
     seed: int = Field(2015, ge=0)
 
     @model_validator(mode="after")
@@ -92,6 +95,13 @@ class Parameter:
         if self.kind == "duration":  # whole tenths of a second
             return format_minutes(round(x * 60, 1) / 60)
         return float(f"{x:.4g}")  # four significant digits: finer than any target can tell
+
+    def text(self, value: Any) -> str:
+        """A scenario value as tables show it: durations of an hour or more in hours
+        (the corridor file keeps the exact value)."""
+        if self.kind == "duration" and parse_minutes(value) >= 60:
+            return f"{parse_minutes(value) / 60:.1f}h"
+        return str(value)
 
     def search_value(self, value: Any) -> float:
         """The search value of a scenario value (the inverse of :meth:`scenario_value`)."""
@@ -235,6 +245,27 @@ def _corridor_text(name: str) -> str:
     if path.suffix in {".yaml", ".yml"} or len(path.parts) > 1:
         return path.read_text(encoding="utf-8")
     return builtin_text(name)
+
+
+def inherited_paths(mapping: dict[str, Any], corridor_values: dict[str, Any]) -> list[str]:
+    """The free paths a scenario takes from the corridor.
+
+    A path the scenario sets itself, or lacks (a holding plan of its own), keeps the
+    scenario's value. The behaviour rule's values are left out where the rule is off:
+    they change nothing there, and leaving them out keeps the scenario (and its stored
+    runs) the same whatever they are.
+    """
+    rule_off = not (mapping.get("behaviour") or {}).get("enabled", False)
+    paths = []
+    for path, value in corridor_values.items():
+        if rule_off and path.startswith("behaviour."):
+            continue
+        try:
+            if read_path(mapping, path) == value:
+                paths.append(path)
+        except ScenarioError:
+            continue
+    return paths
 
 
 def value_node(root: yaml.Node | None, path: str) -> yaml.ScalarNode | None:

@@ -16,10 +16,11 @@ from typing import Any
 
 import numpy as np
 
+from straits.calibration.spec import inherited_paths
 from straits.experiments.ensemble import Experiment, make_point
 from straits.experiments.statistics import KpiStatistics, describe
 from straits.experiments.store import ResultsStore
-from straits.experiments.sweep import apply_overrides, read_path, scenario_mapping
+from straits.experiments.sweep import apply_overrides, scenario_mapping
 from straits.scenario import Scenario, ScenarioError, scenario_hash
 
 RESULT_FILE = "calibration.json"  # written by straits.calibration.acceptance
@@ -67,8 +68,7 @@ def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
     """
     key = scenario_hash(scenario)
     mapping = scenario_mapping(scenario)
-    inherited = [path for path, value in accepted.corridor_values.items()
-                 if read_path(mapping, path) == value]
+    inherited = inherited_paths(mapping, accepted.corridor_values)
     points = []
     for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key)):
         own = {path: v[path] for path in inherited}

@@ -44,6 +44,9 @@ def calibrate_command(
     seed: Annotated[int | None, typer.Option(min=0, help="Seed of the search and of the "
                                                          "replications (default: the spec's).")
                     ] = None,
+    sampler: Annotated[str | None, typer.Option(
+        help="The search after the prior draws: tpe, cmaes, or prior (ABC rejection "
+             "sampling) (default: the spec's).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for the study, the results store and the outputs "
              "(default: calibration-<spec>/). Rerun with the same folder to resume.")] = None,
@@ -65,7 +68,7 @@ def calibrate_command(
         from straits.experiments.executors import WorkerLost
         from straits.scenario import load_scenario
 
-        chosen = _with_flags(load_spec(spec), trials, replications, seed)
+        chosen = _with_flags(load_spec(spec), trials, replications, seed, sampler)
         names = dict.fromkeys(t.scenario for t in chosen.targets)
         check_budget([load_scenario(n) for n in names], chosen.refine_replications)
         folder = out or Path(f"calibration-{chosen.name}")
@@ -91,8 +94,15 @@ def calibrate_command(
 
 
 def _with_flags(spec: Spec, trials: int | None, replications: int | None,
-                seed: int | None) -> Spec:
+                seed: int | None, sampler: str | None) -> Spec:
+    from straits.calibration.spec import SAMPLERS
+
     changes: dict[str, Any] = {}
+    if sampler is not None:
+        if sampler not in SAMPLERS:
+            raise BadInput(f"--sampler: {sampler!r} is not a sampler; choose one of "
+                           f"{', '.join(SAMPLERS)}")
+        changes["sampler"] = sampler
     if trials is not None:
         changes["trials"] = trials
     if replications is not None:
@@ -135,7 +145,7 @@ def _cross_validate(spec: Spec, folder: Path, results: ResultsStore, executor: E
                                spec.trials,
                                lambda name, r: status.update(_progress(f"without {name}: ", r,
                                                                        spec.trials)))
-    table = folds_markdown(folds)
+    table = folds_markdown(folds, spec)
     (folder / "cross-validation.md").write_text(table, encoding="utf-8")
     events, targets = pass_rates(folds)
     data = {"spec": spec.name, "trials_per_fold": spec.trials, "event_pass_rate": events,
@@ -188,8 +198,8 @@ def _print_fit(summary: Summary) -> None:
     for column in ("path", "corridor", "best", "accepted range"):
         values.add_column(column, overflow="fold")
     for p in summary.spec.parameters:
-        low, high = summary.ranges.get(p.path, ("—", "—"))
-        values.add_row(p.path, str(p.corridor_value), str(best.values[p.path]),
+        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
+        values.add_row(p.path, p.text(p.corridor_value), p.text(best.values[p.path]),
                        f"{low} to {high}")
     console.print(values)
     if not summary.accepted:
