@@ -23,6 +23,7 @@ def _row(scenario: str, key: str):
     ("dover-checks-2018-plus1", "checks-plus1"),       # F5.1: ~20 miles
     ("dover-checks-2018-plus2", "checks-plus2"),       # F5.1, F5.2: 17-29.3 miles
     ("rwcs-2021", "rwcs-peak-queue"),                  # F5.3: 6,500-7,000 lorries
+    ("dover-easter-2023", "easter-2023-coaches"),      # F6.6: coach delays of 5-6 h
 ])
 def test_headline_quantity_is_in_its_published_range(scenario, key):
     row = _row(scenario, key)
