@@ -7,8 +7,8 @@ compiled loop sees only typed arrays.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import numpy as np
 
@@ -34,6 +34,82 @@ from straits.engine.event_loop import (
 )
 from straits.engine.timetable import headway_minutes, route_departures
 from straits.scenario.schema import FerryRoute, Scenario
+
+
+class StageScheduleFields(TypedDict):
+    """The stage-schedule fields of a ``DirectionInput``."""
+
+    booths_initial: np.ndarray
+    booth_change_minutes: np.ndarray
+    booth_change_count: np.ndarray
+    booth_change_offset: np.ndarray
+    speed_change_minutes: np.ndarray
+    speed_multiplier: np.ndarray
+    speed_added_minutes: np.ndarray
+    turn_back_share: np.ndarray
+    speed_change_offset: np.ndarray
+
+
+@dataclass
+class StageSchedules:
+    """Each stage's booth and service-speed changes, flattened in stage order for the loop.
+
+    One builder for the lorries' stages and the passenger classes' own banks, so both
+    reach the loop laid out the same way.
+    """
+
+    booths_initial: list[int] = field(default_factory=list)
+    change_minutes: list[float] = field(default_factory=list)
+    change_booths: list[int] = field(default_factory=list)
+    change_offset: list[int] = field(default_factory=lambda: [0])
+    speed_minutes: list[float] = field(default_factory=list)
+    speed_multiplier: list[float] = field(default_factory=list)
+    speed_added: list[float] = field(default_factory=list)
+    turn_back_share: list[float] = field(default_factory=list)
+    speed_offset: list[int] = field(default_factory=lambda: [0])
+
+    @classmethod
+    def of(cls, built: DirectionInput) -> StageSchedules:
+        """Continue the schedules of a built direction (to append more stages)."""
+        return cls(list(built.booths_initial), list(built.booth_change_minutes),
+                   list(built.booth_change_count), list(built.booth_change_offset),
+                   list(built.speed_change_minutes), list(built.speed_multiplier),
+                   list(built.speed_added_minutes), list(built.turn_back_share),
+                   list(built.speed_change_offset))
+
+    def add(self, windows: list[Window], terminal: str, stage: str, booths: int,
+            turns_back: bool = True) -> tuple[int, list[tuple[float, int]]]:
+        """Append one stage; its initial booths and booth changes (for the booth log).
+
+        ``turns_back=False`` keeps a turn-back window's speed change but not its share
+        (turn-backs are for lorries' papers).
+        """
+        initial, changes = booth_schedule(windows, terminal, stage, booths)
+        self.booths_initial.append(initial)
+        self.change_minutes.extend(m for m, _ in changes)
+        self.change_booths.extend(b for _, b in changes)
+        self.change_offset.append(len(self.change_minutes))
+        times, multiplier, added, turn_back = speed_schedule(windows, terminal, stage)
+        self.speed_minutes.extend(times)
+        self.speed_multiplier.extend(multiplier)
+        self.speed_added.extend(added)
+        self.turn_back_share.extend(turn_back if turns_back else [0.0] * len(turn_back))
+        self.speed_offset.append(len(self.speed_minutes))
+        return initial, changes
+
+    def fields(self) -> StageScheduleFields:
+        """The loop's stage-schedule fields of a ``DirectionInput``."""
+        return {
+            "booths_initial": np.array(self.booths_initial, dtype=np.int64),
+            "booth_change_minutes": np.array(self.change_minutes, dtype=float),
+            "booth_change_count": np.array(self.change_booths, dtype=np.int64),
+            "booth_change_offset": np.array(self.change_offset, dtype=np.int64),
+            "speed_change_minutes": np.array(self.speed_minutes, dtype=float),
+            "speed_multiplier": np.array(self.speed_multiplier, dtype=float),
+            "speed_added_minutes": np.array(self.speed_added, dtype=float),
+            "turn_back_share": np.array(self.turn_back_share, dtype=float),
+            "speed_change_offset": np.array(self.speed_offset, dtype=np.int64),
+        }
 
 
 @dataclass(frozen=True)
@@ -90,31 +166,13 @@ def build_direction(
         elif rows.size:  # only the lorries that can reach this terminal
             service[rows, g] = spec.service_time.sample(rng, rows.size)
 
-    booths0: list[int] = []
-    change_minutes: list[float] = []
-    change_booths: list[int] = []
-    change_offset = [0]
-    speed_minutes: list[float] = []
-    speed_multiplier: list[float] = []
-    speed_added: list[float] = []
-    speed_turn_back: list[float] = []
-    speed_offset = [0]
+    schedules = StageSchedules()
     booth_log = []
     for terminal in terminals:
         for st in scenario.terminals[terminal].stages:
-            initial, changes = booth_schedule(windows, terminal, st.name, st.booths)
-            booths0.append(initial)
+            initial, changes = schedules.add(windows, terminal, st.name, st.booths)
             booth_log.append((terminal, st.name, 0.0, initial))
             booth_log.extend((terminal, st.name, m, b) for m, b in changes)
-            change_minutes.extend(m for m, _ in changes)
-            change_booths.extend(b for _, b in changes)
-            change_offset.append(len(change_minutes))
-            times, mult, add, turn_back = speed_schedule(windows, terminal, st.name)
-            speed_minutes.extend(times)
-            speed_multiplier.extend(mult)
-            speed_added.extend(add)
-            speed_turn_back.extend(turn_back)
-            speed_offset.append(len(speed_minutes))
 
     dep_minutes, dep_cap, dep_sched, dep_vessel, dep_off = [], [], [], [], [0]
     crossing, free_flow, half_headway = [], [], []
@@ -148,16 +206,9 @@ def build_direction(
                                 dtype=np.int64),
         n_stages=n_stages,
         stage_offset=stage_offset,
-        booths_initial=np.array(booths0, dtype=np.int64),
-        booth_change_minutes=np.array(change_minutes, dtype=float),
-        booth_change_count=np.array(change_booths, dtype=np.int64),
-        booth_change_offset=np.array(change_offset, dtype=np.int64),
-        speed_change_minutes=np.array(speed_minutes, dtype=float),
-        speed_multiplier=np.array(speed_multiplier, dtype=float),
-        speed_added_minutes=np.array(speed_added, dtype=float),
-        turn_back_share=np.array(speed_turn_back, dtype=float),
-        turn_back_uniform=_turn_back_draws(speed_turn_back, n, len(stage_specs), turn_back_ss),
-        speed_change_offset=np.array(speed_offset, dtype=np.int64),
+        turn_back_uniform=_turn_back_draws(schedules.turn_back_share, n, len(stage_specs),
+                                           turn_back_ss),
+        **schedules.fields(),
         departure_minutes=np.concatenate(dep_minutes),
         departure_capacity=np.concatenate(dep_cap).astype(np.int64),
         departure_offset=np.array(dep_off, dtype=np.int64),

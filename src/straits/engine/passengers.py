@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from straits.engine.corridor import StageSchedules
 from straits.engine.demand import (
     calendar_factors,
     minutes_to_the_next_hour,
@@ -23,9 +24,7 @@ from straits.engine.demand import (
 from straits.engine.disruptions import (
     Window,
     apply_to_departures,
-    booth_schedule,
     demand_edges_and_factor,
-    speed_schedule,
 )
 from straits.engine.event_loop import ClassInput, DirectionInput
 from straits.engine.timetable import Departures, route_departures
@@ -146,13 +145,7 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
     g_lorries = lorries.booths_initial.shape[0]
 
     # the passenger classes' own banks, appended after the lorries' stages
-    booths0 = list(lorries.booths_initial)
-    b_min, b_count, b_off = list(lorries.booth_change_minutes), list(
-        lorries.booth_change_count), list(lorries.booth_change_offset)
-    s_min, s_mul, s_add, s_tb = (list(lorries.speed_change_minutes),
-                                 list(lorries.speed_multiplier),
-                                 list(lorries.speed_added_minutes), list(lorries.turn_back_share))
-    s_off = list(lorries.speed_change_offset)
+    schedules = StageSchedules.of(lorries)
     path_offset = np.zeros(n_terminals * n_classes, dtype=np.int64)
     path_length = np.zeros(n_terminals * n_classes, dtype=np.int64)
     path_stage: list[int] = []
@@ -169,20 +162,10 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
                     if step.shared_with_hgv:
                         path_stage.append(first + lorry_stage_names.index(step.name))
                         continue
-                    path_stage.append(len(booths0))
-                    initial, changes = booth_schedule(windows, tname, step.name, step.booths or 0)
-                    booths0.append(initial)
-                    b_min.extend(m for m, _ in changes)
-                    b_count.extend(b for _, b in changes)
-                    b_off.append(len(b_min))
-                    times, mult, add, tb = speed_schedule(windows, tname, step.name)
-                    s_min.extend(times)
-                    s_mul.extend(mult)
-                    s_add.extend(add)
-                    s_tb.extend([0.0] * len(tb))  # turn-backs are for lorries' papers
-                    s_off.append(len(s_min))
+                    path_stage.append(len(schedules.booths_initial))
+                    schedules.add(windows, tname, step.name, step.booths or 0, turns_back=False)
             path_length[p] = len(path_stage) - path_offset[p]
-    g_total = len(booths0)
+    g_total = len(schedules.booths_initial)
 
     # every vehicle, lorries first, then each class; merged by time reached
     reached = [lorry_reached_minutes] + [d.arrival_minutes for d in draws]
@@ -219,16 +202,8 @@ def merge_classes(scenario: Scenario, direction: str, lorries: DirectionInput,
         choice_uniform=np.concatenate([lorries.choice_uniform, pad])[order],
         captive_uniform=np.concatenate([lorries.captive_uniform, pad])[order],
         base_service_minutes=service[order],
-        booths_initial=np.array(booths0, dtype=np.int64),
-        booth_change_minutes=np.array(b_min, dtype=float),
-        booth_change_count=np.array(b_count, dtype=np.int64),
-        booth_change_offset=np.array(b_off, dtype=np.int64),
-        speed_change_minutes=np.array(s_min, dtype=float),
-        speed_multiplier=np.array(s_mul, dtype=float),
-        speed_added_minutes=np.array(s_add, dtype=float),
-        turn_back_share=np.array(s_tb, dtype=float),
+        **schedules.fields(),
         turn_back_uniform=turn_back[order] if drawn else turn_back,
-        speed_change_offset=np.array(s_off, dtype=np.int64),
         departure_minutes=dep_minutes,
         departure_capacity=dep_units,
         departure_offset=dep_offset,
