@@ -6,7 +6,14 @@ import json
 
 import yaml
 
-from straits.calibration.acceptance import best_trial, fitted_corridor, summarise, write_results
+from straits.calibration.acceptance import (
+    accepted_range_text,
+    best_trial,
+    fit_markdown,
+    fitted_corridor,
+    summarise,
+    write_results,
+)
 from straits.calibration.objective import fit
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import load_spec
@@ -69,3 +76,16 @@ def test_results_folder_holds_json_corridor_and_table(tmp_path):
     assert data["best"]["trial"] == 2 and len(data["accepted"]) == 2
     assert data["accepted_ranges"][DOVER] == [7, 8]
     assert "| checks-2min |" in written[2].read_text()
+
+
+def test_with_nothing_accepted_the_table_shows_no_range_and_still_names_every_parameter():
+    spec, trials = _trials()
+    failing = [_trial(spec, 0, trials[0].values, {"strike-stack-days": 40.0})]
+    summary = summarise(spec, failing, None)
+    assert summary.accepted == [] and summary.ranges == {}
+    table = fit_markdown(summary)
+    durations = [p for p in spec.parameters if p.kind == "duration"]
+    assert durations  # the shipped spec has durations, whose text once failed on "—"
+    for p in spec.parameters:
+        assert f"| `{p.path}` |" in table
+        assert accepted_range_text(summary, p) == "—"

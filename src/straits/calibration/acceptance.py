@@ -22,7 +22,7 @@ import yaml
 from straits import __version__
 from straits.calibration.evaluation import SPREAD_KPIS, Evaluator
 from straits.calibration.search import TrialResult
-from straits.calibration.spec import Spec, value_node
+from straits.calibration.spec import Parameter, Spec, value_node
 from straits.calibration.uncertainty import RESULT_FILE
 
 
@@ -178,10 +178,17 @@ def fit_markdown(summary: Summary) -> str:
                      f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
     lines += ["", "| parameter | corridor | best | accepted range |", "|---|---|---|---|"]
     for p in summary.spec.parameters:
-        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
         lines.append(f"| `{p.path}` | {p.text(p.corridor_value)} | {p.text(best.values[p.path])} "
-                     f"| {low} to {high} |")
+                     f"| {accepted_range_text(summary, p)} |")
     return "\n".join(lines) + "\n"
+
+
+def accepted_range_text(summary: Summary, parameter: Parameter) -> str:
+    """A parameter's accepted range as tables show it; "—" when nothing was accepted."""
+    if parameter.path not in summary.ranges:
+        return "—"
+    low, high = (parameter.text(v) for v in summary.ranges[parameter.path])
+    return f"{low} to {high}"
 
 
 def _scalar(value: Any) -> str:

@@ -181,6 +181,8 @@ def _number(value: float) -> str:
 
 
 def _print_fit(summary: Summary) -> None:
+    from straits.calibration.acceptance import accepted_range_text
+
     best = summary.best
     table = Table(title=f"Best of {len(summary.trials)} trials: trial {best.number}, score "
                         f"{best.score:.3f} ({best.replications} replications per scenario)")
@@ -198,9 +200,8 @@ def _print_fit(summary: Summary) -> None:
     for column in ("path", "corridor", "best", "accepted range"):
         values.add_column(column, overflow="fold")
     for p in summary.spec.parameters:
-        low, high = (p.text(v) for v in summary.ranges.get(p.path, ("—", "—")))
         values.add_row(p.path, p.text(p.corridor_value), p.text(best.values[p.path]),
-                       f"{low} to {high}")
+                       accepted_range_text(summary, p))
     console.print(values)
     if not summary.accepted:
         errors.print("no candidate put every target in its band; the best is written anyway",
