@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
 from straits.calibration.acceptance import summarise, write_results
+from straits.calibration.spec import load_spec
 from straits.calibration.uncertainty import draw_vectors, load_accepted, uncertain_ensemble
 from straits.cli import app
 from straits.experiments.sweep import read_path, scenario_mapping
@@ -61,3 +63,15 @@ def test_parameter_uncertainty_without_a_calibration_exits_2(tmp_path):
                                  str(tmp_path)])
     assert result.exit_code == 2
     assert "--parameter-uncertainty: no calibration.json" in result.stderr
+    assert "corridor-2015" in result.stderr  # the shipped calibrations are named
+
+
+def test_the_shipped_calibration_loads_by_name_and_fits_the_shipped_spec():
+    accepted = load_accepted(Path("corridor-2015"))
+    spec = load_spec()
+    assert accepted.vectors
+    assert set(accepted.corridor_values) == {p.path for p in spec.parameters}
+    for vector in accepted.vectors:  # a spec that drifted from the shipped set fails here
+        assert set(vector) == set(accepted.corridor_values)
+        for p in spec.parameters:
+            assert p.low <= p.search_value(vector[p.path]) <= p.high

@@ -24,6 +24,7 @@ from straits.experiments.sweep import apply_overrides, scenario_mapping
 from straits.scenario import Scenario, ScenarioError, scenario_hash
 
 RESULT_FILE = "calibration.json"  # written by straits.calibration.acceptance
+SHIPPED = Path(__file__).parent / "builtin"  # <spec name>.accepted.json: shipped accepted sets
 
 
 @dataclass(frozen=True)
@@ -35,12 +36,15 @@ class Accepted:
 
 
 def load_accepted(path: Path) -> Accepted:
-    """The accepted set of a calibration (its ``--out`` folder or its JSON file)."""
-    file = path / RESULT_FILE if path.is_dir() else path
+    """The accepted set of a calibration: its ``--out`` folder, its JSON file, or the
+    name of a shipped calibration (so users get parameter bands without the fit's run)."""
+    file = _result_file(path)
     flag = "--parameter-uncertainty"
     if not file.is_file():
+        shipped = ", ".join(sorted(p.name.removesuffix(".accepted.json")
+                                   for p in SHIPPED.glob("*.accepted.json")))
         raise ScenarioError(flag, f"no {RESULT_FILE} at {str(file)!r}; give a `straits "
-                                  "calibrate --out` folder")
+                                  f"calibrate --out` folder or a shipped calibration ({shipped})")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         accepted = Accepted([t["values"] for t in data["accepted"]],
@@ -51,6 +55,13 @@ def load_accepted(path: Path) -> Accepted:
         raise ScenarioError(flag, f"{str(file)!r} accepted no parameter vector; calibrate "
                                   "with more trials or wider bounds")
     return accepted
+
+
+def _result_file(path: Path) -> Path:
+    if path.is_dir():
+        return path / RESULT_FILE
+    shipped = SHIPPED / f"{path}.accepted.json"
+    return shipped if not path.exists() and shipped.is_file() else path
 
 
 def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str) -> list[dict[str, Any]]:
