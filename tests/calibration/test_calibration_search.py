@@ -68,14 +68,18 @@ def _trial_values(trials):
     return [(t.number, t.values, t.score, t.replications) for t in trials]
 
 
+def _on_two_workers(folder, spec):
+    executor = make_executor(2)
+    try:
+        return calibrate_toy(folder, spec, executor)
+    finally:
+        executor.close()
+
+
 def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path, clean):
     spec = toy_spec(tmp_path)
     one = clean
-    executor = make_executor(2)
-    try:
-        two = calibrate_toy(tmp_path / "two", spec, executor)
-    finally:
-        executor.close()
+    two = _on_two_workers(tmp_path / "two", spec)
     assert _trial_values(one) == _trial_values(two)
     assert best_trial(one).values == best_trial(two).values
 
@@ -83,11 +87,7 @@ def test_same_spec_and_seed_give_the_same_trials_on_one_and_two_workers(tmp_path
 def test_cmaes_gives_the_same_trials_on_one_and_two_workers(tmp_path):
     spec = toy_spec(tmp_path, TOY_SPEC + "sampler: cmaes\n")
     one = calibrate_toy(tmp_path / "one", spec)
-    executor = make_executor(2)
-    try:
-        two = calibrate_toy(tmp_path / "two", spec, executor)
-    finally:
-        executor.close()
+    two = _on_two_workers(tmp_path / "two", spec)
     assert _trial_values(one) == _trial_values(two)
     study = optuna.load_study(study_name="calibration",
                               storage=f"sqlite:///{tmp_path / 'one' / STUDY_FILE}")
