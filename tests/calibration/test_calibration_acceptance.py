@@ -18,7 +18,7 @@ from straits.calibration.objective import fit
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import load_spec
 from straits.experiments.sweep import read_path, scenario_mapping
-from straits.scenario import scenario_from_text
+from straits.scenario import load_scenario, scenario_from_text
 
 DOVER = "terminals.dover.stages.french_border.booths"
 PASSPORT = "passengers.classes.car.stages.dover.tourist_french_border.service_time.mean"
@@ -73,14 +73,17 @@ def test_fitted_corridor_is_the_corridor_file_with_the_best_values_and_their_pro
 
 def test_results_folder_holds_json_corridor_and_table(tmp_path):
     spec, trials = _trials()
+    trials[2] = _trial(spec, 2, {**trials[2].values, PASSPORT: "11.2s", DOVER: 9}, {})
     written = write_results(tmp_path, summarise(spec, trials, None), "straits calibrate")
     assert [p.name for p in written] == ["calibration.json", "corridor-2015.calibrated.yaml",
                                          "dover-summer-2023.calibrated.yaml", "fit.md"]
     data = json.loads(written[0].read_text())
     assert data["best"]["trial"] == 2 and len(data["accepted"]) == 2
-    assert data["accepted_ranges"][DOVER] == [7, 8]
+    assert data["accepted_ranges"][DOVER] == [8, 9]
     homes = {p["path"]: p["scenario"] for p in data["parameters"]}
     assert homes[DOVER] == "corridor-2015" and homes[PASSPORT] == "dover-summer-2023"
+    era = scenario_mapping(load_scenario(written[2]))  # on the fitted corridor beside it
+    assert (read_path(era, DOVER), read_path(era, PASSPORT)) == (9, "11.2s")
     assert "| checks-2min |" in written[-1].read_text()
     assert f"| `{PASSPORT}` | dover-summer-2023 | 7.5s |" in written[-1].read_text()
 
@@ -103,10 +106,8 @@ def test_a_value_homed_in_a_scenario_is_written_into_that_scenarios_file():
     assert any(p.path == PASSPORT and p.home == "dover-summer-2023" for p in spec.parameters)
     trials[2] = _trial(spec, 2, {**trials[2].values, PASSPORT: "11.2s", DOVER: 8}, {})
     text = fitted_file(summarise(spec, trials, None), "straits calibrate", "dover-summer-2023")
-    fitted = scenario_mapping(scenario_from_text(text))  # it still extends the corridor
-    assert read_path(fitted, PASSPORT) == "11.2s"
-    assert read_path(fitted, DOVER) == read_path(  # the corridor's value: not this file's
-        scenario_mapping(scenario_from_text(spec.home_texts["corridor-2015"])), DOVER)
+    assert "\nextends: corridor-2015.calibrated.yaml\n" in text  # the fitted corridor
+    assert "# calibrated: extends the calibrated corridor beside it (was corridor-2015)" in text
     original = yaml.safe_load(spec.home_texts["dover-summer-2023"])
     assert yaml.safe_load(text)["demand"] == original["demand"]  # nothing else moved
     assert f"# calibrated: {PASSPORT} = 11.2s (was " in text

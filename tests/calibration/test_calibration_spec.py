@@ -157,7 +157,9 @@ def test_the_spec_in_docs_is_valid(tmp_path):
     path = tmp_path / "docs.yaml"
     path.write_text(example)
     spec = load_spec(path)
-    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}
+    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0,
+                                                   "summer-2023-peak-hour": 1.0}
+    assert [p.home for p in spec.parameters] == ["corridor-2015"] * 2 + ["dover-summer-2023"]
 
 
 @pytest.mark.parametrize("rule_on", [True, False])

@@ -153,6 +153,13 @@ def fitted_file(summary: Summary, command: str, home: str) -> str:
                 f"{_bound(p, p.high)})")
         edits.append((node.start_mark.index, node.end_mark.index, node.start_mark.line,
                       _scalar(best.values[p.path]), note))
+    parent = value_node(root, "extends")
+    corridor = spec.corridor.name
+    if parent is not None and parent.value == corridor and corridor in _homes(spec):
+        # an era scenario on the calibrated corridor: the two files run as fitted together
+        edits.append((parent.start_mark.index, parent.end_mark.index, parent.start_mark.line,
+                      f"{corridor}.calibrated.yaml", f"# calibrated: extends the calibrated "
+                                                     f"corridor beside it (was {corridor})"))
     for start, end, _, value, _ in sorted(edits, reverse=True):
         text = text[:start] + value + text[end:]
     lines = text.split("\n")
