@@ -10,7 +10,7 @@ from straits.calibration.acceptance import (
     accepted_range_text,
     best_trial,
     fit_markdown,
-    fitted_corridor,
+    fitted_file,
     summarise,
     write_results,
 )
@@ -18,9 +18,10 @@ from straits.calibration.objective import fit
 from straits.calibration.search import TrialResult
 from straits.calibration.spec import load_spec
 from straits.experiments.sweep import read_path, scenario_mapping
-from straits.scenario import scenario_from_text
+from straits.scenario import load_scenario, scenario_from_text
 
 DOVER = "terminals.dover.stages.french_border.booths"
+PASSPORT = "passengers.classes.car.stages.dover.tourist_french_border.service_time.mean"
 
 
 def _trial(spec, number, values, means, replications=10, phase="search"):
@@ -32,7 +33,7 @@ def _trial(spec, number, values, means, replications=10, phase="search"):
 
 def _trials():
     spec = load_spec()
-    base = {p.path: p.corridor_value for p in spec.parameters}
+    base = {p.path: p.home_value for p in spec.parameters}
     return spec, [
         _trial(spec, 0, {**base, DOVER: 6}, {"strike-stack-days": 40.0}),  # fails a band
         _trial(spec, 1, {**base, DOVER: 8}, {"checks-2min": 7.5}),
@@ -55,11 +56,14 @@ def test_fitted_corridor_is_the_corridor_file_with_the_best_values_and_their_pro
     best = {**trials[2].values, DOVER: 8, "terminals.dover.stages.french_border.service_time.cv":
             0.65}
     trials[2] = _trial(spec, 2, best, {})
-    text = fitted_corridor(summarise(spec, trials, None), "straits calibrate")
+    text = fitted_file(summarise(spec, trials, None), "straits calibrate", "corridor-2015")
     fitted = scenario_mapping(scenario_from_text(text))
-    for path, value in best.items():
-        assert read_path(fitted, path) == value
-    original = yaml.safe_load(spec.corridor_text)
+    for p in spec.parameters:
+        if p.home == "corridor-2015":
+            assert read_path(fitted, p.path) == best[p.path]
+    assert "passengers" not in fitted  # the era scenario's value has a file of its own
+    assert "# The best's other free values are in dover-summer-2023.calibrated.yaml" in text
+    original = yaml.safe_load(spec.home_texts["corridor-2015"])
     assert yaml.safe_load(text)["demand"] == original["demand"]  # nothing else moved
     assert "# F1.1: ~10,800/day" in text  # the corridor's own comments are kept
     assert f"# calibrated: {DOVER} = 8 (was 7; accepted 8 to 8" in text
@@ -69,13 +73,19 @@ def test_fitted_corridor_is_the_corridor_file_with_the_best_values_and_their_pro
 
 def test_results_folder_holds_json_corridor_and_table(tmp_path):
     spec, trials = _trials()
+    trials[2] = _trial(spec, 2, {**trials[2].values, PASSPORT: "11.2s", DOVER: 9}, {})
     written = write_results(tmp_path, summarise(spec, trials, None), "straits calibrate")
     assert [p.name for p in written] == ["calibration.json", "corridor-2015.calibrated.yaml",
-                                         "fit.md"]
+                                         "dover-summer-2023.calibrated.yaml", "fit.md"]
     data = json.loads(written[0].read_text())
     assert data["best"]["trial"] == 2 and len(data["accepted"]) == 2
-    assert data["accepted_ranges"][DOVER] == [7, 8]
-    assert "| checks-2min |" in written[2].read_text()
+    assert data["accepted_ranges"][DOVER] == [8, 9]
+    homes = {p["path"]: p["scenario"] for p in data["parameters"]}
+    assert homes[DOVER] == "corridor-2015" and homes[PASSPORT] == "dover-summer-2023"
+    era = scenario_mapping(load_scenario(written[2]))  # on the fitted corridor beside it
+    assert (read_path(era, DOVER), read_path(era, PASSPORT)) == (9, "11.2s")
+    assert "| checks-2min |" in written[-1].read_text()
+    assert f"| `{PASSPORT}` | dover-summer-2023 | 7.5s |" in written[-1].read_text()
 
 
 def test_with_nothing_accepted_the_table_shows_no_range_and_still_names_every_parameter():
@@ -89,3 +99,17 @@ def test_with_nothing_accepted_the_table_shows_no_range_and_still_names_every_pa
     for p in spec.parameters:
         assert f"| `{p.path}` |" in table
         assert accepted_range_text(summary, p) == "—"
+
+
+def test_a_value_homed_in_a_scenario_is_written_into_that_scenarios_file():
+    spec, trials = _trials()
+    assert any(p.path == PASSPORT and p.home == "dover-summer-2023" for p in spec.parameters)
+    trials[2] = _trial(spec, 2, {**trials[2].values, PASSPORT: "11.2s", DOVER: 8}, {})
+    text = fitted_file(summarise(spec, trials, None), "straits calibrate", "dover-summer-2023")
+    assert "\nextends: corridor-2015.calibrated.yaml\n" in text  # the fitted corridor
+    assert "# calibrated: extends the calibrated corridor beside it (was corridor-2015)" in text
+    original = yaml.safe_load(spec.home_texts["dover-summer-2023"])
+    assert yaml.safe_load(text)["demand"] == original["demand"]  # nothing else moved
+    assert f"# calibrated: {PASSPORT} = 11.2s (was " in text
+    assert "corridor-2015.calibrated.yaml" in text  # where the other values went
+    assert "inherits it only if it carries the same value" in text

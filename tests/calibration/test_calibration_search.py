@@ -21,7 +21,9 @@ from straits.calibration.search import (
     finished_trials,
     open_study,
     prior_draws,
+    spec_digest,
 )
+from straits.calibration.spec import load_spec
 from straits.experiments.executors import make_executor
 from straits.scenario import ScenarioError
 from tests.calibration.toy import (
@@ -167,3 +169,19 @@ def test_a_trial_cut_short_is_finished_as_the_uninterrupted_run_would(tmp_path, 
             study.sampler = _sampler(toy_spec(folder), number, 4)
             study.ask(distributions(toy_spec(folder)))
     assert _trial_values(calibrate_toy(folder, toy_spec(folder))) == _trial_values(clean)
+
+
+PASSPORT = "passengers.classes.car.stages.dover.tourist_french_border.service_time.mean"
+
+
+def test_a_values_home_is_part_of_the_spec_a_study_resumes_with(tmp_path):
+    def digest(home_line: str, passport_home: str) -> str:
+        path = tmp_path / "homed.yaml"
+        path.write_text(f"name: homed\nparameters:\n  - path: terminals.dover.buffer_lorries\n"
+                        f"{home_line}    low: 200\n    high: 900\n  - path: {PASSPORT}\n"
+                        f"    scenario: {passport_home}\n    low: 3.75s\n    high: 15s\n")
+        return spec_digest(load_spec(path))
+
+    plain = digest("", "dover-summer-2023")
+    assert digest("    scenario: corridor-2015\n", "dover-summer-2023") == plain  # the default
+    assert digest("", "ees-2026") != plain  # the same path, homed in another scenario

@@ -34,7 +34,7 @@ def test_shipped_spec_runs_and_its_objective_accepts_the_shipped_corridor(tmp_pa
     data = json.loads(result.stdout)
     assert data["trials"] == SMALL_BUDGET and data["best"]["phase"] == "prior"
     spec = load_spec()
-    shipped = {p.path: p.corridor_value for p in spec.parameters}
+    shipped = {p.path: p.home_value for p in spec.parameters}
     executor = make_executor(2)
     try:
         with ResultsStore(tmp_path / STORE_FILE) as store:

@@ -9,6 +9,8 @@ from typer.testing import CliRunner
 
 from straits.calibration.spec import builtin_specs, inherited_paths, load_spec
 from straits.cli import app
+from straits.experiments.sweep import read_path, scenario_mapping
+from straits.scenario import load_scenario
 from straits.validation.targets import TARGETS
 
 runner = CliRunner()
@@ -27,6 +29,20 @@ parameters:
 targets: [checks-2min, checks-plus1]
 weights: {checks-plus1: 2}
 """
+PASSPORT = "passengers.classes.car.stages.dover.tourist_french_border.service_time.mean"
+HOMED = f"""\
+name: homed
+parameters:
+  - path: terminals.dover.buffer_lorries
+    low: 200
+    high: 900
+  - path: {PASSPORT}
+    scenario: dover-summer-2023
+    low: 3.75s
+    high: 15s
+targets: [summer-2023-peak-hour, easter-2023-coaches]
+replications: 3
+"""
 
 
 def test_shipped_spec_frees_the_hand_fitted_values_and_fits_every_target():
@@ -37,8 +53,13 @@ def test_shipped_spec_frees_the_hand_fitted_values_and_fits_every_target():
             "terminals.calais.stages.uk_border.booths",
             "terminals.dover.buffer_lorries"} <= paths
     assert [t.key for t in spec.targets] == [t.key for t in TARGETS]
-    for p in spec.parameters:  # the shipped corridor lies inside the search space
-        assert p.low <= p.search_value(p.corridor_value) <= p.high
+    for p in spec.parameters:  # the shipped values lie inside the search space, at their homes
+        assert p.low <= p.search_value(p.home_value) <= p.high
+        assert read_path(scenario_mapping(load_scenario(p.home)), p.path) == p.home_value
+    homes = {p.path: p.home for p in spec.parameters}
+    assert homes.pop(PASSPORT) == "dover-summer-2023"  # the per-passport time is free
+    assert set(homes.values()) == {"corridor-2015"}
+    assert list(spec.home_texts) == ["corridor-2015", "dover-summer-2023"]
 
 
 def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
@@ -83,6 +104,40 @@ def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     assert not (tmp_path / "out").exists()  # refused before any work
 
 
+def test_a_value_may_live_in_a_scenario_named_by_the_parameter(tmp_path: Path):
+    path = tmp_path / "homed.yaml"
+    path.write_text(HOMED)
+    buffer, passport = load_spec(path).parameters
+    assert (buffer.home, passport.home) == ("corridor-2015", "dover-summer-2023")
+    assert passport.kind == "duration" and (passport.low, passport.high) == (0.0625, 0.25)
+    assert passport.home_value == read_path(
+        scenario_mapping(load_scenario("dover-summer-2023")), PASSPORT)
+
+
+@pytest.mark.parametrize(("change", "field", "hint"), [
+    (("scenario: dover-summer-2023", "scenario: dover-summer-2032"),
+     "parameters[1].scenario", "dover-summer-2032"),
+    ((PASSPORT, PASSPORT.replace("tourist_french_border", "french_border")),
+     "parameters[1].path", "no item 'french_border'"),
+    (("  - path: terminals.dover.buffer_lorries\n", "  - path: terminals.dover.buffer_lorries\n"
+                                                    "    scenario: dover-summer-2023\n"),
+     "parameters[0].path", "is not written in dover-summer-2023's file (a default, or "
+                           "inherited)"),
+    (("scenario: dover-summer-2023", "scenario: baseline"), "parameters[1].path",
+     "no field 'passengers'"),
+])
+def test_bad_home_scenario_or_path_exits_2_naming_the_field(tmp_path: Path, change, field,
+                                                           hint):
+    path = tmp_path / "bad.yaml"
+    assert change[0] in HOMED
+    path.write_text(HOMED.replace(change[0], change[1], 1))
+    result = runner.invoke(app, ["calibrate", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2, result.output
+    assert f"{path}: {field}:" in result.stderr and hint in result.stderr, result.stderr
+    assert "Traceback" not in result.output
+    assert not (tmp_path / "out").exists()  # refused before any work
+
+
 def test_bad_sampler_flag_exits_2_naming_it(tmp_path: Path):
     result = runner.invoke(app, ["calibrate", "--sampler", "cma-es", "--out", str(tmp_path / "o")])
     assert result.exit_code == 2, result.output
@@ -102,7 +157,9 @@ def test_the_spec_in_docs_is_valid(tmp_path):
     path = tmp_path / "docs.yaml"
     path.write_text(example)
     spec = load_spec(path)
-    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0}
+    assert spec.trials == 120 and spec.weights == {"strike-stack-days": 1.0, "checks-2min": 2.0,
+                                                   "summer-2023-peak-hour": 1.0}
+    assert [p.home for p in spec.parameters] == ["corridor-2015"] * 2 + ["dover-summer-2023"]
 
 
 @pytest.mark.parametrize("rule_on", [True, False])

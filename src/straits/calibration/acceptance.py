@@ -1,5 +1,6 @@
 """What a calibration concludes: the best candidate, the accepted set and its spread,
-and the fitted corridor written back as YAML with its provenance.
+and the fitted corridor (and any era scenario with free values) written back as YAML
+with its provenance.
 
 The accepted set is ABC-style: every evaluated candidate whose predictions all
 fall in their targets' pass bands. Its prior-phase members are a rejection
@@ -96,8 +97,8 @@ def summary_json(summary: Summary, command: str) -> dict[str, Any]:
         "spec": spec.name, "source": spec.source, "seed": spec.seed, "command": command,
         "straits_version": __version__, "created": _today(),
         "trials": len(summary.trials),
-        "parameters": [{"path": p.path, "low": p.low, "high": p.high, "kind": p.kind,
-                        "prior": p.prior, "corridor_value": p.corridor_value}
+        "parameters": [{"path": p.path, "scenario": p.home, "low": p.low, "high": p.high,
+                        "kind": p.kind, "prior": p.prior, "home_value": p.home_value}
                        for p in spec.parameters],
         "best": _trial_json(best),
         "accepted_ranges": {k: list(v) for k, v in summary.ranges.items()},
@@ -116,54 +117,75 @@ def _trial_json(t: TrialResult) -> dict[str, Any]:
 
 
 def write_results(folder: Path, summary: Summary, command: str) -> list[Path]:
-    """``calibration.json``, the fitted corridor YAML and ``fit.md`` in ``folder``."""
+    """``calibration.json``, the fitted file of each home with free values (the corridor,
+    an era scenario: ``<name>.calibrated.yaml``) and ``fit.md`` in ``folder``."""
     folder.mkdir(parents=True, exist_ok=True)
     result = folder / RESULT_FILE
     result.write_text(json.dumps(summary_json(summary, command), indent=2) + "\n",
                       encoding="utf-8")
-    corridor = folder / f"{summary.spec.corridor.name}.calibrated.yaml"
-    corridor.write_text(fitted_corridor(summary, command), encoding="utf-8")
+    fitted = []
+    for home in _homes(summary.spec):
+        fitted.append(folder / f"{home}.calibrated.yaml")
+        fitted[-1].write_text(fitted_file(summary, command, home), encoding="utf-8")
     table = folder / "fit.md"
     table.write_text(fit_markdown(summary), encoding="utf-8")
-    return [result, corridor, table]
+    return [result, *fitted, table]
 
 
-def fitted_corridor(summary: Summary, command: str) -> str:
-    """The corridor file with the best values in place, each line saying where it came from."""
+def _homes(spec: Spec) -> list[str]:
+    """The files holding free values, the corridor first."""
+    return [home for home in spec.home_texts if any(p.home == home for p in spec.parameters)]
+
+
+def fitted_file(summary: Summary, command: str, home: str) -> str:
+    """``home``'s file (the corridor or an era scenario) with the best values of the
+    parameters it holds in place, each line saying where it came from."""
     spec, best = summary.spec, summary.best
-    text = spec.corridor_text
+    text = spec.home_texts[home]
     root = yaml.compose(text)
     edits = []
-    for p in spec.parameters:
+    for p in (p for p in spec.parameters if p.home == home):
         node = value_node(root, p.path)
-        assert node is not None  # every free path was found in the corridor when read
+        assert node is not None  # every free path was found in its home's file when read
         low, high = summary.ranges.get(p.path, ("-", "-"))
-        note = (f"# calibrated: {p.path} = {best.values[p.path]} (was {p.corridor_value}; "
+        note = (f"# calibrated: {p.path} = {best.values[p.path]} (was {p.home_value}; "
                 f"accepted {low} to {high}; prior {p.prior} on {_bound(p, p.low)} to "
                 f"{_bound(p, p.high)})")
         edits.append((node.start_mark.index, node.end_mark.index, node.start_mark.line,
                       _scalar(best.values[p.path]), note))
+    parent = value_node(root, "extends")
+    corridor = spec.corridor.name
+    if parent is not None and parent.value == corridor and corridor in _homes(spec):
+        # an era scenario on the calibrated corridor: the two files run as fitted together
+        edits.append((parent.start_mark.index, parent.end_mark.index, parent.start_mark.line,
+                      f"{corridor}.calibrated.yaml", f"# calibrated: extends the calibrated "
+                                                     f"corridor beside it (was {corridor})"))
     for start, end, _, value, _ in sorted(edits, reverse=True):
         text = text[:start] + value + text[end:]
     lines = text.split("\n")
     for _, _, line, _, note in sorted(edits, key=lambda e: e[2], reverse=True):
         indent = len(lines[line]) - len(lines[line].lstrip(" "))
         lines.insert(line, " " * indent + note)
-    return _header(summary, command) + "\n".join(lines)
+    return _header(summary, command, home) + "\n".join(lines)
 
 
-def _header(summary: Summary, command: str) -> str:
+def _header(summary: Summary, command: str, home: str) -> str:
     spec, best = summary.spec, summary.best
     rows = [f"#   {k}: mean {f.mean:.4g} in band {f.band_low:.4g}-{f.band_high:.4g}, "
             f"distance {f.distance:+.2f} ({'pass' if f.passed else 'FAIL'})"
             for k, f in best.fits.items()]
+    others = [f"{h}.calibrated.yaml" for h in _homes(spec) if h != home]
+    where = ([f"# The best's other free values are in {', '.join(others)}."] if others else [])
+    if home != spec.corridor.name:  # lists are replaced whole: a scenario restating the stage
+        where.append("# A scenario extending this one that restates a calibrated value (a "
+                     "stage list) inherits it only if it carries the same value: edit it too.")
     return "\n".join([
         f"# Calibrated by `{command}` (straits {__version__}, {_today()}).",
         f"# Spec {spec.name!r} ({spec.source}), seed {spec.seed}: {len(summary.trials)} trials, "
         f"{len(summary.accepted)} accepted (every target in its band).",
         f"# Best: trial {best.number}, score {best.score:.3f} (weighted mean squared distance; "
         f"1 = band edge), {best.replications} replications per scenario. Per target:",
-        *rows, "", ""])
+        *rows, *where, "", ""])
 
 
 def fit_markdown(summary: Summary) -> str:
@@ -176,10 +198,11 @@ def fit_markdown(summary: Summary) -> str:
         spread = f"{_n(min(accepted))}–{_n(max(accepted))}" if accepted else "—"
         lines.append(f"| {key} | {_n(f.mean)} | {_n(f.band_low)}–{_n(f.band_high)} "
                      f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
-    lines += ["", "| parameter | corridor | best | accepted range |", "|---|---|---|---|"]
+    lines += ["", "| parameter | in | shipped | best | accepted range |",
+              "|---|---|---|---|---|"]
     for p in summary.spec.parameters:
-        lines.append(f"| `{p.path}` | {p.text(p.corridor_value)} | {p.text(best.values[p.path])} "
-                     f"| {accepted_range_text(summary, p)} |")
+        lines.append(f"| `{p.path}` | {p.home} | {p.text(p.home_value)} "
+                     f"| {p.text(best.values[p.path])} | {accepted_range_text(summary, p)} |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""Evaluating candidates: the validation scenarios with a candidate's corridor values,
+"""Evaluating candidates: the validation scenarios with a candidate's values,
 run as experiments through the executors into the results store.
 
 A candidate is one experiment (kind ``calibration``): one point per validation
@@ -103,8 +103,8 @@ class Evaluator:
         supplied = scenarios or {}
         names = list(dict.fromkeys(t.scenario for t in spec.targets))
         self.mappings = {n: scenario_mapping(supplied.get(n) or load_scenario(n)) for n in names}
-        corridor_values = {p.path: p.corridor_value for p in spec.parameters}
-        self.inherited = {n: inherited_paths(m, corridor_values) for n, m in self.mappings.items()}
+        home_values = {p.path: p.home_value for p in spec.parameters}
+        self.inherited = {n: inherited_paths(m, home_values) for n, m in self.mappings.items()}
         # every target of a scenario is measured, so stored runs serve any spec or fold
         self.measures = {n: partial(measure_targets, tuple((t.key, t.measure)
                                                            for t in spec.catalogue

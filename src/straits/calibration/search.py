@@ -68,7 +68,10 @@ class TrialResult:
 def spec_digest(spec: Spec) -> str:
     """What the trials' scores depend on: a study may only be resumed with the same."""
     content = {
-        "parameters": [[p.path, p.low, p.high, p.prior, p.mean, p.sd] for p in spec.parameters],
+        # a value's home only when it is not the corridor: older studies keep their digest
+        "parameters": [[p.path, p.low, p.high, p.prior, p.mean, p.sd]
+                       + ([p.home] if p.home != spec.corridor.name else [])
+                       for p in spec.parameters],
         "targets": spec.weights, "replications": spec.replications,
         "refine": spec.refine_replications, "startup": spec.startup_trials,
         "batch": spec.batch, "sampler": spec.sampler, "seed": spec.seed,

@@ -37,6 +37,7 @@ class ParameterSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
     path: str
+    scenario: str | None = None  # the scenario the value lives in (default: the corridor)
     low: float | str
     high: float | str
     prior: Literal["uniform", "log-uniform", "normal"] = "uniform"
@@ -75,7 +76,9 @@ class Parameter:
     """A checked free parameter, in the units the search works in.
 
     Durations are searched in minutes and written back as seconds; integers
-    (booths, lorries) are searched as integers.
+    (booths, lorries) are searched as integers. ``home`` is the scenario whose file
+    sets the value (the corridor, or an era scenario such as ``dover-summer-2023``),
+    ``home_value`` the value it sets there.
     """
 
     path: str
@@ -85,8 +88,9 @@ class Parameter:
     prior: str
     mean: float | None
     sd: float | None
-    corridor_value: Any
+    home_value: Any
     note: str
+    home: str
 
     def scenario_value(self, x: float) -> Any:
         """The value written into a scenario for search value ``x``."""
@@ -132,7 +136,7 @@ class Spec:
     name: str
     source: str
     corridor: Scenario
-    corridor_text: str  # the corridor file as written: the fitted corridor is this, edited
+    home_texts: dict[str, str]  # each home's file as written (corridor first): fitted, edited
     parameters: tuple[Parameter, ...]
     targets: tuple[Target, ...]
     catalogue: tuple[Target, ...]  # every target the scenarios are measured for
@@ -197,20 +201,21 @@ def _read(name_or_path: str | Path) -> tuple[str, str]:
 
 def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ...],
            scenarios: dict[str, Scenario]) -> Spec:
-    try:
-        corridor = scenarios.get(model.corridor) or load_scenario(model.corridor)
-        corridor_text = (scenario_to_yaml(corridor) if model.corridor in scenarios
-                         else _corridor_text(model.corridor))
-    except ScenarioError as exc:
-        raise ScenarioError("corridor", exc.message, source) from None
-    mapping = scenario_mapping(corridor)
-    parameters = tuple(_parameter(i, p, mapping, source) for i, p in enumerate(model.parameters))
-    written = yaml.compose(corridor_text)
-    for i, p in enumerate(parameters):
-        if value_node(written, p.path) is None:
+    homes = {model.corridor: _home(model.corridor, "corridor", scenarios, source)}
+    written = {model.corridor: yaml.compose(homes[model.corridor][1])}
+    parameters = []
+    for i, p in enumerate(model.parameters):
+        reference = p.scenario or model.corridor
+        if reference not in homes:
+            homes[reference] = _home(reference, f"parameters[{i}].scenario", scenarios, source)
+            written[reference] = yaml.compose(homes[reference][1])
+        parameters.append(_parameter(i, p, homes[reference][0], source))
+        if value_node(written[reference], p.path) is None:
+            inherited = "" if reference == model.corridor else ", or inherited"
             raise ScenarioError(f"parameters[{i}].path", f"{p.path} is not written in "
-                                f"{model.corridor}'s file (a default); calibrate values the "
-                                "corridor sets", source)
+                                f"{reference}'s file (a default{inherited}); calibrate values "
+                                "the file sets", source)
+    corridor = homes[model.corridor][0]
     paths = [p.path for p in parameters]
     if len(set(paths)) != len(paths):
         raise ScenarioError("parameters", "each path may appear once", source)
@@ -230,8 +235,9 @@ def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ..
         if not weight > 0:
             raise ScenarioError(f"weights.{key}", "a weight must be above 0", source)
     return Spec(
-        name=model.name, source=source, corridor=corridor, corridor_text=corridor_text,
-        parameters=parameters,
+        name=model.name, source=source, corridor=corridor,
+        home_texts={s.name: file_text for s, file_text in homes.values()},
+        parameters=tuple(parameters),
         targets=tuple(known[k] for k in chosen), catalogue=catalogue,
         weights={k: model.weights.get(k, 1.0) for k in chosen},
         replications=model.replications, refine_replications=model.refine_replications,
@@ -240,24 +246,32 @@ def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ..
     )
 
 
-def _corridor_text(name: str) -> str:
-    path = Path(name)
-    if path.suffix in {".yaml", ".yml"} or len(path.parts) > 1:
-        return path.read_text(encoding="utf-8")
-    return builtin_text(name)
+def _home(reference: str, field: str, scenarios: dict[str, Scenario], source: str
+          ) -> tuple[Scenario, str]:
+    """A free value's home scenario (built-in, file, or supplied) and its file as written."""
+    try:
+        if reference in scenarios:
+            return scenarios[reference], scenario_to_yaml(scenarios[reference])
+        path = Path(reference)
+        if path.suffix in {".yaml", ".yml"} or len(path.parts) > 1:
+            return load_scenario(reference), path.read_text(encoding="utf-8")
+        return load_scenario(reference), builtin_text(reference)
+    except ScenarioError as exc:
+        raise ScenarioError(field, exc.message, source) from None
 
 
-def inherited_paths(mapping: dict[str, Any], corridor_values: dict[str, Any]) -> list[str]:
-    """The free paths a scenario takes from the corridor.
+def inherited_paths(mapping: dict[str, Any], home_values: dict[str, Any]) -> list[str]:
+    """The free paths a scenario takes from their homes (the corridor, or the scenario a
+    parameter names): those where its value equals the home's.
 
-    A path the scenario sets itself, or lacks (a holding plan of its own), keeps the
-    scenario's value. The behaviour rule's values are left out where the rule is off:
+    A path the scenario sets itself, or lacks (a holding plan of its own; no cars), keeps
+    the scenario's value. The behaviour rule's values are left out where the rule is off:
     they change nothing there, and leaving them out keeps the scenario (and its stored
     runs) the same whatever they are.
     """
     rule_off = not (mapping.get("behaviour") or {}).get("enabled", False)
     paths = []
-    for path, value in corridor_values.items():
+    for path, value in home_values.items():
         if rule_off and path.startswith("behaviour."):
             continue
         try:
@@ -286,8 +300,9 @@ def value_node(root: yaml.Node | None, path: str) -> yaml.ScalarNode | None:
     return node if isinstance(node, yaml.ScalarNode) else None
 
 
-def _parameter(index: int, p: ParameterSpec, mapping: dict[str, Any], source: str) -> Parameter:
+def _parameter(index: int, p: ParameterSpec, home: Scenario, source: str) -> Parameter:
     where = f"parameters[{index}]"
+    mapping = scenario_mapping(home)
     try:
         current = read_path(mapping, p.path)
     except ScenarioError as exc:
@@ -325,7 +340,8 @@ def _parameter(index: int, p: ParameterSpec, mapping: dict[str, Any], source: st
             raise ScenarioError(f"{where}.sd", "sd must be above 0", source)
     elif p.mean is not None or p.sd is not None:
         raise ScenarioError(f"{where}.mean", "mean and sd belong to a normal prior", source)
-    parameter = Parameter(p.path, low, high, kind, p.prior, mean, sd, current, p.note)
+    parameter = Parameter(p.path, low, high, kind, p.prior, mean, sd, current, p.note,
+                          home.name)
     for bound, field in ((low, "low"), (high, "high")):
         try:
             apply_overrides(mapping, {p.path: parameter.scenario_value(bound)})

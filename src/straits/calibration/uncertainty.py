@@ -1,5 +1,5 @@
-"""Parameter uncertainty in ensembles: corridor values drawn from a calibration's
-accepted set, as well as random seeds.
+"""Parameter uncertainty in ensembles: corridor (and era scenario) values drawn from a
+calibration's accepted set, as well as random seeds.
 
 The ensemble gets one point per drawn vector (the scenario with that vector's
 values), every point with the same seeds, and its statistics pool every run of
@@ -29,10 +29,11 @@ SHIPPED = Path(__file__).parent / "builtin"  # <spec name>.accepted.json: shippe
 
 @dataclass(frozen=True)
 class Accepted:
-    """A calibration's accepted vectors and the corridor values they replace."""
+    """A calibration's accepted vectors and the values they replace (path -> the value
+    its home, the corridor or an era scenario, sets)."""
 
     vectors: list[dict[str, Any]]
-    corridor_values: dict[str, Any]
+    home_values: dict[str, Any]
 
 
 def load_accepted(path: Path) -> Accepted:
@@ -48,13 +49,18 @@ def load_accepted(path: Path) -> Accepted:
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
         accepted = Accepted([t["values"] for t in data["accepted"]],
-                            {p["path"]: p["corridor_value"] for p in data["parameters"]})
+                            {p["path"]: _home_value(p) for p in data["parameters"]})
     except (ValueError, KeyError, TypeError):
         raise ScenarioError(flag, f"{str(file)!r} is not a calibration result") from None
     if not accepted.vectors:
         raise ScenarioError(flag, f"{str(file)!r} accepted no parameter vector; calibrate "
                                   "with more trials or wider bounds")
     return accepted
+
+
+def _home_value(parameter: dict[str, Any]) -> Any:
+    # `corridor_value` in calibrations written before a value could live in a scenario
+    return parameter["home_value"] if "home_value" in parameter else parameter["corridor_value"]
 
 
 def _result_file(path: Path) -> Path:
@@ -75,11 +81,12 @@ def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
                        replications: int) -> Experiment:
     """An ensemble over ``vectors`` accepted vectors: one point each, common seeds.
 
-    A value the scenario sets itself (an event's own, not the corridor's) is kept.
+    A value the scenario sets itself (an event's own, not its home's) or lacks (a
+    passenger value in a lorry-only scenario) is kept.
     """
     key = scenario_hash(scenario)
     mapping = scenario_mapping(scenario)
-    inherited = inherited_paths(mapping, accepted.corridor_values)
+    inherited = inherited_paths(mapping, accepted.home_values)
     points = []
     for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key)):
         own = {path: v[path] for path in inherited}

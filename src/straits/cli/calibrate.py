@@ -197,10 +197,10 @@ def _print_fit(summary: Summary) -> None:
                       spread)
     console.print(table)
     values = Table(title="Parameters")
-    for column in ("path", "corridor", "best", "accepted range"):
+    for column in ("path", "in", "shipped", "best", "accepted range"):
         values.add_column(column, overflow="fold")
     for p in summary.spec.parameters:
-        values.add_row(p.path, p.text(p.corridor_value), p.text(best.values[p.path]),
+        values.add_row(p.path, p.home, p.text(p.home_value), p.text(best.values[p.path]),
                        accepted_range_text(summary, p))
     console.print(values)
     if not summary.accepted:
