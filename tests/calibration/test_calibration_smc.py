@@ -313,3 +313,14 @@ def test_written_calibration_json_of_an_smc_study_is_valid_json(tmp_path, smc_cl
     data = json.loads(written[0].read_text())
     assert data["smc"]["generation"] == 2
     assert "weighted 5% / 50% / 95%" in written[2].read_text()
+
+
+def test_the_accepted_set_is_the_last_completed_generation(tmp_path, smc_clean):
+    spec = toy_spec(tmp_path, TOY_SMC_SPEC)
+    partial = summarise(spec, smc_clean[:3], None)  # generation 0 cut short
+    assert partial.generation is None and partial.accepted == [] and partial.tolerances == ()
+    assert "no generation completed" in write_results(tmp_path / "p", partial, "c")[2].read_text()
+    cut = summarise(spec, smc_clean[:12], None)  # generation 2 cut short: generation 1's
+    assert cut.generation == 1 and len(cut.tolerances) == 2
+    assert cut.accepted and all(t.generation == 1 for t in cut.accepted)
+    assert sum(cut.weights or ()) == pytest.approx(1.0)

@@ -238,7 +238,8 @@ def _header(summary: Summary, command: str) -> str:
     return "\n".join([
         f"# Calibrated by `{command}` (straits {__version__}, {_today()}).",
         f"# Spec {spec.name!r} ({spec.source}), seed {spec.seed}: {len(summary.trials)} trials, "
-        f"{len(summary.accepted)} accepted (every target in its band){_smc_text(summary)}.",
+        f"{len(summary.accepted)} accepted (every target in its band).",
+        *([f"# {_smc_text(summary)}."] if summary.weights is not None else []),
         f"# Best: trial {best.number}, score {best.score:.3f} (weighted mean squared distance; "
         f"1 = band edge), {best.replications} replications per scenario. Per target:",
         *rows, "", ""])
@@ -263,7 +264,7 @@ def fit_markdown(summary: Summary) -> str:
                      f"| {accepted_range_text(summary, p)} |"
                      + (f" {quantiles_text(summary, p)} |" if weighted else ""))
     if weighted:
-        lines += ["", f"ABC population Monte Carlo{_smc_text(summary)}."]
+        lines += ["", f"{_smc_text(summary)}."]
     return "\n".join(lines) + "\n"
 
 
@@ -274,14 +275,14 @@ def quantiles_text(summary: Summary, parameter: Parameter) -> str:
 
 
 def _smc_text(summary: Summary) -> str:
-    """smc: where the accepted set comes from and what it is worth ("" otherwise)."""
-    if summary.weights is None:
-        return ""
-    ess = summary.effective_sample_size
+    """smc: where the accepted set comes from and what it is worth."""
     tolerances = ", ".join(f"{e:.3g}" for e in summary.tolerances)
-    return (f" (smc: generation {summary.generation}, tolerances {tolerances or '—'}; "
-            f"effective sample size {ess:.1f})" if ess is not None else
-            f" (smc: generation {summary.generation}, tolerances {tolerances or '—'})")
+    ess = summary.effective_sample_size
+    worth = f"; effective sample size {ess:.1f}" if ess is not None else "; nothing accepted"
+    if summary.generation is None:
+        return "ABC population Monte Carlo: no generation completed yet"
+    return (f"ABC population Monte Carlo: accepted set of generation {summary.generation} "
+            f"(tolerance of each generation: {tolerances}){worth}")
 
 
 def accepted_range_text(summary: Summary, parameter: Parameter) -> str:
