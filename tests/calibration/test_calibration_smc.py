@@ -324,3 +324,26 @@ def test_the_accepted_set_is_the_last_completed_generation(tmp_path, smc_clean):
     assert cut.generation == 1 and len(cut.tolerances) == 2
     assert cut.accepted and all(t.generation == 1 for t in cut.accepted)
     assert sum(cut.weights or ()) == pytest.approx(1.0)
+
+
+def test_ensemble_over_weighted_vectors_counts_a_recurring_vector_as_often_as_drawn(tmp_path):
+    spec, trials = _trials()
+    folder = tmp_path / "cal"
+    write_results(folder, summarise(spec, trials, None), "straits calibrate")
+    data = json.loads((folder / "calibration.json").read_text())
+    for entry, weight in zip(data["accepted"], [0.75, 0.25], strict=True):  # as smc writes
+        entry["weight"] = weight
+    (folder / "calibration.json").write_text(json.dumps(data))
+    scenario = tmp_path / "short.yaml"
+    scenario.write_text("extends: baseline\nname: short\nhorizon: 1d\n")
+    kpi = "directions.southbound.delay_minutes.mean"
+    result = runner.invoke(app, ["ensemble", str(scenario), "-n", "2", "--workers", "1",
+                                 "--store", str(tmp_path / "s.duckdb"), "--json",
+                                 "--parameter-uncertainty", str(folder),
+                                 "--parameter-vectors", "4", "--kpi", kpi])
+    assert result.exit_code == 0, result.stderr
+    out = json.loads(result.stdout)
+    drawn = [v[BOOTHS] for v in out["parameter_vectors"]]
+    heavy = data["accepted"][0]["values"][BOOTHS]
+    assert len(drawn) == 4 and drawn.count(heavy) == 3  # 4 x 0.75
+    assert out["kpis"][kpi]["n"] == 8  # every drawn vector's runs, a recurring one again
