@@ -97,9 +97,10 @@ def from_search(parameters: tuple[Parameter, ...], z: np.ndarray) -> np.ndarray:
 
 def kernel_scales(parameters: tuple[Parameter, ...], z: np.ndarray,
                   weights: np.ndarray) -> np.ndarray:
-    """Per dimension, the kernel's sd: twice the kept particles' weighted variance
-    (Beaumont et al.'s choice, which minimises the KL divergence to the next target),
-    floored so a population collapsed onto one value can still move."""
+    """Per dimension, the kernel's sd: the square root of twice the kept particles'
+    weighted variance (Beaumont et al. 2009; near-optimal when successive targets are
+    close, Filippi et al. 2013), floored so a population collapsed onto one value can
+    still move."""
     w = normalised(weights)
     mean = w @ z
     variance = w @ (z - mean) ** 2
