@@ -90,7 +90,7 @@ def test_spec_reads_durations_priors_targets_and_weights(tmp_path):
     (("    sd: 20s\n", ""), "parameters[1].prior", "needs mean and sd"),
     (("replications", "replicates"), "replicates", "Extra inputs"),
     (("replications: 3\n", "replications: 3\nsampler: cma\n"), "sampler",
-     "'tpe', 'cmaes' or 'prior'"),
+     "'tpe', 'cmaes', 'prior' or 'smc'"),
 ])
 def test_bad_spec_exits_2_naming_the_field(tmp_path: Path, change, field, hint):
     path = tmp_path / "bad.yaml"

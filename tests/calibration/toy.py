@@ -100,3 +100,10 @@ def calibrate_toy(folder: Path, spec: Spec, executor: Executor | None = None,
     with ResultsStore(folder / "store.duckdb") as store:
         evaluator = Evaluator(spec, store, executor, scenarios or {"toy-mmc": toy_scenario()})
         return run_search(spec, folder, evaluator, spec.trials, on_trial)
+
+
+TOY_SMC_SPEC = TOY_SPEC.replace("trials: 10", "trials: 16") + """\
+sampler: smc
+generation_trials: 6
+keep: 2
+"""

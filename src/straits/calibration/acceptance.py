@@ -7,6 +7,10 @@ fall in their targets' pass bands. Its prior-phase members are a rejection
 sample of the approximate posterior; search-phase members crowd near the best,
 so the set is read for its *range* (which values the targets allow, and the
 spread of predictions that range implies), not as a density.
+
+With ``sampler: smc`` the accepted set is the last completed generation's
+accepted particles with their normalised importance weights: an ABC posterior
+sample, read as a density (weighted quantiles, effective sample size).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ import numpy as np
 import yaml
 
 from straits import __version__
+from straits.calibration import smc
 from straits.calibration.evaluation import SPREAD_KPIS, Evaluator
-from straits.calibration.search import TrialResult
+from straits.calibration.search import TrialResult, generation_trials, kept_particles
 from straits.calibration.spec import Parameter, Spec, value_node
 from straits.calibration.uncertainty import RESULT_FILE
 
@@ -37,6 +42,28 @@ class Summary:
     accepted: list[TrialResult]
     ranges: dict[str, tuple[Any, Any]]  # path -> accepted min, max (scenario values)
     spread: dict[str, dict[str, dict[str, float | None]]]  # scenario -> kpi -> min/median/max/best
+    weights: tuple[float, ...] | None = None  # smc: each accepted trial's weight (sum 1)
+    generation: int | None = None  # smc: the generation the accepted set is from
+    tolerances: tuple[float, ...] = ()  # smc: epsilon of each completed generation
+
+    @property
+    def effective_sample_size(self) -> float | None:
+        """smc: how many equally weighted draws the accepted set is worth."""
+        if not self.weights:
+            return None
+        return smc.effective_sample_size(np.array(self.weights))
+
+    def quantiles(self, parameter: Parameter) -> list[Any] | None:
+        """smc: the weighted 5%, 50% and 95% posterior quantiles (scenario values)."""
+        if not self.weights:
+            return None
+        values = np.array([parameter.search_value(t.values[parameter.path])
+                           for t in self.accepted])
+        return [parameter.scenario_value(q) for q in
+                smc.weighted_quantiles(values, np.array(self.weights), QUANTILES)]
+
+
+QUANTILES = (0.05, 0.5, 0.95)
 
 
 def best_trial(trials: list[TrialResult]) -> TrialResult:
@@ -52,12 +79,46 @@ def best_trial(trials: list[TrialResult]) -> TrialResult:
 def summarise(spec: Spec, trials: list[TrialResult], evaluator: Evaluator | None) -> Summary:
     """Best, accepted set, accepted ranges and (with an evaluator) the KPI spread."""
     best = best_trial(trials)
+    if spec.sampler == "smc":
+        return _smc_summary(spec, trials, best, evaluator)
     accepted = [t for t in trials if t.accepted and t.replications == best.replications]
     ranges = {p.path: (min(t.values[p.path] for t in accepted), max(t.values[p.path]
                                                                      for t in accepted))
               for p in spec.parameters} if accepted else {}
     spread = _spread(evaluator, best, accepted) if evaluator is not None and accepted else {}
     return Summary(spec, trials, best, accepted, _ordered(spec, ranges), spread)
+
+
+def _smc_summary(spec: Spec, trials: list[TrialResult], best: TrialResult,
+                 evaluator: Evaluator | None) -> Summary:
+    """The last completed generation's accepted particles, weights renormalised over them.
+
+    Every one is kept whatever its replication count: an accepted candidate has always
+    been refined (a pass on the first replications triggers it), so they share one.
+    """
+    generations = completed_generations(spec, trials)
+    tolerances = tuple(kept_particles(spec, g)[1] for g in generations)
+    accepted = [t for t in generations[-1] if t.accepted] if generations else []
+    weights = (tuple(float(w) for w in smc.normalised(np.array([t.weight for t in accepted])))
+               if accepted else ())
+    ranges = {p.path: (min(t.values[p.path] for t in accepted), max(t.values[p.path]
+                                                                     for t in accepted))
+              for p in spec.parameters} if accepted else {}
+    spread = (_spread(evaluator, best, accepted, list(weights))
+              if evaluator is not None and accepted else {})
+    return Summary(spec, trials, best, accepted, _ordered(spec, ranges), spread, weights,
+                   len(generations) - 1 if generations else None, tolerances)
+
+
+def completed_generations(spec: Spec, trials: list[TrialResult]) -> list[list[TrialResult]]:
+    """smc: the generations whose every trial has finished, in order."""
+    by_number = {t.number: t for t in trials}
+    generations: list[list[TrialResult]] = []
+    while True:
+        numbers = generation_trials(spec, len(generations))
+        if not all(n in by_number for n in numbers):
+            return generations
+        generations.append([by_number[n] for n in numbers])
 
 
 def _ordered(spec: Spec, ranges: dict[str, tuple[Any, Any]]) -> dict[str, tuple[Any, Any]]:
@@ -70,9 +131,11 @@ def _ordered(spec: Spec, ranges: dict[str, tuple[Any, Any]]) -> dict[str, tuple[
     return out
 
 
-def _spread(evaluator: Evaluator, best: TrialResult, accepted: list[TrialResult]
+def _spread(evaluator: Evaluator, best: TrialResult, accepted: list[TrialResult],
+            weights: list[float] | None = None
             ) -> dict[str, dict[str, dict[str, float | None]]]:
-    """Min, median and max over the accepted candidates of each scenario's KPIs."""
+    """Min, median and max over the accepted candidates of each scenario's KPIs (the
+    median weighted when the accepted set has weights)."""
     values: dict[str, dict[str, list[float]]] = {}
     best_values: dict[str, dict[str, float]] = {}
     for trial in [best, *accepted]:
@@ -85,7 +148,12 @@ def _spread(evaluator: Evaluator, best: TrialResult, accepted: list[TrialResult]
             else:
                 for k, mean in chosen.items():
                     values.setdefault(scenario, {}).setdefault(k, []).append(mean)
-    return {scenario: {k: {"min": float(np.min(v)), "median": float(np.median(v)),
+    def median(v: list[float]) -> float:
+        if weights is None:
+            return float(np.median(v))
+        return smc.weighted_quantiles(np.array(v), np.array(weights), (0.5,))[0]
+
+    return {scenario: {k: {"min": float(np.min(v)), "median": median(v),
                            "max": float(np.max(v)), "best": best_values[scenario].get(k)}
                        for k, v in kpis.items()}
             for scenario, kpis in values.items()}
@@ -93,7 +161,7 @@ def _spread(evaluator: Evaluator, best: TrialResult, accepted: list[TrialResult]
 
 def summary_json(summary: Summary, command: str) -> dict[str, Any]:
     spec, best = summary.spec, summary.best
-    return {
+    data: dict[str, Any] = {
         "spec": spec.name, "source": spec.source, "seed": spec.seed, "command": command,
         "straits_version": __version__, "created": _today(),
         "trials": len(summary.trials),
@@ -105,10 +173,20 @@ def summary_json(summary: Summary, command: str) -> dict[str, Any]:
         "accepted": [_trial_json(t) for t in summary.accepted],
         "spread": summary.spread,
     }
+    if summary.weights is not None:  # smc only: other samplers' files are as before
+        for entry, weight in zip(data["accepted"], summary.weights, strict=True):
+            entry["weight"] = weight
+        data["smc"] = {
+            "generation": summary.generation, "tolerances": list(summary.tolerances),
+            "effective_sample_size": summary.effective_sample_size,
+            "weighted_quantiles": {p.path: summary.quantiles(p) for p in spec.parameters
+                                   if summary.accepted}}
+    return data
 
 
 def _trial_json(t: TrialResult) -> dict[str, Any]:
-    return {"trial": t.number, "phase": t.phase, "score": t.score,
+    generation = {} if t.generation is None else {"generation": t.generation}
+    return {"trial": t.number, "phase": t.phase, **generation, "score": t.score,
             "replications": t.replications, "experiment_id": t.experiment_id,
             "values": t.values,
             "fits": {k: {"mean": f.mean, "std": f.std, "band": [f.band_low, f.band_high],
@@ -183,6 +261,7 @@ def _header(summary: Summary, command: str, home: str) -> str:
         f"# Calibrated by `{command}` (straits {__version__}, {_today()}).",
         f"# Spec {spec.name!r} ({spec.source}), seed {spec.seed}: {len(summary.trials)} trials, "
         f"{len(summary.accepted)} accepted (every target in its band).",
+        *([f"# {_smc_text(summary)}."] if summary.weights is not None else []),
         f"# Best: trial {best.number}, score {best.score:.3f} (weighted mean squared distance; "
         f"1 = band edge), {best.replications} replications per scenario. Per target:",
         *rows, *where, "", ""])
@@ -198,12 +277,34 @@ def fit_markdown(summary: Summary) -> str:
         spread = f"{_n(min(accepted))}–{_n(max(accepted))}" if accepted else "—"
         lines.append(f"| {key} | {_n(f.mean)} | {_n(f.band_low)}–{_n(f.band_high)} "
                      f"| {f.distance:+.2f} | {'pass' if f.passed else '**FAIL**'} | {spread} |")
-    lines += ["", "| parameter | in | shipped | best | accepted range |",
-              "|---|---|---|---|---|"]
+    weighted = summary.weights is not None
+    lines += ["", "| parameter | in | shipped | best | accepted range |"
+              + (" weighted 5% / 50% / 95% |" if weighted else ""),
+              "|---|---|---|---|---|" + ("---|" if weighted else "")]
     for p in summary.spec.parameters:
         lines.append(f"| `{p.path}` | {p.home} | {p.text(p.home_value)} "
-                     f"| {p.text(best.values[p.path])} | {accepted_range_text(summary, p)} |")
+                     f"| {p.text(best.values[p.path])} | {accepted_range_text(summary, p)} |"
+                     + (f" {quantiles_text(summary, p)} |" if weighted else ""))
+    if weighted:
+        lines += ["", f"{_smc_text(summary)}."]
     return "\n".join(lines) + "\n"
+
+
+def quantiles_text(summary: Summary, parameter: Parameter) -> str:
+    """smc: a parameter's weighted 5% / 50% / 95% quantiles; "—" when nothing was accepted."""
+    quantiles = summary.quantiles(parameter) if summary.accepted else None
+    return " / ".join(parameter.text(q) for q in quantiles) if quantiles else "—"
+
+
+def _smc_text(summary: Summary) -> str:
+    """smc: where the accepted set comes from and what it is worth."""
+    tolerances = ", ".join(f"{e:.3g}" for e in summary.tolerances)
+    ess = summary.effective_sample_size
+    worth = f"; effective sample size {ess:.1f}" if ess is not None else "; nothing accepted"
+    if summary.generation is None:
+        return "ABC population Monte Carlo: no generation completed yet"
+    return (f"ABC population Monte Carlo: accepted set of generation {summary.generation} "
+            f"(tolerance of each generation: {tolerances}){worth}")
 
 
 def accepted_range_text(summary: Summary, parameter: Parameter) -> str:

@@ -5,7 +5,11 @@
   liar for batches) or, with ``sampler: cmaes``, CMA-ES (optuna's CmaEsSampler: it
   starts at the centre of the bounds, tells a generation once its population has
   finished, and rounds whole numbers as optuna does). With ``sampler: prior`` every
-  trial is a prior draw: plain ABC rejection sampling.
+  trial is a prior draw: plain ABC rejection sampling. With ``sampler: smc`` the
+  prior draws are generation 0 of ABC population Monte Carlo, and each later
+  generation of ``generation_trials`` proposals moves the previous generation's
+  kept particles (``smc.py``); each trial stores its generation and importance
+  weight.
 * Each trial's sampler is seeded from the spec's seed and the trial number, and
   trials are asked in fixed batches, so the sequence of candidates depends on
   the spec alone, never on the number of workers, and a resumed study proposes
@@ -35,6 +39,7 @@ from optuna.distributions import BaseDistribution, FloatDistribution, IntDistrib
 from optuna.trial import TrialState
 from scipy.stats import qmc
 
+from straits.calibration import smc
 from straits.calibration.evaluation import Evaluation, Evaluator
 from straits.calibration.objective import Fit, accepted, score
 from straits.calibration.spec import Spec
@@ -59,10 +64,18 @@ class TrialResult:
     replications: int
     experiment_id: str
     phase: str  # "prior" or "search"
+    generation: int | None = None  # smc only: 0 = the prior draws
+    weight: float | None = None  # smc only: importance weight, normalised over its generation
 
     @property
     def accepted(self) -> bool:
         return accepted(list(self.fits.values()))
+
+    @property
+    def distance(self) -> float:
+        """The largest target distance (<= 1 exactly when accepted): smc's tolerance."""
+        fits = list(self.fits.values())
+        return smc.candidate_distance([f.distance for f in fits], [f.passed for f in fits])
 
 
 def spec_digest(spec: Spec) -> str:
@@ -76,6 +89,8 @@ def spec_digest(spec: Spec) -> str:
         "refine": spec.refine_replications, "startup": spec.startup_trials,
         "batch": spec.batch, "sampler": spec.sampler, "seed": spec.seed,
     }
+    if spec.sampler == "smc":  # other samplers' digests (and their stored studies) unchanged
+        content |= {"generation_trials": spec.generation_trials, "keep": spec.keep}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -118,13 +133,14 @@ def run_search(spec: Spec, folder: Path, evaluator: Evaluator, trials: int,
     """Run the study in ``folder`` until ``trials`` are finished; return every finished trial."""
     study = open_study(folder, spec)
     draws = prior_draws(spec, trials if spec.sampler == "prior" else spec.startup_trials)
+    generations = Generations(spec, study) if spec.sampler == "smc" else None
     space = distributions(spec)
     unfinished = sorted((t for t in study.get_trials(deepcopy=False)
                          if t.state in (TrialState.RUNNING, TrialState.WAITING)),
                         key=lambda t: t.number)
     pending = []
     for t in unfinished:  # started before a kill: keep the candidates they had
-        study.sampler = _sampler(spec, t.number, len(draws))
+        study.sampler = _sampler(spec, t.number, len(draws), generations)
         trial = optuna.Trial(study, t._trial_id) if t.state == TrialState.RUNNING \
             else study.ask()
         pending.append(_suggest(trial, space))  # values a kill cut short are drawn again
@@ -135,20 +151,23 @@ def run_search(spec: Spec, folder: Path, evaluator: Evaluator, trials: int,
         for number in range(started, end):
             if number < len(draws):
                 study.enqueue_trial(_search_values(spec, draws[number]))
-            study.sampler = _sampler(spec, number, len(draws))
+            study.sampler = _sampler(spec, number, len(draws), generations)
             pending.append(study.ask(space))
         if not pending:
             break
-        _finish(spec, study, evaluator, pending, draws, on_trial)
+        _finish(spec, study, evaluator, pending, draws, on_trial, generations)
         pending = []
     return finished_trials(study)
 
 
-def _sampler(spec: Spec, number: int, prior_draws: int) -> optuna.samplers.BaseSampler:
+def _sampler(spec: Spec, number: int, prior_draws: int,
+             generations: Generations | None = None) -> optuna.samplers.BaseSampler:
     """Trial ``number``'s sampler, seeded by the spec's seed and the number alone."""
     seed = _trial_seed(spec.seed, number)
     if number < prior_draws:  # the enqueued prior draw fixes every value
         return optuna.samplers.RandomSampler(seed=seed)
+    if generations is not None:  # smc: the generation's proposal, computed outside optuna
+        return _Fixed(generations.proposal(number)[0])
     if spec.sampler == "cmaes":  # its state lives in the study's trials, so a fresh one resumes
         return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=0,
                                             warn_independent_sampling=False)
@@ -168,7 +187,8 @@ def _suggest(trial: optuna.Trial, space: dict[str, BaseDistribution]) -> optuna.
 
 
 def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[optuna.Trial],
-            draws: list[dict[str, float]], on_trial: Callable[[TrialResult], None] | None) -> None:
+            draws: list[dict[str, float]], on_trial: Callable[[TrialResult], None] | None,
+            generations: Generations | None = None) -> None:
     """Score a batch, refine the promising ones, and tell the study (in trial order)."""
     batch = sorted(batch, key=lambda t: t.number)
     candidates = [_scenario_values(spec, t.params) for t in batch]
@@ -189,8 +209,10 @@ def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[o
     for trial, e in zip(batch, final, strict=True):
         fits = list(e.fits.values())
         phase = "prior" if trial.number < len(draws) else "search"
+        generation, weight = (generations.label(trial.number) if generations is not None
+                              else (None, None))
         result = TrialResult(trial.number, e.values, score(fits, spec.weights), e.fits,
-                             e.replications, e.experiment_id, phase)
+                             e.replications, e.experiment_id, phase, generation, weight)
         trial.set_user_attr("result", _to_json(result))
         study.tell(trial, result.score)
         if on_trial is not None:
@@ -216,13 +238,110 @@ def _scenario_values(spec: Spec, params: dict[str, Any]) -> dict[str, Any]:
 
 
 def _to_json(r: TrialResult) -> dict[str, Any]:
-    return {"values": r.values, "score": r.score, "replications": r.replications,
+    data = {"values": r.values, "score": r.score, "replications": r.replications,
             "experiment_id": r.experiment_id, "phase": r.phase,
             "fits": {k: [f.mean, f.std, f.replications, f.band_low, f.band_high, f.distance,
                          f.passed] for k, f in r.fits.items()}}
+    if r.generation is not None:  # smc only: other samplers' trials are stored as before
+        data |= {"generation": r.generation, "weight": r.weight}
+    return data
 
 
 def _from_json(number: int, data: dict[str, Any]) -> TrialResult:
     fits = {k: Fit(k, *v) for k, v in data["fits"].items()}
     return TrialResult(number, data["values"], data["score"], fits, data["replications"],
-                       data["experiment_id"], data["phase"])
+                       data["experiment_id"], data["phase"], data.get("generation"),
+                       data.get("weight"))
+
+
+# --- smc: ABC population Monte Carlo ---------------------------------------------------
+
+
+def generation_trials(spec: Spec, generation: int) -> range:
+    """The trial numbers of a generation: 0 is the prior draws, then equal generations."""
+    if generation == 0:
+        return range(spec.startup_trials)
+    start = spec.startup_trials + (generation - 1) * spec.generation_trials
+    return range(start, start + spec.generation_trials)
+
+
+def generation_of(spec: Spec, number: int) -> int:
+    if number < spec.startup_trials:
+        return 0
+    return 1 + (number - spec.startup_trials) // spec.generation_trials
+
+
+def kept_particles(spec: Spec, trials: list[TrialResult]) -> tuple[list[TrialResult], float]:
+    """A finished generation's kept particles (distance <= epsilon) and epsilon."""
+    distances = np.array([t.distance for t in trials])
+    epsilon = smc.tolerance(distances, np.array([t.number for t in trials]), spec.keep)
+    return [t for t, d in zip(trials, distances, strict=True) if d <= epsilon], epsilon
+
+
+class Generations:
+    """smc's proposals, one generation at a time, from the finished previous one.
+
+    A generation's proposals depend only on the spec (its seed) and the stored
+    trials of the generation before, so a resumed study or another worker count
+    proposes exactly the same; each is computed once per process.
+    """
+
+    def __init__(self, spec: Spec, study: optuna.Study):
+        self.spec, self.study = spec, study
+        self._proposed: dict[int, tuple[list[dict[str, float]], np.ndarray]] = {}
+
+    def label(self, number: int) -> tuple[int, float]:
+        """A trial's generation and weight (normalised over its generation's proposals)."""
+        generation = generation_of(self.spec, number)
+        if generation == 0:  # prior draws: equal weights
+            return 0, 1.0 / self.spec.startup_trials
+        return generation, self.proposal(number)[1]
+
+    def proposal(self, number: int) -> tuple[dict[str, float], float]:
+        """Trial ``number``'s proposed search values and importance weight."""
+        generation = generation_of(self.spec, number)
+        if generation not in self._proposed:
+            self._proposed[generation] = self._propose(generation)
+        values, weights = self._proposed[generation]
+        index = number - generation_trials(self.spec, generation).start
+        return values[index], float(weights[index])
+
+    def _propose(self, generation: int) -> tuple[list[dict[str, float]], np.ndarray]:
+        spec, parameters = self.spec, self.spec.parameters
+        numbers = generation_trials(spec, generation - 1)
+        frozen = {t.number: t for t in self.study.get_trials(
+            deepcopy=False, states=(TrialState.COMPLETE,)) if t.number in numbers}
+        if len(frozen) != len(numbers):  # batches align with generations: cannot happen
+            raise RuntimeError(f"generation {generation - 1} is unfinished")
+        previous = [_from_json(n, frozen[n].user_attrs["result"]) for n in numbers]
+        kept, _ = kept_particles(spec, previous)
+        x = np.array([[frozen[t.number].params[p.path] for p in parameters] for t in kept],
+                     dtype=np.float64)
+        z, w = smc.to_search(parameters, x), np.array([t.weight for t in kept])
+        scales = smc.kernel_scales(parameters, z, w)
+        proposed = smc.propose(parameters, z, w, scales, spec.generation_trials,
+                               smc.generation_rng(spec.seed, generation))
+        weights = smc.importance_weights(parameters, proposed, z, w, scales)
+        values = [_search_values(spec, {p.path: float(v) for p, v in zip(parameters, row,
+                                                                          strict=True)})
+                  for row in smc.from_search(parameters, proposed)]
+        return values, weights
+
+
+class _Fixed(optuna.samplers.BaseSampler):
+    """Suggests given values: smc's proposals are computed outside optuna."""
+
+    def __init__(self, values: dict[str, float]):
+        self.values = values
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: Any
+                                    ) -> dict[str, BaseDistribution]:
+        return {}
+
+    def sample_relative(self, study: optuna.Study, trial: Any,
+                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        return {}
+
+    def sample_independent(self, study: optuna.Study, trial: Any, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:
+        return self.values[param_name]

@@ -27,8 +27,9 @@ from straits.scenario.units import format_minutes, parse_minutes
 from straits.validation.targets import TARGETS, Target
 
 _BUILTIN_PACKAGE = "straits.calibration"
-# the search after the prior draws (docs/calibration.md); prior: every trial a prior draw
-Sampler = Literal["tpe", "cmaes", "prior"]
+# the search after the prior draws (docs/calibration.md); prior: every trial a prior draw;
+# smc: ABC population Monte Carlo (generations of weighted particles)
+Sampler = Literal["tpe", "cmaes", "prior", "smc"]
 SAMPLERS: tuple[str, ...] = get_args(Sampler)
 
 
@@ -62,6 +63,8 @@ class SpecModel(BaseModel):
     startup_trials: int = Field(20, ge=0, le=100_000)
     batch: int = Field(4, ge=1, le=1000)
     sampler: Sampler = "tpe"
+    generation_trials: int | None = Field(None, ge=1, le=100_000)  # smc; default startup_trials
+    keep: int | None = Field(None, ge=2, le=100_000)  # smc; default half a generation
     seed: int = Field(2015, ge=0)
 
     @model_validator(mode="after")
@@ -149,6 +152,8 @@ class Spec:
     sampler: str
     seed: int
     text: str  # the spec as written, kept with the results
+    generation_trials: int = 0  # smc: proposals per generation after the prior draws
+    keep: int = 0  # smc: particles carried to the next generation (about)
 
     def without_scenario(self, scenario: str) -> Spec:
         """The same problem without one scenario's targets (a cross-validation fold)."""
@@ -234,7 +239,9 @@ def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ..
                                                   f"{', '.join(chosen)}", source)
         if not weight > 0:
             raise ScenarioError(f"weights.{key}", "a weight must be above 0", source)
-    return Spec(
+    generation_trials = model.generation_trials or model.startup_trials
+    keep = model.keep or max(2, generation_trials // 2)
+    spec = Spec(
         name=model.name, source=source, corridor=corridor,
         home_texts={s.name: file_text for s, file_text in homes.values()},
         parameters=tuple(parameters),
@@ -243,7 +250,33 @@ def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ..
         replications=model.replications, refine_replications=model.refine_replications,
         trials=model.trials, startup_trials=model.startup_trials, batch=model.batch,
         sampler=model.sampler, seed=model.seed, text=text,
+        generation_trials=generation_trials, keep=keep,
     )
+    check_sampler(spec)
+    return spec
+
+
+def check_sampler(spec: Spec) -> None:
+    """What ``sampler: smc`` needs (also after ``--sampler smc`` overrides a spec).
+
+    Generations must start on batch boundaries, so a resumed study proposes what the
+    uninterrupted one would; a kernel needs at least two particles to measure a spread.
+    """
+    if spec.sampler != "smc":
+        return
+    fix = "(sampler: smc runs whole batches per generation)"
+    if spec.startup_trials < 2 or spec.startup_trials % spec.batch:
+        raise ScenarioError("startup_trials", f"must be a multiple of batch ({spec.batch}) and "
+                                              f"at least 2, got {spec.startup_trials} {fix}",
+                            spec.source)
+    if spec.generation_trials % spec.batch:
+        raise ScenarioError("generation_trials", f"must be a multiple of batch ({spec.batch}), "
+                                                 f"got {spec.generation_trials} {fix}",
+                            spec.source)
+    most = min(spec.startup_trials, spec.generation_trials)
+    if not 2 <= spec.keep <= most:
+        raise ScenarioError("keep", f"must be 2 to {most} (at most a generation), "
+                                    f"got {spec.keep}", spec.source)
 
 
 def _home(reference: str, field: str, scenarios: dict[str, Scenario], source: str

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from straits.calibration import smc
 from straits.calibration.spec import inherited_paths
 from straits.experiments.ensemble import Experiment, make_point
 from straits.experiments.statistics import KpiStatistics, describe
@@ -34,6 +35,7 @@ class Accepted:
 
     vectors: list[dict[str, Any]]
     home_values: dict[str, Any]
+    weights: list[float] | None = None  # smc: importance weights (else all alike)
 
 
 def load_accepted(path: Path) -> Accepted:
@@ -48,8 +50,10 @@ def load_accepted(path: Path) -> Accepted:
                                   f"calibrate --out` folder or a shipped calibration ({shipped})")
     try:
         data = json.loads(file.read_text(encoding="utf-8"))
+        weights = [float(t["weight"]) for t in data["accepted"] if "weight" in t]
         accepted = Accepted([t["values"] for t in data["accepted"]],
-                            {p["path"]: _home_value(p) for p in data["parameters"]})
+                            {p["path"]: _home_value(p) for p in data["parameters"]},
+                            weights if len(weights) == len(data["accepted"]) else None)
     except (ValueError, KeyError, TypeError):
         raise ScenarioError(flag, f"{str(file)!r} is not a calibration result") from None
     if not accepted.vectors:
@@ -70,9 +74,15 @@ def _result_file(path: Path) -> Path:
     return shipped if not path.exists() and shipped.is_file() else path
 
 
-def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str) -> list[dict[str, Any]]:
-    """``count`` vectors drawn without replacement (all of them if fewer), seeded by ``key``."""
+def draw_vectors(vectors: list[dict[str, Any]], count: int, key: str,
+                 weights: list[float] | None = None) -> list[dict[str, Any]]:
+    """``count`` vectors seeded by ``key``: without replacement (all of them if fewer)
+    when they are alike; with weights (an smc posterior), ``count`` draws in proportion
+    to them (systematic resampling), so a vector may recur: the pooled statistics then
+    count it as often as the posterior does."""
     rng = np.random.default_rng(int(key, 16))
+    if weights is not None:
+        return [vectors[i] for i in smc.systematic_resample(np.array(weights), count, rng)]
     chosen = rng.permutation(len(vectors))[:count]
     return [vectors[i] for i in sorted(chosen)]
 
@@ -88,7 +98,7 @@ def uncertain_ensemble(scenario: Scenario, accepted: Accepted, vectors: int,
     mapping = scenario_mapping(scenario)
     inherited = inherited_paths(mapping, accepted.home_values)
     points = []
-    for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key)):
+    for i, v in enumerate(draw_vectors(accepted.vectors, vectors, key, accepted.weights)):
         own = {path: v[path] for path in inherited}
         points.append(make_point(i, apply_overrides(mapping, own), own))
     return Experiment("ensemble", scenario, points, replications, key,

@@ -45,8 +45,9 @@ def calibrate_command(
                                                          "replications (default: the spec's).")
                     ] = None,
     sampler: Annotated[str | None, typer.Option(
-        help="The search after the prior draws: tpe, cmaes, or prior (ABC rejection "
-             "sampling) (default: the spec's).")] = None,
+        help="The search after the prior draws: tpe, cmaes, prior (ABC rejection "
+             "sampling) or smc (ABC population Monte Carlo: a weighted posterior) "
+             "(default: the spec's).")] = None,
     out: Annotated[Path | None, typer.Option(
         help="Folder for the study, the results store and the outputs "
              "(default: calibration-<spec>/). Rerun with the same folder to resume.")] = None,
@@ -95,7 +96,7 @@ def calibrate_command(
 
 def _with_flags(spec: Spec, trials: int | None, replications: int | None,
                 seed: int | None, sampler: str | None) -> Spec:
-    from straits.calibration.spec import SAMPLERS
+    from straits.calibration.spec import SAMPLERS, check_sampler
 
     changes: dict[str, Any] = {}
     if sampler is not None:
@@ -110,7 +111,9 @@ def _with_flags(spec: Spec, trials: int | None, replications: int | None,
         changes["refine_replications"] = max(spec.refine_replications, replications)
     if seed is not None:
         changes["seed"] = seed
-    return replace(spec, **changes)
+    chosen = replace(spec, **changes)
+    check_sampler(chosen)  # --sampler smc on a spec whose batches do not suit it
+    return chosen
 
 
 def _calibrate(spec: Spec, folder: Path, results: ResultsStore, executor: Executor,
@@ -130,7 +133,9 @@ def _calibrate(spec: Spec, folder: Path, results: ResultsStore, executor: Execut
         sys.stdout.write(json.dumps(summary_json(summary, command), indent=2) + "\n")
         return
     _print_fit(summary)
-    console.print(f"{len(trials)} trials, {len(summary.accepted)} accepted; written: "
+    ess = summary.effective_sample_size
+    weighted = f" (effective sample size {ess:.1f})" if ess is not None else ""
+    console.print(f"{len(trials)} trials, {len(summary.accepted)} accepted{weighted}; written: "
                   + ", ".join(str(f) for f in files), highlight=False)
 
 
@@ -181,7 +186,7 @@ def _number(value: float) -> str:
 
 
 def _print_fit(summary: Summary) -> None:
-    from straits.calibration.acceptance import accepted_range_text
+    from straits.calibration.acceptance import accepted_range_text, quantiles_text
 
     best = summary.best
     table = Table(title=f"Best of {len(summary.trials)} trials: trial {best.number}, score "
@@ -196,12 +201,15 @@ def _print_fit(summary: Summary) -> None:
                       f"{f.distance:+.2f}", _verdict(f.passed),
                       spread)
     console.print(table)
+    weighted = summary.weights is not None
     values = Table(title="Parameters")
-    for column in ("path", "in", "shipped", "best", "accepted range"):
+    for column in ("path", "in", "shipped", "best", "accepted range",
+                   *(["weighted 5% / 50% / 95%"] if weighted else [])):
         values.add_column(column, overflow="fold")
     for p in summary.spec.parameters:
         values.add_row(p.path, p.home, p.text(p.home_value), p.text(best.values[p.path]),
-                       accepted_range_text(summary, p))
+                       accepted_range_text(summary, p),
+                       *([quantiles_text(summary, p)] if weighted else []))
     console.print(values)
     if not summary.accepted:
         errors.print("no candidate put every target in its band; the best is written anyway",

@@ -114,7 +114,8 @@ def ensemble_command(
     as_json: AsJson = False,
     parameter_uncertainty: Annotated[Path | None, typer.Option(
         help="A `straits calibrate --out` folder: also draw corridor values from its accepted "
-             "set (--parameter-vectors of them, -n replications each).")] = None,
+             "set (--parameter-vectors of them, by weight for an smc calibration; "
+             "-n replications each).")] = None,
     parameter_vectors: Annotated[int, typer.Option(
         min=1, help="Accepted vectors drawn with --parameter-uncertainty.")] = 10,
 ) -> None:
