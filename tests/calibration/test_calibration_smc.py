@@ -212,6 +212,22 @@ def test_smc_recovers_the_true_booth_count_with_a_weighted_accepted_set(tmp_path
     assert data["smc"]["weighted_quantiles"][BOOTHS][1] == TRUE_BOOTHS
 
 
+def test_a_tpe_search_in_generation_0_only_mixes_the_first_proposal(tmp_path):
+    """With ``search_trials``, generation 0 is the prior draws and TPE's search (equal
+    mixing weights); the accepted set still comes from a weighted later generation."""
+    text = TOY_SMC_SPEC.replace("trials: 16", "trials: 12") + "search_trials: 2\n"
+    spec = toy_spec(tmp_path, text)
+    trials = calibrate_toy(tmp_path, spec)
+    assert [t.generation for t in trials] == [0] * 6 + [1] * 6
+    assert [t.phase for t in trials[:6]] == ["prior"] * 4 + ["search"] * 2
+    assert all(t.weight == pytest.approx(1 / 6) for t in trials[:6])
+    summary = summarise(spec, trials, None)
+    assert summary.generation == 1 and summary.accepted
+    assert all(t.generation == 1 for t in summary.accepted)
+    assert TRUE_BOOTHS in {t.values[BOOTHS] for t in summary.accepted}
+    assert sum(summary.weights or ()) == pytest.approx(1.0)
+
+
 def test_smc_gives_the_same_trials_on_one_and_two_workers(tmp_path, smc_clean):
     two = _on_two_workers(tmp_path / "two", toy_spec(tmp_path, TOY_SMC_SPEC))
     assert _trial_values(smc_clean) == _trial_values(two)
@@ -286,6 +302,8 @@ def test_the_smc_fields_belong_to_the_digest_of_an_smc_study_only(tmp_path):
     ("sampler: smc\nbatch: 2\nstartup_trials: 4\nkeep: 6\n", "keep", "must be 2 to 4"),
     ("sampler: smc\nkeep: 1\n", "keep", "greater than or equal to 2"),
     ("sampler: smc\ngeneration_trials: 0\n", "generation_trials", "greater than or equal to 1"),
+    ("sampler: smc\nbatch: 2\nstartup_trials: 4\nsearch_trials: 3\n", "search_trials",
+     "multiple of batch (2)"),
 ])
 def test_bad_smc_spec_exits_2_naming_the_field(tmp_path: Path, extra, field, hint):
     path = tmp_path / "bad.yaml"

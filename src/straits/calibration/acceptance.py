@@ -303,6 +303,8 @@ def _smc_text(summary: Summary) -> str:
     worth = f"; effective sample size {ess:.1f}" if ess is not None else "; nothing accepted"
     if summary.generation is None:
         return "ABC population Monte Carlo: no generation completed yet"
+    if summary.generation == 0 and summary.spec.search_trials:
+        worth += " (generation 0 holds TPE's search: not a posterior sample until generation 1)"
     return (f"ABC population Monte Carlo: accepted set of generation {summary.generation} "
             f"(tolerance of each generation: {tolerances}){worth}")
 

@@ -91,6 +91,8 @@ def spec_digest(spec: Spec) -> str:
     }
     if spec.sampler == "smc":  # other samplers' digests (and their stored studies) unchanged
         content |= {"generation_trials": spec.generation_trials, "keep": spec.keep}
+        if spec.search_trials:  # studies made before the field keep their digest
+            content |= {"search_trials": spec.search_trials}
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -166,8 +168,8 @@ def _sampler(spec: Spec, number: int, prior_draws: int,
     seed = _trial_seed(spec.seed, number)
     if number < prior_draws:  # the enqueued prior draw fixes every value
         return optuna.samplers.RandomSampler(seed=seed)
-    if generations is not None:  # smc: the generation's proposal, computed outside optuna
-        return _Fixed(generations.proposal(number)[0])
+    if generations is not None and generation_of(spec, number) > 0:
+        return _Fixed(generations.proposal(number)[0])  # smc: computed outside optuna
     if spec.sampler == "cmaes":  # its state lives in the study's trials, so a fresh one resumes
         return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=0,
                                             warn_independent_sampling=False)
@@ -258,17 +260,20 @@ def _from_json(number: int, data: dict[str, Any]) -> TrialResult:
 
 
 def generation_trials(spec: Spec, generation: int) -> range:
-    """The trial numbers of a generation: 0 is the prior draws, then equal generations."""
+    """The trial numbers of a generation: 0 is the prior draws and the TPE search (if
+    any), then equal generations."""
+    first = spec.startup_trials + spec.search_trials
     if generation == 0:
-        return range(spec.startup_trials)
-    start = spec.startup_trials + (generation - 1) * spec.generation_trials
+        return range(first)
+    start = first + (generation - 1) * spec.generation_trials
     return range(start, start + spec.generation_trials)
 
 
 def generation_of(spec: Spec, number: int) -> int:
-    if number < spec.startup_trials:
+    first = spec.startup_trials + spec.search_trials
+    if number < first:
         return 0
-    return 1 + (number - spec.startup_trials) // spec.generation_trials
+    return 1 + (number - first) // spec.generation_trials
 
 
 def kept_particles(spec: Spec, trials: list[TrialResult]) -> tuple[list[TrialResult], float]:
@@ -293,8 +298,8 @@ class Generations:
     def label(self, number: int) -> tuple[int, float]:
         """A trial's generation and weight (normalised over its generation's proposals)."""
         generation = generation_of(self.spec, number)
-        if generation == 0:  # prior draws: equal weights
-            return 0, 1.0 / self.spec.startup_trials
+        if generation == 0:  # prior draws (and TPE's): equal mixing weights for generation 1
+            return 0, 1.0 / len(generation_trials(self.spec, 0))
         return generation, self.proposal(number)[1]
 
     def proposal(self, number: int) -> tuple[dict[str, float], float]:

@@ -65,6 +65,7 @@ class SpecModel(BaseModel):
     sampler: Sampler = "tpe"
     generation_trials: int | None = Field(None, ge=1, le=100_000)  # smc; default startup_trials
     keep: int | None = Field(None, ge=2, le=100_000)  # smc; default half a generation
+    search_trials: int = Field(0, ge=0, le=100_000)  # smc: TPE trials in generation 0
     seed: int = Field(2015, ge=0)
 
     @model_validator(mode="after")
@@ -154,6 +155,7 @@ class Spec:
     text: str  # the spec as written, kept with the results
     generation_trials: int = 0  # smc: proposals per generation after the prior draws
     keep: int = 0  # smc: particles carried to the next generation (about)
+    search_trials: int = 0  # smc: TPE trials after the prior draws, in generation 0
 
     def without_scenario(self, scenario: str) -> Spec:
         """The same problem without one scenario's targets (a cross-validation fold)."""
@@ -250,7 +252,7 @@ def _check(model: SpecModel, text: str, source: str, catalogue: tuple[Target, ..
         replications=model.replications, refine_replications=model.refine_replications,
         trials=model.trials, startup_trials=model.startup_trials, batch=model.batch,
         sampler=model.sampler, seed=model.seed, text=text,
-        generation_trials=generation_trials, keep=keep,
+        generation_trials=generation_trials, keep=keep, search_trials=model.search_trials,
     )
     check_sampler(spec)
     return spec
@@ -273,7 +275,10 @@ def check_sampler(spec: Spec) -> None:
         raise ScenarioError("generation_trials", f"must be a multiple of batch ({spec.batch}), "
                                                  f"got {spec.generation_trials} {fix}",
                             spec.source)
-    most = min(spec.startup_trials, spec.generation_trials)
+    if spec.search_trials % spec.batch:
+        raise ScenarioError("search_trials", f"must be a multiple of batch ({spec.batch}), "
+                                             f"got {spec.search_trials} {fix}", spec.source)
+    most = min(spec.startup_trials + spec.search_trials, spec.generation_trials)
     if not 2 <= spec.keep <= most:
         raise ScenarioError("keep", f"must be 2 to {most} (at most a generation), "
                                     f"got {spec.keep}", spec.source)
