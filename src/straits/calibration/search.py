@@ -196,8 +196,8 @@ def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[o
     candidates = [_scenario_values(spec, t.params) for t in batch]
     first = evaluator.evaluate(candidates, spec.replications)
     scores = [score(list(e.fits.values()), spec.weights) for e in first]
-    done = [t.value for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
-            if t.value is not None]
+    done = [t.user_attrs["result"]["score"]
+            for t in study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))]
     best = min(done + scores)
     final: list[Evaluation] = list(first)
     near = NEAR_BEST_FACTOR * best + NEAR_BEST_SLACK
@@ -216,7 +216,9 @@ def _finish(spec: Spec, study: optuna.Study, evaluator: Evaluator, batch: list[o
         result = TrialResult(trial.number, e.values, score(fits, spec.weights), e.fits,
                              e.replications, e.experiment_id, phase, generation, weight)
         trial.set_user_attr("result", _to_json(result))
-        study.tell(trial, result.score)
+        # smc's TPE (generation 0) seeks acceptance, so it minimises the worst target's
+        # distance; the other samplers the score
+        study.tell(trial, result.distance if spec.sampler == "smc" else result.score)
         if on_trial is not None:
             on_trial(result)
 
