@@ -32,7 +32,7 @@ def with_decisions(decision: dict, release: str = "fifo", areas=STACK, horizon="
 
 
 DECISION = {"call_at_queue_lorries": 300, "set_up": "2h", "minimum_in_force": "6h",
-            "stand_down_below_lorries": 50, "stand_down_after": "3h"}
+            "stand_down_below_lorries": 250, "stand_down_after": "3h"}
 
 
 @pytest.fixture(scope="module")
@@ -116,7 +116,7 @@ def test_the_shared_queue_releases_in_arrival_order_across_terminals(stacked):
     assert terminals == {0, 1}, "port and tunnel lorries stood in the same queue"
     order = np.argsort(dr.held_minutes[held], kind="stable")
     released = np.where(np.isnan(dr.released_minutes), np.inf, dr.released_minutes)[held][order]
-    assert np.all(np.diff(released) >= 0)
+    assert np.all(released[1:] >= released[:-1])  # (not np.diff: inf - inf, still held, is nan)
     assert np.all(dr.held_minutes[held] == dr.arrival_minutes[held])
 
 
