@@ -16,6 +16,7 @@ import pytest
 from straits.calibration.acceptance import best_trial, summarise
 from straits.calibration.search import (
     STUDY_FILE,
+    TrialResult,
     _sampler,
     distributions,
     finished_trials,
@@ -107,6 +108,21 @@ calibrate_toy(folder, toy_spec(folder))
 """
 
 
+def killed_after(folder: Path, script: str, finished: int) -> dict[int, TrialResult]:
+    """Run ``script`` on ``folder`` in a process, SIGKILL it once ``finished`` trials are
+    done, and return the finished trials it left."""
+    folder.mkdir()
+    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
+    process = subprocess.Popen([sys.executable, "-c", script, str(folder)], env=env, cwd=REPO)
+    deadline = time.monotonic() + 120
+    while _complete(folder) < finished and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # polling the study, not waiting for a fixed time
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    return {t.number: t for t in finished_trials(optuna.load_study(
+        study_name="calibration", storage=f"sqlite:///{folder / STUDY_FILE}"))}
+
+
 def _complete(folder: Path) -> int:
     """Finished trials in the study (read with sqlite3: a reader must not create the schema)."""
     try:
@@ -118,16 +134,7 @@ def _complete(folder: Path) -> int:
 
 def test_killed_calibration_resumes_without_repeating_finished_trials(tmp_path, clean):
     killed = tmp_path / "killed"
-    killed.mkdir()
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-    process = subprocess.Popen([sys.executable, "-c", _RUN_TOY, str(killed)], env=env, cwd=REPO)
-    deadline = time.monotonic() + 120
-    while _complete(killed) < 3 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # polling the study, not waiting for a fixed time
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    before = {t.number: t for t in finished_trials(optuna.load_study(
-        study_name="calibration", storage=f"sqlite:///{killed / STUDY_FILE}"))}
+    before = killed_after(killed, _RUN_TOY, 3)
     assert 3 <= len(before) < toy_spec(tmp_path).trials, "the kill came too late to test resume"
 
     ran_now: list[int] = []

@@ -4,31 +4,24 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import numpy as np
-import optuna
 import pytest
 from scipy import integrate, stats
 from typer.testing import CliRunner
 
 from straits.calibration import smc
 from straits.calibration.acceptance import summarise, summary_json, write_results
-from straits.calibration.search import STUDY_FILE, finished_trials, spec_digest
+from straits.calibration.search import spec_digest
 from straits.calibration.spec import Parameter
 from straits.calibration.uncertainty import draw_vectors, load_accepted
 from straits.cli import app
 from tests.calibration.test_calibration_acceptance import _trials
 from tests.calibration.test_calibration_search import (
-    REPO,
-    _complete,
     _on_two_workers,
     _trial_values,
+    killed_after,
 )
 from tests.calibration.test_calibration_spec import GOOD
 from tests.calibration.toy import TOY_SMC_SPEC, TOY_SPEC, TRUE_BOOTHS, calibrate_toy, toy_spec
@@ -245,16 +238,7 @@ calibrate_toy(folder, toy_spec(folder, TOY_SMC_SPEC))
 
 def test_killed_smc_calibration_resumes_without_repeating_finished_trials(tmp_path, smc_clean):
     killed = tmp_path / "killed"
-    killed.mkdir()
-    env = {**os.environ, "PYTHONPATH": f"{REPO / 'src'}{os.pathsep}{REPO}"}
-    process = subprocess.Popen([sys.executable, "-c", _RUN_SMC, str(killed)], env=env, cwd=REPO)
-    deadline = time.monotonic() + 120
-    while _complete(killed) < 6 and process.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)  # polling the study, not waiting for a fixed time
-    process.send_signal(signal.SIGKILL)
-    process.wait()
-    before = {t.number: t for t in finished_trials(optuna.load_study(
-        study_name="calibration", storage=f"sqlite:///{killed / STUDY_FILE}"))}
+    before = killed_after(killed, _RUN_SMC, 6)
     spec = toy_spec(killed, TOY_SMC_SPEC)
     assert 6 <= len(before) < spec.trials, "the kill came too late to test resume"
 
