@@ -264,7 +264,7 @@ def _from_json(number: int, data: dict[str, Any]) -> TrialResult:
 def generation_trials(spec: Spec, generation: int) -> range:
     """The trial numbers of a generation: 0 is the prior draws and the TPE search (if
     any), then equal generations."""
-    first = spec.startup_trials + spec.search_trials
+    first = spec.first_generation_trials
     if generation == 0:
         return range(first)
     start = first + (generation - 1) * spec.generation_trials
@@ -272,7 +272,7 @@ def generation_trials(spec: Spec, generation: int) -> range:
 
 
 def generation_of(spec: Spec, number: int) -> int:
-    first = spec.startup_trials + spec.search_trials
+    first = spec.first_generation_trials
     if number < first:
         return 0
     return 1 + (number - first) // spec.generation_trials

@@ -157,6 +157,11 @@ class Spec:
     keep: int = 0  # smc: particles carried to the next generation (about)
     search_trials: int = 0  # smc: TPE trials after the prior draws, in generation 0
 
+    @property
+    def first_generation_trials(self) -> int:
+        """smc's generation 0: the prior draws, then TPE's search."""
+        return self.startup_trials + self.search_trials
+
     def without_scenario(self, scenario: str) -> Spec:
         """The same problem without one scenario's targets (a cross-validation fold)."""
         kept = tuple(t for t in self.targets if t.scenario != scenario)
@@ -271,14 +276,11 @@ def check_sampler(spec: Spec) -> None:
         raise ScenarioError("startup_trials", f"must be a multiple of batch ({spec.batch}) and "
                                               f"at least 2, got {spec.startup_trials} {fix}",
                             spec.source)
-    if spec.generation_trials % spec.batch:
-        raise ScenarioError("generation_trials", f"must be a multiple of batch ({spec.batch}), "
-                                                 f"got {spec.generation_trials} {fix}",
-                            spec.source)
-    if spec.search_trials % spec.batch:
-        raise ScenarioError("search_trials", f"must be a multiple of batch ({spec.batch}), "
-                                             f"got {spec.search_trials} {fix}", spec.source)
-    most = min(spec.startup_trials + spec.search_trials, spec.generation_trials)
+    for field in ("generation_trials", "search_trials"):
+        if getattr(spec, field) % spec.batch:
+            raise ScenarioError(field, f"must be a multiple of batch ({spec.batch}), "
+                                       f"got {getattr(spec, field)} {fix}", spec.source)
+    most = min(spec.first_generation_trials, spec.generation_trials)
     if not 2 <= spec.keep <= most:
         raise ScenarioError("keep", f"must be 2 to {most} (at most a generation), "
                                     f"got {spec.keep}", spec.source)
